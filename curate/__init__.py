@@ -1,0 +1,6 @@
+"""Curation: papers in (PDF, LaTeX source), validated figure and table records out.
+
+Flow: inputs.py finds documents -> runner.py runs document.py per document in worker
+processes -> pdf/ and latex/ find floats -> join.py merges both sides -> writer.py commits
+Parquet shards.
+"""

@@ -1,0 +1,1 @@
+"""LaTeX side: project files, floats, graphics and \\ref-grounded mentions."""

@@ -1,0 +1,1 @@
+"""PDF side: captions, float regions, rendering, text and mentions."""

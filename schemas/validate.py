@@ -1,0 +1,184 @@
+"""Row and folder validation, shared by the writer, `scitune-curate validate` and the tests.
+
+`validate_row` returns a list of problems (empty when the row obeys the schema);
+`validate_folder` streams every Parquet shard of an OUT folder batch by batch, so memory
+stays flat however large the dataset is.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from scitune.schemas.errors import ERROR_FEATURES, ERROR_STAGES
+from scitune.schemas.figures import FIGURE_FEATURES, KINDS, OCR_SOURCES, SOURCES
+from scitune.schemas.instructions import INSTRUCTION_FEATURES
+from scitune.schemas.taxonomy import FIGURE_TYPES
+
+FEATURES = {"figures": FIGURE_FEATURES, "errors": ERROR_FEATURES, "instructions": INSTRUCTION_FEATURES}
+
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+JPEG_MAGIC = b"\xff\xd8\xff"
+# Text commands that must never survive into plain-text fields. Math commands such as
+# \alpha are allowed: the contract lets math stay as its source text.
+LATEX_MARKUP = re.compile(
+    r"\\(?:cite[pt]?|citep|citet|ref|eqref|autoref|cref|Cref|label|textbf|textit|emph|"
+    r"includegraphics|caption|begin|end|footnote|url|href|section|subsection)\b\s*[\[{]"
+)
+ROLES = {"system", "user", "assistant"}
+
+
+def _is_image(value) -> bool:
+    data = value.get("bytes") if isinstance(value, dict) else None
+    return bool(data) and (data.startswith(PNG_MAGIC) or data.startswith(JPEG_MAGIC))
+
+
+def _text_problems(name: str, text: str | None) -> list[str]:
+    if text and LATEX_MARKUP.search(text):
+        return [f"{name} still holds LaTeX markup: {LATEX_MARKUP.search(text).group(0)!r}"]
+    return []
+
+
+def _figure_problems(row: dict) -> list[str]:
+    p: list[str] = []
+    for col in ("figure_id", "paper_id", "kind", "number", "source", "caption", "figure_type"):
+        if not row.get(col):
+            p.append(f"{col} is empty")
+    if row.get("kind") not in KINDS:
+        p.append(f"kind {row.get('kind')!r} not in {KINDS}")
+    if row.get("source") not in SOURCES:
+        p.append(f"source {row.get('source')!r} not in {SOURCES}")
+    if row.get("figure_type") not in FIGURE_TYPES:
+        p.append(f"figure_type {row.get('figure_type')!r} is not in the taxonomy")
+    expected_id = f"{row.get('paper_id')}/{row.get('kind')}{row.get('number')}"
+    if row.get("figure_id") != expected_id:
+        p.append(f"figure_id {row.get('figure_id')!r} should be {expected_id!r}")
+    if not _is_image(row.get("image")):
+        p.append("image is missing or not PNG/JPEG bytes")
+    if "pdf" in str(row.get("source")).split("+"):
+        if row.get("page") is None or row["page"] < 1:
+            p.append("page must be >= 1 for PDF rows")
+        bbox = row.get("bbox")
+        if bbox is None or len(bbox) != 4 or not (bbox[0] < bbox[2] and bbox[1] < bbox[3]):
+            p.append(f"bbox {bbox!r} must be x0 < x1, y0 < y1")
+    caption, bare = row.get("caption") or "", row.get("caption_no_index")
+    if bare is None:
+        p.append("caption_no_index is null")
+    elif bare.strip() and bare.strip() not in caption:
+        p.append("caption_no_index is not part of caption")
+    if row.get("ocr") and row.get("ocr_source") not in OCR_SOURCES:
+        p.append(f"ocr_source {row.get('ocr_source')!r} not in {OCR_SOURCES}")
+    if len(row.get("mentions") or []) and not row.get("paragraphs"):
+        p.append("mentions without paragraphs")
+    prov = row.get("provenance") or {}
+    for key in ("input", "sha256", "extractor", "schema_version"):
+        if prov.get(key) in (None, ""):
+            p.append(f"provenance.{key} is missing")
+    for col in ("caption", "caption_no_index"):
+        p += _text_problems(col, row.get(col))
+    for col in ("paragraphs", "mentions"):
+        for text in row.get(col) or []:
+            p += _text_problems(col, text)
+    return p
+
+
+def _error_problems(row: dict) -> list[str]:
+    p = [f"{c} is empty" for c in ("input", "stage", "error", "message") if not row.get(c)]
+    if row.get("stage") not in ERROR_STAGES:
+        p.append(f"stage {row.get('stage')!r} not in {sorted(ERROR_STAGES)}")
+    return p
+
+
+def _instruction_problems(row: dict) -> list[str]:
+    p = [f"{c} is empty" for c in ("id", "figure_id", "task") if not row.get(c)]
+    messages = row.get("messages") or []
+    if len(messages) < 2:
+        p.append("messages needs at least a user and an assistant turn")
+    for m in messages:
+        if m.get("role") not in ROLES:
+            p.append(f"message role {m.get('role')!r} not in {sorted(ROLES)}")
+        if not (m.get("content") or "").strip():
+            p.append(f"empty {m.get('role')} message")
+    if messages and messages[-1].get("role") != "assistant":
+        p.append("the last message must be the assistant's")
+    n_tags = sum((m.get("content") or "").count("<image>") for m in messages if m.get("role") == "user")
+    images = row.get("images") or []
+    if n_tags != len(images):
+        p.append(f"{n_tags} <image> tags but {len(images)} images")
+    if not all(_is_image(im) for im in images):
+        p.append("an image is not PNG/JPEG bytes")
+    return p
+
+
+CHECKS = {"figures": _figure_problems, "errors": _error_problems, "instructions": _instruction_problems}
+
+
+def validate_row(row: dict, table: str = "figures") -> list[str]:
+    """Problems of one row of `table` (`figures`, `errors`, `instructions`); empty when valid."""
+    missing = [c for c in FEATURES[table] if c not in row]
+    if missing:
+        return [f"missing columns: {missing}"]
+    return CHECKS[table](row)
+
+
+@dataclass
+class Report:
+    rows: dict[str, int] = field(default_factory=dict)
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def _schema_problems(path: Path, schema: pa.Schema, table: str) -> list[str]:
+    expected = FEATURES[table].arrow_schema
+    p = []
+    for f in expected:
+        if f.name not in schema.names:
+            p.append(f"{path}: column {f.name!r} missing")
+        elif not schema.field(f.name).type.equals(f.type):
+            p.append(f"{path}: column {f.name!r} is {schema.field(f.name).type}, expected {f.type}")
+    if b"huggingface" not in (schema.metadata or {}):
+        p.append(f"{path}: no `huggingface` features metadata (images would not decode)")
+    return p
+
+
+def validate_folder(out: str | Path, max_problems: int = 200) -> Report:
+    """Check every shard under OUT/{figures,errors,instructions} and the dataset card."""
+    out = Path(out)
+    report = Report()
+    if not (out / "figures").is_dir():
+        report.problems.append(f"{out}/figures/ does not exist: is this an extract output folder?")
+        return report
+    seen_ids: dict[str, set[str]] = {"figures": set(), "instructions": set()}
+    id_col = {"figures": "figure_id", "instructions": "id"}
+    for table in FEATURES:
+        report.rows[table] = 0
+        for path in sorted((out / table).glob("*.parquet")):
+            pf = pq.ParquetFile(path)
+            report.problems += _schema_problems(path, pf.schema_arrow, table)
+            for batch in pf.iter_batches(batch_size=64):
+                for i, row in enumerate(batch.to_pylist()):
+                    report.rows[table] += 1
+                    where = f"{path.name} row {report.rows[table] - 1}"
+                    for problem in validate_row(row, table):
+                        report.problems.append(f"{table}/{where} ({row.get(id_col.get(table, 'input'))}): {problem}")
+                    if table in id_col:
+                        key = row.get(id_col[table])
+                        if key in seen_ids[table]:
+                            report.problems.append(f"{table}/{where}: duplicate id {key!r}")
+                        seen_ids[table].add(key)
+                if len(report.problems) > max_problems:
+                    report.problems.append("... (stopped after too many problems)")
+                    return report
+    card = out / "README.md"
+    if not card.is_file():
+        report.problems.append(f"{card} is missing: `load_dataset(OUT, 'figures')` needs its `configs:`")
+    elif "configs:" not in card.read_text(encoding="utf-8"):
+        report.problems.append(f"{card} has no `configs:` section")
+    return report

@@ -1,0 +1,1 @@
+"""Training and evaluation of LLaVA-style models on scitune instruction data."""
