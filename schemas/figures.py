@@ -43,6 +43,7 @@ FIGURE_FEATURES = Features(
         "license": Value("string"),
         # Additions beyond the contract (schema version 1 allows added columns).
         "graphics": List(Value("string")),
+        "subfigure_images": List(Image()),
         "pdf_caption": Value("string"),
         "alignment_score": Value("float32"),
     }
@@ -70,6 +71,7 @@ FIGURE_COLUMNS: dict[str, str] = {
     "the LaTeX input and hash for joined rows, render `dpi`.",
     "license": "Licence of the paper when known, normalised (`CC-BY-4.0`, `arXiv-nonexclusive-1.0`, ...).",
     "graphics": "Source files behind the float (LaTeX side), relative to the source root.",
+    "subfigure_images": "Per-panel images aligned with `subfigures` (LaTeX side; empty when panels have no own file).",
     "pdf_caption": "For `pdf+latex` rows: the caption as read from the PDF, kept for comparison.",
     "alignment_score": "For `pdf+latex` rows: agreement of the two sides (caption token-F1), 0 to 1.",
 }
