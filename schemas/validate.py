@@ -33,8 +33,11 @@ ROLES = {"system", "user", "assistant"}
 
 
 def _is_image(value) -> bool:
-    data = value.get("bytes") if isinstance(value, dict) else None
-    return bool(data) and (data.startswith(PNG_MAGIC) or data.startswith(JPEG_MAGIC))
+    """PNG or JPEG bytes, raw (rows before encoding) or as datasets stores them ({"bytes", "path"})."""
+    data = value.get("bytes") if isinstance(value, dict) else value
+    if not isinstance(data, (bytes, bytearray)):
+        return False
+    return data.startswith(PNG_MAGIC) or data.startswith(JPEG_MAGIC)
 
 
 def _text_problems(name: str, text: str | None) -> list[str]:

@@ -1,0 +1,195 @@
+"""Streaming Parquet shards with atomic commits.
+
+Two writers, both built on `encode_rows`:
+
+- `RunWriter` serves `extract`: it buffers the rows of finished documents and commits them as a
+  `figures` shard, an `errors` shard and a manifest naming the input keys they cover. Each file is
+  written to a temporary name and renamed; the manifest is renamed last, so a shard without a
+  manifest is the trace of an interrupted commit and `recover()` deletes it. A re-run therefore
+  skips exactly the inputs whose rows are on disk, and never duplicates a row.
+- `write_table` serves derived tables (`instructions`): it streams rows into fresh shards in a
+  temporary folder and swaps the folder in only when it is complete.
+
+Every shard carries the `huggingface` schema metadata of its `Features`, so `datasets` decodes
+images without further help.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import uuid
+from collections.abc import Iterable
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+from datasets import Features
+
+from scitune.schemas import ERROR_FEATURES, FIGURE_FEATURES
+
+STATE_DIR = ".scitune"  # resume state inside OUT; not part of the published dataset
+SHARD_ROWS = 1000
+SHARD_BYTES = 128 * 2**20  # keeps the parent's buffer (images included) bounded
+ROW_GROUP_ROWS = 100  # small row groups keep readers' memory low when rows hold images
+
+
+def encode_rows(rows: list[dict], features: Features) -> pa.Table:
+    """Rows as plain Python values (images as PNG bytes or {"bytes", "path"}) -> Arrow table."""
+    encoded = [features.encode_example(row) for row in rows]
+    return pa.Table.from_pylist(encoded, schema=features.arrow_schema)
+
+
+def _write_parquet_atomically(table: pa.Table, path: Path) -> None:
+    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.tmp")
+    pq.write_table(table, tmp, row_group_size=ROW_GROUP_ROWS, compression="zstd")
+    os.replace(tmp, path)
+
+
+def write_json_atomically(data, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.tmp")
+    tmp.write_text(json.dumps(data, indent=1, sort_keys=True), encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def _row_bytes(row: dict) -> int:
+    size = 0
+    for value in row.values():
+        if isinstance(value, (bytes, str)):
+            size += len(value)
+        elif isinstance(value, dict) and isinstance(value.get("bytes"), bytes):
+            size += len(value["bytes"])
+        elif isinstance(value, list):
+            size += sum(len(v["bytes"]) for v in value if isinstance(v, dict) and isinstance(v.get("bytes"), bytes))
+    return size + 256
+
+
+class RunWriter:
+    """Commits the rows of finished documents of an `extract` run, resumably."""
+
+    def __init__(self, out: Path, shard_rows: int = SHARD_ROWS, shard_bytes: int = SHARD_BYTES):
+        self.out = Path(out)
+        self.shard_rows, self.shard_bytes = shard_rows, shard_bytes
+        self.manifests = self.out / STATE_DIR / "manifests"
+        for folder in (self.out / "figures", self.out / "errors", self.manifests):
+            folder.mkdir(parents=True, exist_ok=True)
+        self._keys: list[str] = []
+        self._papers: dict[str, str] = {}
+        self._figures: list[dict] = []
+        self._errors: list[dict] = []
+        self._bytes = 0
+
+    # --- state on disk -------------------------------------------------------------------
+
+    def _read_manifests(self) -> list[dict]:
+        found = []
+        for path in sorted(self.manifests.glob("*.json")):
+            found.append(json.loads(path.read_text(encoding="utf-8")))
+        return found
+
+    def recover(self) -> int:
+        """Delete shards and temp files left by an interrupted commit; returns how many."""
+        committed = {name for m in self._read_manifests() for name in m["files"]}
+        removed = 0
+        for table in ("figures", "errors"):
+            for path in (self.out / table).iterdir():
+                rel = f"{table}/{path.name}"
+                is_tmp = path.name.startswith(".") and path.name.endswith(".tmp")
+                if is_tmp or (path.suffix == ".parquet" and rel not in committed):
+                    path.unlink()
+                    removed += 1
+        for path in self.manifests.glob(".*.tmp"):
+            path.unlink()
+            removed += 1
+        return removed
+
+    def done(self) -> dict[str, str]:
+        """Input keys already committed -> their paper_id."""
+        done: dict[str, str] = {}
+        for m in self._read_manifests():
+            done.update(m["papers"])
+        return done
+
+    # --- buffering and commits -----------------------------------------------------------
+
+    def add(self, key: str, paper_id: str, figures: list[dict], errors: list[dict]) -> None:
+        """Buffer all rows of one finished input; commits when the buffer is full."""
+        self._keys.append(key)
+        self._papers[key] = paper_id
+        self._figures += figures
+        self._errors += errors
+        self._bytes += sum(_row_bytes(r) for r in figures)
+        if len(self._figures) + len(self._errors) >= self.shard_rows or self._bytes >= self.shard_bytes:
+            self.commit()
+
+    def commit(self) -> None:
+        if not self._keys:
+            return
+        name = hashlib.sha256("\n".join(sorted(self._keys)).encode()).hexdigest()[:16]
+        files = []
+        for table, rows, features in (
+            ("figures", self._figures, FIGURE_FEATURES),
+            ("errors", self._errors, ERROR_FEATURES),
+        ):
+            if rows:
+                rel = f"{table}/part-{name}.parquet"
+                _write_parquet_atomically(encode_rows(rows, features), self.out / rel)
+                files.append(rel)
+        # The manifest is the commit point: written last, atomically.
+        write_json_atomically({"papers": self._papers, "files": files}, self.manifests / f"{name}.json")
+        self._keys, self._papers, self._figures, self._errors, self._bytes = [], {}, [], [], 0
+
+
+def reset(out: Path) -> None:
+    """Forget all previous work in OUT (`extract --force`)."""
+    for name in ("figures", "errors", "instructions", STATE_DIR):
+        shutil.rmtree(Path(out) / name, ignore_errors=True)
+
+
+def write_table(
+    rows: Iterable[dict],
+    folder: Path,
+    features: Features,
+    shard_rows: int = SHARD_ROWS,
+    shard_bytes: int = SHARD_BYTES,
+    prefix: str = "part",
+) -> list[Path]:
+    """Stream rows into Parquet shards replacing `folder` as a whole, once all are written.
+
+    Shard names are `{prefix}-00000.parquet`, ...; the old folder survives until the new one is
+    complete, so a crash leaves either the old or the new table, never a mix.
+    """
+    folder = Path(folder)
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    tmp = folder.with_name(f".{folder.name}.{uuid.uuid4().hex[:8]}.tmp")
+    tmp.mkdir()
+    written: list[str] = []
+    buffer: list[dict] = []
+    size = 0
+
+    def flush() -> None:
+        nonlocal buffer, size
+        name = f"{prefix}-{len(written):05d}.parquet"
+        pq.write_table(encode_rows(buffer, features), tmp / name, row_group_size=ROW_GROUP_ROWS, compression="zstd")
+        written.append(name)
+        buffer, size = [], 0
+
+    try:
+        for row in rows:
+            buffer.append(row)
+            size += _row_bytes(row)
+            if len(buffer) >= shard_rows or size >= shard_bytes:
+                flush()
+        if buffer:
+            flush()
+        old = folder.with_name(f".{folder.name}.{uuid.uuid4().hex[:8]}.old")
+        if folder.exists():
+            os.replace(folder, old)
+        os.replace(tmp, folder)
+        shutil.rmtree(old, ignore_errors=True)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return [folder / name for name in written]
