@@ -1,0 +1,177 @@
+"""Process one document: PDF side, LaTeX side, join, then `figures` and `errors` rows.
+
+This runs inside a worker process (see runner.py). It never raises for bad input: every failure
+becomes an error row with the stage where it happened and a message that says what to do.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+import traceback
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from scitune.curate.archives import UnsafeArchiveError
+from scitune.curate.figure_type import guess_figure_type
+from scitune.curate.inputs import Document, arxiv_id_from_name
+from scitune.curate.join import Joined, join
+from scitune.curate.latex.extract import LatexSourceError, extract_latex
+from scitune.curate.pdf.extract import PdfOpenError, extract_pdf
+from scitune.curate.records import FloatError, SideResult
+from scitune.schemas import SCHEMA_VERSION, extractor_version, validate_row
+
+
+@dataclass
+class Options:
+    dpi: int = 150
+    ocr: str = "auto"
+    license: str | None = None  # applies to every input of the run when the user knows it
+    workdir: Path | None = None  # scratch space for unpacking sources (inside OUT)
+
+
+@dataclass
+class Result:
+    key: str
+    paper_id: str
+    figures: list[dict] = field(default_factory=list)
+    errors: list[dict] = field(default_factory=list)
+    pages: int = 0
+
+
+def error_row(doc_input: str, sha: str | None, stage: str, error: str, message: str,
+              paper_id: str | None = None, figure_id: str | None = None) -> dict:
+    return {
+        "input": doc_input, "sha256": sha, "paper_id": paper_id, "figure_id": figure_id,
+        "stage": stage, "error": error, "message": message,
+        "extractor": extractor_version(), "schema_version": SCHEMA_VERSION,
+    }
+
+
+def _internal(doc: Document, stage: str, exc: BaseException) -> dict:
+    where = traceback.extract_tb(exc.__traceback__)[-1] if exc.__traceback__ else None
+    at = f" at {Path(where.filename).name}:{where.lineno}" if where else ""
+    return error_row(
+        doc.input, doc.key, "internal", type(exc).__name__,
+        f"unexpected {type(exc).__name__} during {stage}{at}: {exc}. This is a bug in scitune: "
+        "please report it with the input file.", doc.paper_id,
+    )
+
+
+def _pdf_side(doc: Document, opts: Options, errors: list[dict]) -> SideResult | None:
+    try:
+        return extract_pdf(doc.pdf, dpi=opts.dpi, ocr=opts.ocr)
+    except PdfOpenError as e:
+        errors.append(error_row(str(doc.pdf), doc.pdf_sha256, "open", "PdfOpenError", str(e), doc.paper_id))
+    except Exception as e:  # noqa: BLE001 - one bad document must not end the run
+        errors.append(_internal(doc, "PDF extraction", e))
+    return None
+
+
+def _latex_side(doc: Document, opts: Options, errors: list[dict]) -> SideResult | None:
+    scratch = Path(tempfile.mkdtemp(prefix="src-", dir=opts.workdir))
+    try:
+        return extract_latex(doc.source, scratch, dpi=opts.dpi)
+    except UnsafeArchiveError as e:
+        errors.append(error_row(str(doc.source), doc.source_sha256, "unpack", "UnsafeArchiveError", str(e), doc.paper_id))
+    except LatexSourceError as e:
+        errors.append(error_row(str(doc.source), doc.source_sha256, "parse", "LatexSourceError", str(e), doc.paper_id))
+    except Exception as e:  # noqa: BLE001
+        errors.append(_internal(doc, "LaTeX extraction", e))
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    return None
+
+
+def _side_errors(doc: Document, side: SideResult, path: Path, sha: str | None) -> list[dict]:
+    rows = []
+    for e in side.errors:
+        fid = f"{doc.paper_id}/{e.kind}{e.number}" if e.kind and e.number else None
+        rows.append(error_row(str(path), sha, e.stage, e.error, e.message, doc.paper_id, fid))
+    return rows
+
+
+def figure_row(doc: Document, j: Joined, license: str | None, dpi: int) -> dict:
+    f = j.float
+    return {
+        "figure_id": f"{doc.paper_id}/{f.kind}{f.number}",
+        "paper_id": doc.paper_id,
+        "kind": f.kind,
+        "number": f.number,
+        "source": j.source,
+        "page": f.page,
+        "bbox": list(f.bbox) if f.bbox else None,
+        "image": f.image_png,
+        "caption": f.caption,
+        "caption_no_index": f.caption_no_index,
+        "label": f.label,
+        "figure_type": guess_figure_type(f.kind, f.caption_no_index, f.image_png),
+        "ocr": f.ocr,
+        "ocr_source": f.ocr_source if f.ocr else None,
+        "paragraphs": f.paragraphs,
+        "mentions": f.mentions,
+        "subfigures": [{"label": s.get("label"), "caption": s.get("caption") or ""} for s in f.subfigures],
+        "subfigure_images": [s["image_png"] for s in f.subfigures if s.get("image_png")]
+        if all(s.get("image_png") for s in f.subfigures) else [],
+        "provenance": {
+            "input": str(doc.pdf or doc.source),
+            "sha256": doc.pdf_sha256 or doc.source_sha256,
+            "extractor": extractor_version(),
+            "schema_version": SCHEMA_VERSION,
+            "latex_input": str(doc.source) if doc.source and doc.pdf else None,
+            "latex_sha256": doc.source_sha256 if doc.pdf else None,
+            "dpi": dpi if "pdf" in j.source or f.image_png else None,
+        },
+        "license": license,
+        "graphics": f.graphics,
+        "pdf_caption": j.pdf_caption,
+        "alignment_score": j.alignment_score,
+    }
+
+
+def process_document(doc: Document, opts: Options) -> Result:
+    """All rows of one document. Never raises for bad input."""
+    errors: list[dict] = []
+    pdf = _pdf_side(doc, opts, errors) if doc.pdf else None
+    tex = _latex_side(doc, opts, errors) if doc.source else None
+    stem_is_arxiv = arxiv_id_from_name(doc.stem_id) == doc.stem_id
+    if pdf and pdf.arxiv_id and doc.paper_id == doc.stem_id and not stem_is_arxiv:
+        doc.paper_id = pdf.arxiv_id  # the PDF's arXiv stamp beats a plain file stem
+    result = Result(doc.key, doc.paper_id, pages=pdf.pages if pdf else 0)
+    if pdf:
+        errors += _side_errors(doc, pdf, doc.pdf, doc.pdf_sha256)
+    if tex:
+        errors += _side_errors(doc, tex, doc.source, doc.source_sha256)
+    license = opts.license or (pdf.license if pdf else None) or (tex.license if tex else None)
+    seen: set[str] = set()
+    for j in join(pdf.floats if pdf else [], tex.floats if tex else []):
+        fid = f"{doc.paper_id}/{j.float.kind}{j.float.number}"
+        if not j.float.image_png:
+            errors.append(error_row(
+                doc.input, doc.key, "float", "no_image",
+                f"{j.float.kind} {j.float.number} has no image file in the source (drawn in TikZ/pgfplots "
+                "or a tabular); give the paper's PDF beside the source to take its image from there.",
+                doc.paper_id, fid))
+            continue
+        if fid in seen:
+            errors.append(error_row(
+                doc.input, doc.key, "float", "duplicate_number",
+                f"a second {j.float.kind} numbered {j.float.number} was found (page {j.float.page}); "
+                "the first one was kept.", doc.paper_id, fid))
+            continue
+        try:
+            row = figure_row(doc, j, license, opts.dpi)
+        except Exception as e:  # noqa: BLE001
+            errors.append(_internal(doc, f"building the row of {fid}", e))
+            continue
+        problems = validate_row(row, "figures")
+        if problems:
+            errors.append(error_row(doc.input, doc.key, "float", "invalid_row", "; ".join(problems), doc.paper_id, fid))
+            continue
+        seen.add(fid)
+        result.figures.append(row)
+    for e in errors:
+        e["paper_id"] = doc.paper_id
+    result.errors = errors
+    return result
+

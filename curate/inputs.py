@@ -1,0 +1,239 @@
+"""Find the documents in the inputs: PDFs, LaTeX source folders and source bundles, paired.
+
+A `Document` is one unit of work: a PDF, a LaTeX source, or both for the same paper. A PDF and a
+source are paired when they share a stem in the same folder (`NAME.pdf` beside `NAME/` or
+`NAME.tar.gz`), when both names carry the same arXiv id, or when the user pairs them explicitly.
+Inputs that are not usable become `Problem`s, which the runner writes as `errors` rows.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ARCHIVE_SUFFIXES = (".tar.gz", ".tgz", ".tar", ".zip", ".gz")
+# New-style (0704.0001 onwards) and old-style (hep-th/9901001, written hep-th9901001 in file names).
+ARXIV_NEW = re.compile(r"(?<![\d.])(\d{4}\.\d{4,5})(v\d+)?(?![\d])")
+ARXIV_OLD = re.compile(r"\b([a-z][a-z\-]+(?:\.[A-Z]{2})?)[/_]?(\d{7})(v\d+)?\b")
+DOCUMENTCLASS = re.compile(rb"^[^%\n]*\\documentclass", re.MULTILINE)
+MAX_TEX_SNIFF = 4 * 2**20
+
+
+@dataclass
+class Document:
+    """One paper to process: a PDF, a LaTeX source (folder or archive), or both."""
+
+    pdf: Path | None = None
+    source: Path | None = None
+    key: str = ""  # content hash: resume identity
+    pdf_sha256: str | None = None
+    source_sha256: str | None = None
+    stem_id: str = ""  # paper id from the file name (arXiv id or stem)
+    paper_id: str = ""  # final id (stem_id, made unique by the planner when stems collide)
+
+    @property
+    def input(self) -> str:
+        return str(self.pdf or self.source)
+
+
+@dataclass
+class Problem:
+    """An input that cannot be processed."""
+
+    input: str
+    stage: str
+    error: str
+    message: str
+    sha256: str | None = None
+
+
+@dataclass
+class Plan:
+    documents: list[Document] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+    ignored: int = 0  # files of other types met while walking folders
+
+
+def sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(2**20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def sha256_folder(path: Path) -> str:
+    """Hash of a source folder: relative paths and contents of all files, in sorted order."""
+    h = hashlib.sha256()
+    for f in sorted(p for p in path.rglob("*") if p.is_file() and not p.is_symlink()):
+        h.update(f.relative_to(path).as_posix().encode() + b"\0" + sha256_file(f).encode() + b"\n")
+    return h.hexdigest()
+
+
+def strip_suffix(name: str) -> str:
+    for suffix in ARCHIVE_SUFFIXES + (".pdf",):
+        if name.lower().endswith(suffix):
+            return name[: -len(suffix)]
+    return name
+
+
+def arxiv_id_from_name(name: str) -> str | None:
+    """`2307.01139v2.pdf`, `arXiv-2307.01139.tar.gz`, `hep-th9901001v1.pdf` -> the arXiv id."""
+    m = ARXIV_NEW.search(name)
+    if m:
+        return m.group(1) + (m.group(2) or "")
+    m = ARXIV_OLD.search(name)
+    if m:
+        return f"{m.group(1)}/{m.group(2)}{m.group(3) or ''}"
+    return None
+
+
+def is_source_folder(path: Path) -> bool:
+    """A folder holding a `.tex` file with `\\documentclass` is a LaTeX source root."""
+    for tex in path.glob("*.tex"):
+        try:
+            with open(tex, "rb") as f:
+                if DOCUMENTCLASS.search(f.read(MAX_TEX_SNIFF)):
+                    return True
+        except OSError:
+            continue
+    return False
+
+
+def _is_archive(path: Path) -> bool:
+    return path.name.lower().endswith(ARCHIVE_SUFFIXES)
+
+
+def _is_pdf(path: Path) -> bool:
+    return path.suffix.lower() == ".pdf"
+
+
+def _walk(root: Path, skip: set[Path], plan: Plan) -> Iterator[Path]:
+    """PDFs, archives and source folders below a folder, in a stable order."""
+    if root.resolve() in skip:
+        return
+    if is_source_folder(root):
+        yield root
+        return
+    for child in sorted(root.iterdir()):
+        if child.name.startswith("."):
+            continue
+        if child.is_symlink() and not child.resolve().is_relative_to(root.resolve()):
+            continue  # never follow links out of the tree the user named
+        if child.is_dir():
+            yield from _walk(child, skip, plan)
+        elif _is_pdf(child) or _is_archive(child):
+            yield child
+        else:
+            plan.ignored += 1
+
+
+def _classify_file(path: Path) -> str | None:
+    if _is_pdf(path) or _is_archive(path):
+        return "pdf" if _is_pdf(path) else "source"
+    with open(path, "rb") as f:
+        head = f.read(8)
+    if head.startswith(b"%PDF"):
+        return "pdf"
+    if head.startswith((b"\x1f\x8b", b"PK\x03\x04")):
+        return "source"
+    return None
+
+
+def _pair(pdfs: list[Path], sources: list[Path], pairs: dict[Path, Path]) -> list[Document]:
+    """Pair PDFs with sources: explicit pairs, then same folder + stem, then same arXiv id."""
+    docs: list[Document] = []
+    free_sources = list(sources)
+    for pdf in pdfs:
+        match = pairs.get(pdf.resolve())
+        if match is None:
+            stem = strip_suffix(pdf.name)
+            candidates = [s for s in free_sources if s.parent == pdf.parent and strip_suffix(s.name) == stem]
+            if not candidates and arxiv_id_from_name(pdf.name):
+                aid = arxiv_id_from_name(pdf.name)
+                candidates = [s for s in free_sources if arxiv_id_from_name(s.name) == aid]
+            # A folder beats an archive of the same stem: it is what the user unpacked on purpose.
+            candidates.sort(key=lambda s: (not s.is_dir(), str(s)))
+            match = candidates[0] if candidates else None
+        if match is not None and match in free_sources:
+            free_sources.remove(match)
+        docs.append(Document(pdf=pdf, source=match))
+    docs += [Document(source=s) for s in free_sources]
+    return docs
+
+
+def plan_inputs(
+    inputs: list[Path],
+    skip: list[Path] = (),
+    pairs: dict[Path, Path] | None = None,
+) -> Plan:
+    """Walk the inputs and return the documents to process and the inputs that cannot be."""
+    plan = Plan()
+    skip_set = {Path(p).resolve() for p in skip}
+    pairs = {Path(k).resolve(): Path(v) for k, v in (pairs or {}).items()}
+    pdfs: list[Path] = []
+    sources: list[Path] = []
+    seen: set[Path] = set()
+    for given in inputs:
+        given = Path(given)
+        if not given.exists():
+            plan.problems.append(
+                Problem(str(given), "input", "not_found", f"{given} does not exist: check the path.")
+            )
+            continue
+        found = list(_walk(given, skip_set, plan)) if given.is_dir() else [given]
+        for path in found:
+            if path.resolve() in seen:
+                continue
+            seen.add(path.resolve())
+            kind = "source" if path.is_dir() else _classify_file(path)
+            if kind == "pdf":
+                pdfs.append(path)
+            elif kind == "source":
+                sources.append(path)
+            else:
+                plan.problems.append(
+                    Problem(str(path), "input", "unknown_type",
+                            f"{path.name} is neither a PDF nor a LaTeX source bundle "
+                            f"(.tar.gz, .tgz, .tar, .zip, .gz) nor a source folder.")
+                )
+    for pdf, src in pairs.items():
+        if src.exists() and src not in sources:
+            sources.append(src)
+    for doc in _pair(pdfs, sources, pairs):
+        _identify(doc, plan)
+    return plan
+
+
+def _identify(doc: Document, plan: Plan) -> None:
+    """Hash the document's files and derive its key and file-name paper id."""
+    try:
+        if doc.pdf:
+            doc.pdf_sha256 = sha256_file(doc.pdf)
+        if doc.source:
+            doc.source_sha256 = sha256_folder(doc.source) if doc.source.is_dir() else sha256_file(doc.source)
+    except OSError as e:
+        plan.problems.append(Problem(doc.input, "input", type(e).__name__, f"cannot read {doc.input}: {e}"))
+        return
+    parts = [h for h in (doc.pdf_sha256, doc.source_sha256) if h]
+    doc.key = parts[0] if len(parts) == 1 else hashlib.sha256(":".join(parts).encode()).hexdigest()
+    names = [p.name for p in (doc.pdf, doc.source) if p is not None]
+    doc.stem_id = next((a for a in map(arxiv_id_from_name, names) if a), None) or strip_suffix(names[0])
+    plan.documents.append(doc)
+
+
+def assign_paper_ids(documents: list[Document], taken: dict[str, str]) -> None:
+    """Give each document a unique paper id: its stem id, plus a hash suffix when two differ in content.
+
+    `taken` maps already committed keys to their paper ids (from earlier runs on the same OUT).
+    """
+    owner = {pid: key for key, pid in taken.items()}
+    for doc in sorted(documents, key=lambda d: d.key):
+        pid = doc.stem_id
+        if owner.get(pid, doc.key) != doc.key:
+            pid = f"{doc.stem_id}-{doc.key[:8]}"
+        owner[pid] = doc.key
+        doc.paper_id = pid
