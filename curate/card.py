@@ -36,6 +36,7 @@ COLUMN_DOCS = {"figures": FIGURE_COLUMNS, "instructions": INSTRUCTION_COLUMNS, "
 ASSETS = "assets"  # chart PNGs, referenced from the card with relative links
 # The local card shows this path in its loading snippet; `card_for_repo` swaps in the Hub repo id.
 LOAD_PLACEHOLDER = "path/to/OUT"
+COMMAND_LINE = "- Command: `"  # how the card records the command; read back by `recorded_command`
 # Caption length histogram bins, in words (the last bin is open-ended).
 LENGTH_BINS = (0, 5, 10, 20, 30, 50, 75, 100, 150, 200)
 
@@ -361,8 +362,8 @@ def render_card(stats: Stats, command: str | None = None, charts: list[Path] | N
         parts.append("No errors recorded.\n")
 
     parts.append("## How it was made\n")
-    recorded = f"`{command}`" if command else "not recorded"
-    parts.append(f"- Tool: `{extractor_version()}`, schema version {SCHEMA_VERSION}.\n- Command: {recorded}\n")
+    recorded = f"{COMMAND_LINE}{command}`" if command else "- Command: not recorded."
+    parts.append(f"- Tool: `{extractor_version()}`, schema version {SCHEMA_VERSION}.\n{recorded}\n")
     parts.append(
         "- Figures and tables are found in the PDF (caption labels, drawing and image regions) and in the LaTeX "
         "source (float environments, `\\includegraphics`, `\\label`/`\\ref`); both sides are joined per float "
@@ -415,13 +416,28 @@ def _atomic_write(path: Path, write) -> None:
         raise
 
 
+def recorded_command(card: Path) -> str | None:
+    """The command an earlier card recorded (so re-writing the card after `instructions` keeps it)."""
+    try:
+        for line in card.read_text(encoding="utf-8").splitlines():
+            if line.startswith(COMMAND_LINE) and line.endswith("`"):
+                return line[len(COMMAND_LINE):-1]
+    except OSError:
+        pass
+    return None
+
+
 def write_card(out: Path, command: str | None = None) -> Path:
-    """Write OUT/README.md (and OUT/assets/*.png charts) from the data found in OUT; return the card path."""
+    """Write OUT/README.md (and OUT/assets/*.png charts) from the data found in OUT; return the card path.
+
+    `command` is the command line that produced OUT; when None, the one an existing card recorded is kept.
+    """
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
+    path = out / "README.md"
+    command = command or recorded_command(path)
     stats = collect_stats(out)
     charts = write_charts(out, stats)
     text = render_card(stats, command, charts)
-    path = out / "README.md"
     _atomic_write(path, lambda f: f.write(text.encode("utf-8")))
     return path

@@ -10,7 +10,7 @@ import yaml
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-from sample_figures import figure_row, make_out, sample_rows  # noqa: E402
+from tests.curate.sample_figures import figure_row, make_out, sample_rows  # noqa: E402
 
 from scitune.curate.card import LOAD_PLACEHOLDER, card_for_repo, collect_stats, write_card  # noqa: E402
 from scitune.curate.writer import write_table  # noqa: E402
@@ -103,6 +103,13 @@ def test_stats_stream_over_shards_and_caption_lengths(tmp_path):
     assert stats.caption_words == {i: 1 for i in range(1, 12)}
     text = write_card(out).read_text()
     assert "mean 6.0 words, min 1, median 6" in text
+
+
+def test_rewriting_the_card_keeps_the_recorded_command(tmp_path):
+    out = make_out(tmp_path / "OUT")
+    write_card(out, command="scitune-curate extract papers -o OUT --workers 2")
+    text = write_card(out).read_text()
+    assert "- Command: `scitune-curate extract papers -o OUT --workers 2`" in text
 
 
 def test_card_for_repo_names_the_repo(tmp_path):
