@@ -29,7 +29,8 @@ from importlib import metadata
 _TEMPLATE_TOKENS = re.compile(
     r"</?s>|<\|[a-z_]+\|>|<image>|\[/?INST\]|<<SYS>>|<</SYS>>|<pad>|<unk>|<\|endoftext\|>", re.I
 )
-_ROLE_PREFIX = re.compile(r"^\s*(?:#+\s*)?(?:assistant|gpt|asst|ai|answer|response)\s*:\s*", re.I)
+# "ASSISTANT:", "### Assistant:", or ChatML's role line "assistant\n"
+_ROLE_PREFIX = re.compile(r"^\s*(?:#+\s*)?(?:assistant|gpt|asst|ai|answer|response)(?:\s*:|[ \t]*\n)\s*", re.I)
 _CAPTION_PREFIX = re.compile(r"^\s*(?:caption|description)\s*:\s*", re.I)
 _FIGURE_INDEX = re.compile(r"^\s*(?:fig(?:ure)?|table)\.?\s*[A-Z]?\d+[a-z]?\s*[:.|]\s*", re.I)
 
