@@ -1,0 +1,261 @@
+"""Find figure and table captions in the text rows of a PDF and read their labels.
+
+A caption starts a row with a label (`Figure 3:`, `Fig. 3.`, `FIGURE 3`, `Table II`,
+`Supplementary Figure S2`, `Fig. A.1`). Body sentences start rows with the same words ("Figure 3 shows
+..."), so each candidate row is scored on the cues that typesetters give captions (after pdffigures2,
+Clark & Divvala 2016, which filters candidates by per-document caption style):
+
+- a separator after the number (`:`, `.`, `|`, a dash, or `(...)` then `:`), or the label alone on its row;
+- a label set apart by font (bold label, or a label font different from the text that follows);
+- the row starts a text block (first row of its block or after vertical space);
+- penalties: the row continues a paragraph (the row above is body text that does not end a sentence),
+  the text after the number starts with a lower-case word, the row ends with a dot leader and a page
+  number (a list of figures).
+
+Candidates scoring >= 3 are captions. When one (kind, number) has several, the best score wins and ties
+go to the style (label font, size) that most captions of the document share.
+
+The caption text is its first row plus the rows that follow it closely (line spacing, no rule or other
+caption in between, same text size), joined with line-end hyphenation repaired.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+
+from scitune.curate.pdf.layout import DocStats, PageText, Row
+
+LABEL = re.compile(
+    r"""^\s*
+    (?P<prefix>(?i:supplementary|supplemental|suppl\.|extended\s+data|appendix)\s+)?
+    (?P<word>(?i:figure|fig\.|fig|table|tab\.))
+    \s*
+    (?P<number>
+        (?:[A-Z]{1,3}[.\-]?\s?)?\d{1,3}(?:[.\-]\d{1,3}){0,2}   # 3, S2, A.1, S2.3, SI.1, A1, 2.1
+      | [IVXLC]{1,6}(?![a-z])                              # II, IV (roman, upper case)
+    )
+    (?P<rest>.*)$""",
+    re.X | re.S,
+)
+_STRONG_SEP = re.compile(r"^\s*(?:[:.|]|[—–-]\s|\u2014|\u2013)")
+_PAREN_SEP = re.compile(r"^\s*\([^()]{0,60}\)\s*[:.|—–]")
+_DOT_LEADER = re.compile(r"(\.\s?){4,}\s*\d+\s*$")
+_SENTENCE_END = re.compile(r"[.!?:;]['\")\]]*$")
+
+
+@dataclass
+class Label:
+    kind: str  # figure | table
+    number: str
+    prefix_end: int  # index in the text where the caption proper starts (after the separator)
+    separator: str  # "strong", "paren", "end" (label alone) or "space"
+    word: str
+
+
+@dataclass
+class Caption:
+    kind: str
+    number: str
+    page: int  # 0-based
+    rows: list[Row]
+    text: str  # with the label
+    text_no_index: str
+    score: float
+    style: tuple = ()
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def bbox(self) -> tuple[float, float, float, float]:
+        return (min(r.x0 for r in self.rows), min(r.y0 for r in self.rows),
+                max(r.x1 for r in self.rows), max(r.y1 for r in self.rows))
+
+
+def parse_label(text: str) -> Label | None:
+    """Read the label at the start of a caption row; None when the row does not start with one."""
+    m = LABEL.match(text)
+    if not m:
+        return None
+    word = m.group("word")
+    kind = "figure" if word.lower().startswith("fig") else "table"
+    number = re.sub(r"\s+", "", m.group("number")).rstrip(".-")
+    rest = m.group("rest")
+    if number.isdigit() and rest[:1].isalpha() and rest[:1].islower():
+        return None  # "Fig. 3b" and "Figure 3a shows": a panel reference, not a caption label
+    if rest[:1].isdigit():
+        return None
+    if re.fullmatch(r"[IVXLC]+", number) and rest[:1].isalpha():
+        return None
+    if m.group("prefix") and number[:1].isdigit():
+        # "Supplementary Figure 2": kept apart from the main text's "Figure 2"
+        number = "S" + number
+    start = m.start("rest")
+    if _STRONG_SEP.match(rest):
+        sep = "strong"
+        start += len(_STRONG_SEP.match(rest).group(0))
+    elif not rest.strip():
+        sep = "end"
+    elif _PAREN_SEP.match(rest):
+        sep = "paren"  # "Figure S2.3 (T = 10): ..." keeps the parenthesis in the caption
+    else:
+        sep = "space"
+    return Label(kind, number, start, sep, word)
+
+
+def _label_font_distinct(row: Row, label: Label) -> bool:
+    """The label is bold while the text after it is not, or it uses another font."""
+    consumed = 0
+    label_spans, rest_spans = [], []
+    for s in row.spans:
+        (label_spans if consumed < label.prefix_end - 1 else rest_spans).append(s)
+        consumed += len(s.text)
+    if not label_spans or not rest_spans:
+        return all(s.bold for s in label_spans) and bool(label_spans)
+    label_bold = all(s.bold for s in label_spans if s.text.strip())
+    rest_bold = all(s.bold for s in rest_spans if s.text.strip())
+    if label_bold and not rest_bold:
+        return True
+    lf = Counter(s.font for s in label_spans).most_common(1)[0][0]
+    rf = Counter(s.font for s in rest_spans).most_common(1)[0][0]
+    return lf != rf
+
+
+def _row_above(row: Row, rows: list[Row]) -> Row | None:
+    """The nearest row above that overlaps this one horizontally."""
+    best = None
+    for r in rows:
+        if r is row or not r.horizontal or r.y1 > row.y0 + 0.3 * row.height:
+            continue
+        if min(r.x1, row.x1) - max(r.x0, row.x0) <= 0:
+            continue
+        if best is None or r.y1 > best.y1:
+            best = r
+    return best
+
+
+def _score(row: Row, label: Label, page: PageText, stats: DocStats) -> float:
+    score = 0.0
+    if label.separator in ("strong", "paren"):
+        score += 3
+    elif label.separator == "end":
+        score += 2
+    distinct = _label_font_distinct(row, label)
+    if distinct:
+        score += 2
+    above = _row_above(row, page.rows)
+    gap = row.y0 - above.y1 if above else 1e9
+    if row.index_in_block == 0 or gap > 0.45 * max(row.size, 1):
+        score += 1
+    if above is not None and gap < 0.45 * max(row.size, 1) and above.role == "body":
+        if not _SENTENCE_END.search(above.text) and abs(above.size - row.size) < 0.6:
+            score -= 4  # "... as shown in / Figure 3. The next ..." continues a paragraph
+    after = row.text[label.prefix_end:].lstrip()
+    if after[:1].islower():
+        score -= 2
+    if _DOT_LEADER.search(row.text):
+        score -= 5
+    if label.separator == "space" and not distinct:
+        score -= 1
+    return score
+
+
+def _caption_rows(first: Row, page: PageText, starts: set[int], stats: DocStats,
+                  rules: list[tuple[float, float, float, float]]) -> list[Row]:
+    """The first row plus the rows that continue the caption below it."""
+    rows = [first]
+    size = first.size
+    x0, x1 = first.x0, first.x1
+    col = stats.column_of(first.x0, first.x1)
+    zone = col if col else (min(stats.text_x0, first.x0), max(stats.text_x1, first.x1))
+    candidates = sorted((r for r in page.rows if r.horizontal and r.y0 > first.y0 + 0.3 * first.height),
+                        key=lambda r: r.y0)
+    last = first
+    for r in candidates:
+        if r.x1 < zone[0] - 3 or r.x0 > zone[1] + 3:
+            continue  # another column
+        if r.role in ("header", "linenumber") or id(r) in starts:
+            break
+        if r.y0 - last.y1 > 0.5 * max(size, 1):
+            break
+        if abs(r.size - size) > 1.0:
+            break
+        if r.x0 < zone[0] - 3 or r.x1 > zone[1] + 3:
+            break  # wider than the caption's zone: body text of a full-width layout, or a table row
+        if any(rl[1] >= last.y1 - 1 and rl[3] <= r.y0 + 1 and rl[0] < r.x1 and rl[2] > r.x0 for rl in rules):
+            break  # a horizontal rule between the rows: the table starts
+        rows.append(r)
+        x0, x1 = min(x0, r.x0), max(x1, r.x1)
+        last = r
+    return rows
+
+
+def join_rows(texts: list[str], vocabulary: Counter | None = None) -> str:
+    """Join row texts, repairing hyphenation at row ends.
+
+    `exam-` + `ple` -> `example`; the hyphen is kept when the document spells the word with a hyphen
+    more often than without (`two-` + `dimensional`), judged from `vocabulary` (word counts).
+    """
+    out = ""
+    for t in texts:
+        t = t.strip()
+        if not t:
+            continue
+        if not out:
+            out = t
+            continue
+        m = re.search(r"(\w+)[-\u2010]$", out)
+        if m and t[:1].isalpha() and t[:1].islower():
+            left = m.group(1)
+            right = re.match(r"\w+", t).group(0) if re.match(r"\w+", t) else ""
+            keep = False
+            if vocabulary is not None and right:
+                hyphenated = vocabulary.get(f"{left}-{right}".lower(), 0)
+                joined = vocabulary.get(f"{left}{right}".lower(), 0)
+                keep = hyphenated > joined
+            out = out + t if keep else out[:-1] + t
+        else:
+            out = out + " " + t
+    return re.sub(r"\s+", " ", out).strip()
+
+
+def find_captions(pages: list[PageText], stats: DocStats, rules_by_page: dict[int, list] | None = None,
+                  vocabulary: Counter | None = None) -> list[Caption]:
+    """All captions of the document, one per (kind, number), in page order; sets row roles."""
+    candidates: list[tuple[Row, Label, float, PageText]] = []
+    for page in pages:
+        for row in page.rows:
+            if not row.horizontal or row.role in ("header", "linenumber"):
+                continue
+            label = parse_label(row.text)
+            if label is None or row.text[:label.prefix_end].strip().lower().startswith(("figures", "tables")):
+                continue
+            score = _score(row, label, page, stats)
+            if score >= 3:
+                candidates.append((row, label, score, page))
+
+    def style(row: Row) -> tuple:
+        return (row.spans[0].font, row.spans[0].bold, round(row.size))
+
+    common_style = Counter(style(r) for r, *_ in candidates).most_common(1)
+    common = common_style[0][0] if common_style else None
+    best: dict[tuple[str, str], tuple[Row, Label, float, PageText]] = {}
+    for cand in candidates:
+        row, label, score, page = cand
+        key = (label.kind, label.number)
+        rank = score + (0.5 if style(row) == common else 0.0)
+        if key not in best or rank > best[key][2] + (0.5 if style(best[key][0]) == common else 0.0):
+            best[key] = (row, label, score, page)
+
+    starts = {id(c[0]) for c in best.values()}
+    captions = []
+    for row, label, score, page in sorted(best.values(), key=lambda c: (c[3].number, c[0].y0, c[0].x0)):
+        rules = (rules_by_page or {}).get(page.number, [])
+        rows = _caption_rows(row, page, starts, stats, rules)
+        for r in rows:
+            r.role = "caption"
+        text = join_rows([r.text for r in rows], vocabulary)
+        no_index = join_rows([row.text[label.prefix_end:]] + [r.text for r in rows[1:]], vocabulary)
+        no_index = re.sub(r"^\s*[:.|—–-]\s*", "", no_index) if label.separator == "end" else no_index
+        captions.append(Caption(label.kind, label.number, page.number, rows, text, no_index, score, style(row)))
+    return captions

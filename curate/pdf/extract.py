@@ -1,0 +1,191 @@
+"""PDF side of `scitune-curate extract`: one PDF in, its captioned figures and tables out.
+
+    extract_pdf(path, dpi=150, ocr="auto") -> SideResult
+
+Flow (each step in its own file):
+  layout.py    text rows per page; roles (body, running heads, line numbers) and document statistics
+  captions.py  caption rows, labels and caption text
+  regions.py   page graphics -> the float region next to each caption
+  render.py    the region as PNG; the words inside it (text layer, or OCR)
+  text.py      body paragraphs and the sentences that mention each float
+  meta.py      arXiv id and licence from page 1
+A page that makes pymupdf fail becomes a `FloatError(stage="page")`; the other pages go on. A file
+that cannot be opened at all raises `PdfOpenError` with what to do about it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from pathlib import Path
+
+import pymupdf
+
+from scitune.curate.figure_type import guess_figure_type
+from scitune.curate.pdf.captions import LABEL, Caption, find_captions
+from scitune.curate.pdf.layout import PageText, analyse, read_page
+from scitune.curate.pdf.meta import arxiv_id, license_of
+from scitune.curate.pdf.regions import Graphics, page_regions, read_graphics
+from scitune.curate.pdf.render import ocr_available, ocr_words, render_region, text_layer_words
+from scitune.curate.pdf.text import build_paragraphs, link_mentions
+from scitune.curate.records import Float, FloatError, SideResult
+
+Rect = tuple[float, float, float, float]
+_MONO = re.compile(r"mono|courier|typewriter|consol|menlo|inconsolata|cmtt|sfmono|\btt|code", re.I)
+_NUMBER_WORD = re.compile(r"^[−\-+]?\d+([.,]\d+)?%?$|^10[−\-]?\d+$")
+
+pymupdf.TOOLS.mupdf_display_errors(False)  # broken objects are reported per page, not on stderr
+
+
+class PdfOpenError(Exception):
+    """The file cannot be opened as a PDF; the message says why and what to do."""
+
+
+def open_pdf(path: str | Path) -> pymupdf.Document:
+    """Open a PDF or raise `PdfOpenError` (missing, empty, not a PDF, damaged, password-protected)."""
+    path = Path(path)
+    if not path.is_file():
+        raise PdfOpenError(f"{path}: no such file. Check the path.")
+    if path.stat().st_size == 0:
+        raise PdfOpenError(f"{path}: the file is empty (0 bytes). Download the PDF again.")
+    with open(path, "rb") as fh:
+        head = fh.read(1024)
+    if b"%PDF" not in head:
+        raise PdfOpenError(f"{path}: not a PDF (no %PDF header). Give a PDF file, or the LaTeX source as a "
+                           "folder or archive.")
+    try:
+        doc = pymupdf.open(path, filetype="pdf")
+    except Exception as e:  # noqa: BLE001 - pymupdf raises several types for damaged files
+        raise PdfOpenError(f"{path}: the PDF cannot be read ({e}). The file is damaged or truncated: "
+                           "download it again.") from e
+    if doc.needs_pass and not doc.authenticate(""):
+        doc.close()
+        raise PdfOpenError(f"{path}: the PDF is encrypted with a password. Decrypt it first "
+                           "(e.g. `qpdf --decrypt --password=... in.pdf out.pdf`) and give the decrypted file.")
+    if doc.page_count == 0:
+        doc.close()
+        raise PdfOpenError(f"{path}: the PDF has no readable pages (truncated or damaged beyond repair). "
+                           "Download it again.")
+    return doc
+
+
+def _vocabulary(pages: list[PageText]) -> Counter:
+    words: Counter = Counter()
+    for p in pages:
+        for r in p.rows:
+            words.update(w.lower() for w in re.findall(r"[A-Za-z]+(?:-[A-Za-z]+)*", r.text))
+    return words
+
+
+def _hints(page: PageText, rect: Rect, graphics: Graphics, words: list[str]) -> dict:
+    """Evidence from the PDF for guess_figure_type: raster share, drawings, tick numbers, fonts."""
+    area = max((rect[2] - rect[0]) * (rect[3] - rect[1]), 1e-6)
+    raster = 0.0
+    paths = 0
+    for e in graphics.elements:
+        ix = max(0.0, min(e.rect[2], rect[2]) - max(e.rect[0], rect[0]))
+        iy = max(0.0, min(e.rect[3], rect[3]) - max(e.rect[1], rect[1]))
+        if e.kind == "image":
+            raster += ix * iy
+        elif ix > 0 or iy > 0:
+            paths += 1 if (ix * iy > 0 or e.rect[2] - e.rect[0] < 1 or e.rect[3] - e.rect[1] < 1) else 0
+    mono = total = 0
+    for r in page.rows:
+        if r.role == "other" and r.x0 >= rect[0] - 1 and r.x1 <= rect[2] + 1 and r.y0 >= rect[1] - 1 and r.y1 <= rect[3] + 1:
+            for s in r.spans:
+                n = len(s.text.strip())
+                total += n
+                mono += n if _MONO.search(s.font) else 0
+    return {
+        "raster_share": min(1.0, raster / area),
+        "n_paths": paths,
+        "numeric_words": sum(1 for w in words if _NUMBER_WORD.match(w)),
+        "text_only": raster == 0 and paths <= 3 and total > 0,
+        "monospace_share": mono / total if total else 0.0,
+    }
+
+
+def extract_pdf(path: str | Path, dpi: int = 150, ocr: str = "auto") -> SideResult:
+    """Every captioned figure and table of one PDF (see the module docstring)."""
+    doc = open_pdf(path)
+    result = SideResult(pages=doc.page_count)
+    try:
+        pages: list[PageText] = []
+        for i in range(doc.page_count):
+            try:
+                pages.append(read_page(doc[i]))
+            except Exception as e:  # noqa: BLE001 - a broken page must not end the document
+                result.errors.append(FloatError(
+                    "page", type(e).__name__,
+                    f"page {i + 1} could not be read by pymupdf ({e}); its floats are missing. "
+                    "If many pages fail, repair the PDF (e.g. `qpdf in.pdf out.pdf`) and run again."))
+        if not pages:
+            return result
+        stats = analyse(pages)
+        vocabulary = _vocabulary(pages)
+
+        # drawings are the costly part of a page: read them only where a caption may be
+        graphics: dict[int, Graphics] = {}
+        for p in pages:
+            if any(r.horizontal and LABEL.match(r.text) for r in p.rows):
+                try:
+                    graphics[p.number] = read_graphics(doc[p.number])
+                except Exception as e:  # noqa: BLE001
+                    graphics[p.number] = Graphics()
+                    result.errors.append(FloatError(
+                        "page", type(e).__name__,
+                        f"drawings of page {p.number + 1} could not be read ({e}); float regions on it "
+                        "use text and images only."))
+        captions = find_captions(pages, stats, {n: g.rules for n, g in graphics.items()}, vocabulary)
+
+        by_page: dict[int, list[Caption]] = {}
+        for c in captions:
+            by_page.setdefault(c.page, []).append(c)
+        page_of = {p.number: p for p in pages}
+        regions: dict[int, Rect | None] = {}
+        for number, caps in by_page.items():
+            regions.update(page_regions(page_of[number], caps, stats, graphics.get(number, Graphics())))
+
+        paragraphs = build_paragraphs(pages, stats, vocabulary)
+        links = link_mentions(paragraphs, {(c.kind, c.number) for c in captions})
+
+        use_ocr = ocr != "off" and ocr_available()
+        for c in captions:
+            page = page_of[c.page]
+            rect = regions.get(id(c))
+            f = Float(kind=c.kind, number=c.number, caption=c.text, caption_no_index=c.text_no_index,
+                      page=c.page + 1)
+            pars, sents = links.get((c.kind, c.number), ([], []))
+            f.paragraphs, f.mentions = list(pars), list(sents)
+            hints: dict = {}
+            if rect is not None:
+                rect = (max(0.0, rect[0] - 1), max(0.0, rect[1] - 1),
+                        min(page.width, rect[2] + 1), min(page.height, rect[3] + 1))
+                f.bbox = tuple(round(v, 2) for v in rect)  # type: ignore[assignment]
+                try:
+                    f.image_png = render_region(doc[c.page], rect, dpi)
+                except Exception as e:  # noqa: BLE001
+                    result.errors.append(FloatError(
+                        "render", type(e).__name__,
+                        f"{c.kind} {c.number} on page {c.page + 1} could not be rendered ({e}).", c.kind, c.number))
+                f.ocr = text_layer_words(page, rect)
+                if f.ocr:
+                    f.ocr_source = "text_layer"
+                elif use_ocr and f.image_png:
+                    try:
+                        f.ocr = ocr_words(f.image_png)
+                        f.ocr_source = "ocr" if f.ocr else None
+                    except Exception as e:  # noqa: BLE001 - OCR is optional
+                        result.errors.append(FloatError(
+                            "float", "OcrError", f"OCR of {c.kind} {c.number} failed ({e}); ocr left empty.",
+                            c.kind, c.number))
+                hints = _hints(page, rect, graphics.get(c.page, Graphics()), f.ocr)
+            f.figure_type = guess_figure_type(c.kind, c.text_no_index, f.image_png, hints)
+            result.floats.append(f)
+
+        first = page_of.get(0)
+        result.arxiv_id = arxiv_id(first)
+        result.license = license_of(first)
+    finally:
+        doc.close()
+    return result

@@ -1,0 +1,335 @@
+"""Text rows of a PDF page and the per-document layout statistics the other steps rely on.
+
+pymupdf's `get_text("dict")` gives blocks > lines > spans. A visual row of text is sometimes split
+into several pymupdf lines (a bold label, a math span, a big gap), so lines of one block that share a
+baseline are merged into one `Row`. Rows then get a role:
+
+- `header`: running heads, page numbers and footer lines (text repeated near the top/bottom of pages);
+- `linenumber`: margin line numbers of review manuscripts (a vertical run of small integers);
+- `body`: paragraph text, in the document's body style and spanning most of its column;
+- `caption`: set later by captions.py;
+- `other`: everything else (text inside figures and tables, math, headings, rotated text).
+
+Document statistics (`DocStats`): the body font size and fonts (the most common style by characters),
+the text area and the columns found from the body rows.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+
+import pymupdf
+
+# Ligatures expanded ("ﬁ" -> "fi"), no image payloads (we only need image positions, and
+# decoding them into the dict is the slowest part of "dict" extraction).
+TEXT_FLAGS = pymupdf.TEXT_PRESERVE_WHITESPACE | pymupdf.TEXT_MEDIABOX_CLIP
+
+_BOLD_FONT = re.compile(r"bold|black|heavy|semibold|demi|\bbx|cmbx|-b\b|\.b\b", re.I)
+_NUMERIC = re.compile(r"^\d{1,4}$")
+_DIGITS = re.compile(r"\d+")
+
+
+@dataclass
+class Span:
+    text: str
+    font: str
+    size: float
+    bold: bool
+    bbox: tuple[float, float, float, float]
+
+
+@dataclass
+class Row:
+    """One visual row of text on a page."""
+
+    page: int  # 0-based
+    x0: float
+    y0: float
+    x1: float
+    y1: float
+    spans: list[Span]
+    block: int  # pymupdf block number on the page
+    index_in_block: int  # 0 for the first row of its block
+    horizontal: bool = True
+    role: str = "other"
+    text: str = ""
+    size: float = 0.0  # dominant font size (by characters)
+    font: str = ""  # dominant font
+    max_gap: float = 0.0  # widest horizontal gap between neighbouring spans (table-like rows)
+
+    @property
+    def width(self) -> float:
+        return self.x1 - self.x0
+
+    @property
+    def height(self) -> float:
+        return self.y1 - self.y0
+
+    @property
+    def rect(self) -> tuple[float, float, float, float]:
+        return (self.x0, self.y0, self.x1, self.y1)
+
+
+@dataclass
+class PageText:
+    number: int  # 0-based
+    width: float
+    height: float
+    rows: list[Row]
+    image_rects: list[tuple[float, float, float, float]] = field(default_factory=list)
+
+
+@dataclass
+class DocStats:
+    body_size: float = 10.0
+    body_fonts: set[str] = field(default_factory=set)
+    text_x0: float = 0.0
+    text_x1: float = 612.0
+    columns: list[tuple[float, float]] = field(default_factory=list)  # (x0, x1) left to right
+    line_height: float = 12.0  # typical baseline distance of body text
+
+    def column_of(self, x0: float, x1: float) -> tuple[float, float] | None:
+        """The column holding a box, or None when it spans several columns."""
+        width = self.text_x1 - self.text_x0
+        if len(self.columns) < 2 or (x1 - x0) > 0.62 * width:
+            return None
+        cx = (x0 + x1) / 2
+        best = min(self.columns, key=lambda c: 0 if c[0] <= cx <= c[1] else min(abs(cx - c[0]), abs(cx - c[1])))
+        # a box that crosses the gutter by more than a little belongs to no single column
+        if x0 < best[0] - 0.15 * (best[1] - best[0]) or x1 > best[1] + 0.15 * (best[1] - best[0]):
+            return None
+        return best
+
+
+def clean_text(text: str) -> str:
+    """NFKC-normalised text with soft hyphens and control characters removed."""
+    text = unicodedata.normalize("NFKC", text).replace("\u00ad", "")
+    return "".join(ch if ch.isprintable() or ch == " " else " " for ch in text)
+
+
+def _span(s: dict) -> Span:
+    font = s.get("font", "")
+    bold = bool(s.get("flags", 0) & 16) or bool(_BOLD_FONT.search(font))
+    return Span(clean_text(s.get("text", "")), font, float(s.get("size", 0.0)), bold, tuple(s["bbox"]))
+
+
+def _finish(row: Row) -> Row:
+    """Fill text, dominant style and gaps from the spans (sorted left to right)."""
+    spans = sorted(row.spans, key=lambda s: s.bbox[0]) if row.horizontal else row.spans
+    row.spans = spans
+    parts: list[str] = []
+    prev: Span | None = None
+    by_size: Counter = Counter()
+    by_font: Counter = Counter()
+    max_gap = 0.0
+    for s in spans:
+        n = len(s.text.strip())
+        by_size[round(s.size * 2) / 2] += n
+        by_font[s.font] += n
+        if prev is not None and row.horizontal:
+            gap = s.bbox[0] - prev.bbox[2]
+            if s.text.strip() and prev.text.strip():
+                max_gap = max(max_gap, gap)
+            # pymupdf keeps explicit spaces; add one where two separate lines were merged
+            if gap > 0.15 * max(s.size, 1) and parts and not parts[-1].endswith(" ") and not s.text.startswith(" "):
+                parts.append(" ")
+        parts.append(s.text)
+        if s.text.strip():
+            prev = s
+    row.text = re.sub(r"\s+", " ", "".join(parts)).strip()
+    row.size = by_size.most_common(1)[0][0] if by_size else 0.0
+    row.font = by_font.most_common(1)[0][0] if by_font else ""
+    row.max_gap = max_gap
+    return row
+
+
+def read_page(page: pymupdf.Page) -> PageText:
+    """All text rows of a page (merged per baseline within each block) and the image placements."""
+    data = page.get_text("dict", flags=TEXT_FLAGS)
+    rows: list[Row] = []
+    for bno, block in enumerate(data.get("blocks", [])):
+        if block.get("type", 0) != 0:
+            continue
+        lines = []
+        for line in block.get("lines", []):
+            spans = [_span(s) for s in line.get("spans", []) if s.get("text", "").strip()]
+            if not spans:
+                continue
+            dx, dy = line.get("dir", (1.0, 0.0))
+            lines.append((tuple(line["bbox"]), spans, abs(dy) < 0.05 and dx > 0))
+        # merge horizontal lines that share a baseline (vertical overlap >= 60% of the smaller)
+        merged: list[Row] = []
+        for bbox, spans, horizontal in sorted(lines, key=lambda t: (not t[2], t[0][1], t[0][0])):
+            target = None
+            if horizontal:
+                for r in merged:
+                    if not r.horizontal:
+                        continue
+                    overlap = min(r.y1, bbox[3]) - max(r.y0, bbox[1])
+                    if overlap >= 0.6 * min(r.height, bbox[3] - bbox[1]):
+                        target = r
+                        break
+            if target is None:
+                merged.append(Row(page.number, *bbox, spans=list(spans), block=bno, index_in_block=0,
+                                  horizontal=horizontal))
+            else:
+                target.x0, target.y0 = min(target.x0, bbox[0]), min(target.y0, bbox[1])
+                target.x1, target.y1 = max(target.x1, bbox[2]), max(target.y1, bbox[3])
+                target.spans.extend(spans)
+        merged.sort(key=lambda r: (r.y0, r.x0))
+        for i, r in enumerate(merged):
+            r.index_in_block = i
+            rows.append(_finish(r))
+    rect = page.rect
+    return PageText(page.number, rect.width, rect.height, rows)
+
+
+def _split_line_numbers(pages: list[PageText]) -> None:
+    """Mark margin line numbers: >= 8 small integers on a page sharing their right edge."""
+    for p in pages:
+        groups: dict[int, list[Row]] = defaultdict(list)
+        for r in p.rows:
+            if r.horizontal and _NUMERIC.match(r.text):
+                groups[round(r.x1 / 3)].append(r)
+        for key, members in groups.items():
+            near = members + groups.get(key - 1, []) + groups.get(key + 1, [])
+            if len(near) >= 8:
+                for r in members:
+                    r.role = "linenumber"
+
+
+def _mark_headers(pages: list[PageText]) -> None:
+    """Running heads/feet: text near the page top/bottom that repeats on other pages, or a bare number."""
+    band = 0.085
+    seen: Counter = Counter()
+    keyed: list[tuple[Row, str]] = []
+    for p in pages:
+        keys_here = set()
+        for r in p.rows:
+            if r.role != "other":
+                continue
+            if r.y1 <= band * p.height or r.y0 >= (1 - band) * p.height:
+                key = _DIGITS.sub("#", r.text.lower())
+                keyed.append((r, key))
+                keys_here.add(key)
+        seen.update(keys_here)
+    repeats = max(2, int(0.25 * len(pages)))
+    extremes: dict[int, tuple[float, float]] = {}
+    for p in pages:
+        ys = [(r.y0, r.y1) for r in p.rows]
+        if ys:
+            extremes[p.number] = (min(y for y, _ in ys), max(y for _, y in ys))
+    for r, key in keyed:
+        # a bare page number is only a footer/header when nothing else lies further out
+        top, bottom = extremes[r.page]
+        outermost = r.y0 <= top + 2 or r.y1 >= bottom - 2
+        bare_number = bool(re.fullmatch(r"(page\s*)?(#|[ivxlc]+)(\s*(/|of)\s*#)?\.?", key)) and outermost
+        if seen[key] >= repeats or bare_number:
+            r.role = "header"
+
+
+def _body_style(pages: list[PageText]) -> tuple[float, set[str]]:
+    sizes: Counter = Counter()
+    for p in pages:
+        for r in p.rows:
+            if r.horizontal and r.role == "other":
+                for s in r.spans:
+                    sizes[round(s.size * 2) / 2] += len(s.text)
+    if not sizes:
+        return 10.0, set()
+    body_size = sizes.most_common(1)[0][0]
+    fonts: Counter = Counter()
+    for p in pages:
+        for r in p.rows:
+            if r.horizontal and r.role == "other" and abs(r.size - body_size) <= 0.6:
+                fonts[r.font] += len(r.text)
+    total = sum(fonts.values()) or 1
+    body_fonts = {f for f, n in fonts.items() if n >= 0.03 * total}
+    return body_size, body_fonts
+
+
+def _is_body_styled(r: Row, stats: DocStats) -> bool:
+    return r.horizontal and abs(r.size - stats.body_size) <= 0.75 and r.font in stats.body_fonts
+
+
+def _columns(pages: list[PageText], stats: DocStats) -> None:
+    """Text area and columns from the wide body-styled rows."""
+    rows = [r for p in pages for r in p.rows if r.role == "other" and _is_body_styled(r, stats) and len(r.text) > 25]
+    if not rows:
+        xs = [(r.x0, r.x1) for p in pages for r in p.rows if r.horizontal]
+        if xs:
+            stats.text_x0 = min(x for x, _ in xs)
+            stats.text_x1 = max(x for _, x in xs)
+        stats.columns = [(stats.text_x0, stats.text_x1)]
+        return
+    x0s = sorted(r.x0 for r in rows)
+    x1s = sorted(r.x1 for r in rows)
+    stats.text_x0 = x0s[len(x0s) // 50]
+    stats.text_x1 = x1s[-1 - len(x1s) // 50]
+    width = stats.text_x1 - stats.text_x0
+    narrow = [r for r in rows if r.width < 0.6 * width]
+    if len(narrow) < 0.4 * len(rows):
+        stats.columns = [(stats.text_x0, stats.text_x1)]
+    else:
+        mid = (stats.text_x0 + stats.text_x1) / 2
+        left = [r for r in narrow if (r.x0 + r.x1) / 2 < mid]
+        right = [r for r in narrow if (r.x0 + r.x1) / 2 >= mid]
+        if len(left) < 0.1 * len(narrow) or len(right) < 0.1 * len(narrow):
+            stats.columns = [(stats.text_x0, stats.text_x1)]
+        else:
+            lx1 = Counter(round(r.x1) for r in left).most_common(1)[0][0]
+            rx0 = Counter(round(r.x0) for r in right).most_common(1)[0][0]
+            stats.columns = [(stats.text_x0, float(lx1)), (float(rx0), stats.text_x1)]
+    # typical distance between baselines of consecutive body rows
+    steps: Counter = Counter()
+    for p in pages:
+        prev = None
+        for r in sorted((r for r in p.rows if r in rows), key=lambda r: (round(r.x0 / 50), r.y0)):
+            if prev is not None and 0 < r.y1 - prev.y1 < 3 * stats.body_size:
+                steps[round(r.y1 - prev.y1, 1)] += 1
+            prev = r
+    if steps:
+        stats.line_height = steps.most_common(1)[0][0]
+
+
+def _mark_body(pages: list[PageText], stats: DocStats) -> None:
+    """Body rows: body style, and either wide for their column or inside a block of wide body rows."""
+    for p in pages:
+        by_block: dict[int, list[Row]] = defaultdict(list)
+        for r in p.rows:
+            by_block[r.block].append(r)
+        wide_ids = set()
+        for r in p.rows:
+            if r.role != "other" or not _is_body_styled(r, stats):
+                continue
+            col = stats.column_of(r.x0, r.x1)
+            col_width = (col[1] - col[0]) if col else (stats.text_x1 - stats.text_x0)
+            table_like = r.max_gap > 1.6 * max(r.size, 1)
+            if r.width >= 0.7 * col_width and not table_like:
+                wide_ids.add(id(r))
+        for r in p.rows:
+            if id(r) in wide_ids:
+                r.role = "body"
+        # short rows (last rows of paragraphs, short paragraphs) inside blocks of wide body rows
+        for members in by_block.values():
+            n_wide = sum(1 for r in members if id(r) in wide_ids)
+            if n_wide == 0:
+                continue
+            for r in members:
+                if r.role == "other" and _is_body_styled(r, stats) and r.max_gap <= 1.6 * max(r.size, 1):
+                    if n_wide >= 2 or len(r.text) > 40:
+                        r.role = "body"
+
+
+def analyse(pages: list[PageText]) -> DocStats:
+    """Assign row roles (header, linenumber, body) and return the document statistics."""
+    _split_line_numbers(pages)
+    _mark_headers(pages)
+    stats = DocStats()
+    stats.body_size, stats.body_fonts = _body_style(pages)
+    _columns(pages, stats)
+    _mark_body(pages, stats)
+    return stats

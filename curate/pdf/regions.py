@@ -1,0 +1,367 @@
+"""From captions and page graphics to float regions (the box to crop for each figure or table).
+
+The method follows pdffigures2 (Clark & Divvala 2016) in spirit: a float lies next to its caption, in
+the space bounded by body text, other captions and the page margins.
+
+1. Page elements: raster image placements, vector drawings (clipped to their clip paths, merged into
+   runs so a scatter plot of 20,000 markers is one element) and non-body text rows (axis labels,
+   legends, table cells, code). Body text, running heads and captions are *blockers*.
+2. For each caption, a horizontal band: its column, or the whole text width when the caption spans
+   columns; side-by-side captions split the band between them.
+3. Proposals in four directions: above and below the caption (up to the nearest blocker), and left or
+   right of it (side captions, as in A&A's `sidecaption`). The content of a proposal is the run of
+   elements that starts near the caption and has no large vertical gap.
+4. The choice: figures prefer above, tables below (captions above tables are the norm); the other
+   direction is used when the preferred one is empty, a side proposal when it holds clearly more than
+   above/below and sits level with the caption. When two captions claim the same elements (a table
+   caption above its table, a figure caption below its figure, stacked), the elements are split at
+   the widest vertical gap between them.
+5. The region is the union of its elements, grown to take in elements that touch it (axis labels,
+   legends sticking out of the band) unless another float owns them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pymupdf
+
+from scitune.curate.pdf.captions import Caption
+from scitune.curate.pdf.layout import DocStats, PageText, Row
+
+Rect = tuple[float, float, float, float]
+
+
+@dataclass
+class Element:
+    rect: Rect
+    kind: str  # "image" | "path" | "text"
+    row: Row | None = None
+
+
+@dataclass
+class Graphics:
+    """Graphic elements of one page, and the horizontal rules among them (table lines)."""
+
+    elements: list[Element] = field(default_factory=list)
+    rules: list[Rect] = field(default_factory=list)
+    images: list[Rect] = field(default_factory=list)
+    n_paths: int = 0  # drawing operations before merging (a hint for figure_type)
+
+
+def _intersect(a: Rect, b: Rect) -> Rect | None:
+    r = (max(a[0], b[0]), max(a[1], b[1]), min(a[2], b[2]), min(a[3], b[3]))
+    if r[0] > r[2] or r[1] > r[3]:
+        return None
+    return r
+
+
+def _union(a: Rect, b: Rect) -> Rect:
+    return (min(a[0], b[0]), min(a[1], b[1]), max(a[2], b[2]), max(a[3], b[3]))
+
+
+def _area(r: Rect) -> float:
+    return max(0.0, r[2] - r[0]) * max(0.0, r[3] - r[1])
+
+
+def _near(a: Rect, b: Rect, d: float) -> bool:
+    return a[0] - d <= b[2] and b[0] - d <= a[2] and a[1] - d <= b[3] and b[1] - d <= a[3]
+
+
+def _invisible(d: dict) -> bool:
+    def white(c) -> bool:
+        return c is None or (len(c) >= 3 and min(c[:3]) > 0.97) or (len(c) == 1 and c[0] > 0.97)
+
+    kind = d.get("type", "")
+    if "f" in kind and (d.get("fill_opacity", 1.0) or 0) > 0.02 and not white(d.get("fill")):
+        return False
+    if "s" in kind and (d.get("stroke_opacity", 1.0) or 0) > 0.02 and not white(d.get("color")):
+        return False
+    return True
+
+
+def read_graphics(page: pymupdf.Page) -> Graphics:
+    """Images and (clipped, merged) vector drawings of a page."""
+    out = Graphics()
+    page_rect: Rect = tuple(page.rect)  # type: ignore[assignment]
+    page_area = _area(page_rect)
+    for info in page.get_image_info():
+        r = _intersect(tuple(info["bbox"]), page_rect)
+        if r and _area(r) > 4 and _area(r) < 0.9 * page_area:
+            out.elements.append(Element(r, "image"))
+            out.images.append(r)
+    stack: list[tuple[int, Rect]] = []
+    run: Rect | None = None
+    run_clip: Rect | None = None
+    for d in page.get_cdrawings(extended=True):
+        level = d.get("level", 0)
+        while stack and stack[-1][0] >= level:
+            stack.pop()
+        clip = stack[-1][1] if stack else page_rect
+        kind = d.get("type")
+        if kind == "clip":
+            scissor = d.get("scissor")
+            inner = _intersect(tuple(scissor), clip) if scissor else clip
+            stack.append((level, inner or (0.0, 0.0, 0.0, 0.0)))
+            continue
+        if kind == "group":
+            stack.append((level, clip))
+            continue
+        rect = d.get("rect")
+        if rect is None or _invisible(d):
+            continue
+        out.n_paths += 1
+        w = float(d.get("width") or 0) / 2 if "s" in (kind or "") else 0.0
+        r = _intersect((rect[0] - w, rect[1] - w, rect[2] + w, rect[3] + w), clip)
+        if r is None or _area(r) > 0.5 * page_area:
+            continue
+        if r[3] - r[1] < 2.0 and r[2] - r[0] > 30:
+            out.rules.append(r)
+        if run is not None and run_clip == clip and _near(run, r, 3.0):
+            run = _union(run, r)
+        else:
+            if run is not None:
+                out.elements.append(Element(run, "path"))
+            run, run_clip = r, clip
+    if run is not None:
+        out.elements.append(Element(run, "path"))
+    return out
+
+
+@dataclass
+class Proposal:
+    direction: str
+    elements: list[Element]
+
+    @property
+    def rect(self) -> Rect | None:
+        if not self.elements:
+            return None
+        r = self.elements[0].rect
+        for e in self.elements[1:]:
+            r = _union(r, e.rect)
+        return r
+
+    @property
+    def area(self) -> float:
+        r = self.rect
+        return _area(r) if r else 0.0
+
+
+def _inside_share(r: Rect, zone: Rect) -> float:
+    inter = _intersect(r, zone)
+    if inter is None:
+        return 0.0
+    a = _area(r)
+    if a < 1.0:  # a line: compare lengths
+        length = max(r[2] - r[0], r[3] - r[1])
+        ilen = max(inter[2] - inter[0], inter[3] - inter[1])
+        return ilen / length if length > 0 else 1.0
+    return _area(inter) / a
+
+
+def _h_overlap(row: Row, x0: float, x1: float) -> float:
+    return max(0.0, min(row.x1, x1) - max(row.x0, x0))
+
+
+class PageRegions:
+    """Region finding for the captions of one page."""
+
+    def __init__(self, page: PageText, captions: list[Caption], stats: DocStats, graphics: Graphics):
+        self.page, self.captions, self.stats, self.graphics = page, captions, stats, graphics
+        own = {id(r) for c in captions for r in c.rows}
+        self.blockers = [r for r in page.rows if r.horizontal and (r.role in ("body", "header") or
+                                                                   (r.role == "caption" and id(r) in own))]
+        self.elements = list(graphics.elements) + [
+            Element(r.rect, "text", r) for r in page.rows if r.role == "other" and r.text.strip()
+        ]
+        self.max_gap = max(3.0 * stats.line_height, 30.0)
+
+    # -- zones ------------------------------------------------------------------------------
+    def band(self, c: Caption) -> tuple[float, float]:
+        x0, y0, x1, y1 = c.bbox
+        col = self.stats.column_of(x0, x1)
+        lo, hi = col if col else (min(self.stats.text_x0, x0), max(self.stats.text_x1, x1))
+        lo, hi = lo - 6, hi + 6
+        for other in self.captions:
+            if other is c:
+                continue
+            ox0, oy0, ox1, oy1 = other.bbox
+            if abs(oy0 - y0) > 3 * self.stats.line_height and not (oy0 < y1 and y0 < oy1):
+                continue
+            if ox0 >= x1 - 1:
+                hi = min(hi, (x1 + ox0) / 2)
+            elif ox1 <= x0 + 1:
+                lo = max(lo, (ox1 + x0) / 2)
+        return lo, hi
+
+    def _blocked(self, row: Row, c: Caption, lo: float, hi: float) -> bool:
+        if any(row is r for r in c.rows):
+            return False
+        ov = _h_overlap(row, lo, hi)
+        return ov > 0.25 * max(row.width, 1) or ov > 0.5 * (hi - lo)
+
+    def vertical_zone(self, c: Caption, direction: str, lo: float, hi: float) -> Rect:
+        x0, y0, x1, y1 = c.bbox
+        if direction == "up":
+            top = 0.0
+            for r in self.blockers:
+                if r.y1 <= y0 + 1 and self._blocked(r, c, lo, hi):
+                    top = max(top, r.y1)
+            return (lo, top, hi, y0)
+        bottom = self.page.height
+        for r in self.blockers:
+            if r.y0 >= y1 - 1 and self._blocked(r, c, lo, hi):
+                bottom = min(bottom, r.y0)
+        return (lo, y1, hi, bottom)
+
+    def side_zone(self, c: Caption, direction: str) -> Rect | None:
+        x0, y0, x1, y1 = c.bbox
+        if direction == "left":
+            lo, hi = self.stats.text_x0 - 6, x0 - 1
+        else:
+            lo, hi = x1 + 1, self.stats.text_x1 + 6
+        if hi - lo < 40:
+            return None
+        top, bottom = 0.0, self.page.height
+        for r in self.blockers:
+            if any(r is cr for cr in c.rows) or _h_overlap(r, lo, hi) <= 0.25 * max(r.width, 1):
+                continue
+            if r.y1 <= y0 + 1:
+                top = max(top, r.y1)
+            elif r.y0 >= y0:
+                bottom = min(bottom, r.y0)
+        return (lo, top, hi, bottom)
+
+    # -- contents ---------------------------------------------------------------------------
+    def contents(self, zone: Rect, c: Caption, direction: str) -> list[Element]:
+        inside = [e for e in self.elements if _inside_share(e.rect, zone) >= 0.5 and not _overlaps_rows(e, c)]
+        if not inside:
+            return []
+        x0, y0, x1, y1 = c.bbox
+        if direction in ("left", "right"):
+            # a side float sits level with its caption: keep the cluster touching the caption's rows
+            inside.sort(key=lambda e: abs((e.rect[1] + e.rect[3]) / 2 - (y0 + y1) / 2))
+            picked = [e for e in inside]
+            r = Proposal(direction, picked).rect
+            if r is None or not (r[1] <= y0 + 0.5 * (y1 - y0) and r[3] >= y0):
+                return []
+            return picked
+        # grow from the caption outward; stop at a wide empty gap
+        if direction == "up":
+            inside.sort(key=lambda e: -e.rect[3])
+            edge, picked = y0, []
+            for e in inside:
+                if edge - e.rect[3] > self.max_gap:
+                    break
+                picked.append(e)
+                edge = min(edge, e.rect[1])
+        else:
+            inside.sort(key=lambda e: e.rect[1])
+            edge, picked = y1, []
+            for e in inside:
+                if e.rect[1] - edge > self.max_gap:
+                    break
+                picked.append(e)
+                edge = max(edge, e.rect[3])
+        return picked
+
+    def proposals(self, c: Caption) -> dict[str, Proposal]:
+        lo, hi = self.band(c)
+        out = {}
+        for direction in ("up", "down"):
+            zone = self.vertical_zone(c, direction, lo, hi)
+            out[direction] = Proposal(direction, self.contents(zone, c, direction))
+        for direction in ("left", "right"):
+            zone = self.side_zone(c, direction)
+            out[direction] = Proposal(direction, self.contents(zone, c, direction) if zone else [])
+        return out
+
+    # -- choice -----------------------------------------------------------------------------
+    def choose(self) -> dict[int, Proposal]:
+        chosen: dict[int, Proposal] = {}
+        for c in self.captions:
+            props = self.proposals(c)
+            prior, other = ("down", "up") if c.kind == "table" else ("up", "down")
+            pick = props[prior] if props[prior].elements else props[other]
+            side = max((props["left"], props["right"]), key=lambda p: p.area)
+            if side.elements and side.area > 1.5 * pick.area:
+                pick = side
+            chosen[id(c)] = pick
+        self._split_shared(chosen)
+        return chosen
+
+    def _split_shared(self, chosen: dict[int, Proposal]) -> None:
+        """Two captions facing each other with shared elements: cut at the widest vertical gap."""
+        caps = sorted(self.captions, key=lambda c: c.bbox[1])
+        for i, upper in enumerate(caps):
+            for lower in caps[i + 1:]:
+                a, b = chosen[id(upper)], chosen[id(lower)]
+                shared = {id(e) for e in a.elements} & {id(e) for e in b.elements}
+                if not shared:
+                    continue
+                pool = {id(e): e for e in a.elements + b.elements}
+                between = sorted((e for e in pool.values()
+                                  if e.rect[1] >= upper.bbox[3] - 1 and e.rect[3] <= lower.bbox[1] + 1),
+                                 key=lambda e: e.rect[1])
+                best_gap, cut = -1e9, None
+                reach = upper.bbox[3]
+                for k, e in enumerate(between):
+                    if k > 0 and e.rect[1] - reach > best_gap:
+                        best_gap, cut = e.rect[1] - reach, e.rect[1]
+                    reach = max(reach, e.rect[3])
+                if cut is None:
+                    # one element between them: the nearer caption takes it
+                    cut = (upper.bbox[3] + lower.bbox[1]) / 2
+                a.elements = [e for e in a.elements if e.rect[3] <= cut or id(e) not in shared]
+                b.elements = [e for e in b.elements if e.rect[1] >= cut or id(e) not in shared]
+
+    def regions(self) -> dict[int, Rect | None]:
+        chosen = self.choose()
+        owned = {id(e): cid for cid, p in chosen.items() for e in p.elements}
+        out: dict[int, Rect | None] = {}
+        for c in self.captions:
+            p = chosen[id(c)]
+            rect = p.rect
+            if rect is None:
+                out[id(c)] = None
+                continue
+            # grow: elements touching the region that no other float owns (labels outside the band)
+            for _ in range(3):
+                grown = rect
+                for e in self.elements:
+                    if owned.get(id(e), id(c)) != id(c) or _overlaps_rows(e, c):
+                        continue
+                    if _near(e.rect, rect, 1.5) and not _contains(rect, e.rect) and self._free(e.rect, c):
+                        grown = _union(grown, e.rect)
+                if grown == rect:
+                    break
+                rect = grown
+            out[id(c)] = rect
+        return out
+
+    def _free(self, r: Rect, c: Caption) -> bool:
+        """Growing into `r` must not swallow body text or another caption."""
+        for b in self.blockers:
+            if any(b is cr for cr in c.rows):
+                continue
+            inter = _intersect(r, b.rect)
+            if inter and _area(inter) > 0.3 * _area(b.rect):
+                return False
+        return True
+
+
+def _contains(outer: Rect, inner: Rect) -> bool:
+    return outer[0] <= inner[0] and outer[1] <= inner[1] and outer[2] >= inner[2] and outer[3] >= inner[3]
+
+
+def _overlaps_rows(e: Element, c: Caption) -> bool:
+    return e.row is not None and any(e.row is r for r in c.rows)
+
+
+def page_regions(page: PageText, captions: list[Caption], stats: DocStats, graphics: Graphics
+                 ) -> dict[int, Rect | None]:
+    """Region per caption (keyed by `id(caption)`) on one page; None where nothing was found."""
+    if not captions:
+        return {}
+    return PageRegions(page, captions, stats, graphics).regions()
