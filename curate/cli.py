@@ -84,5 +84,141 @@ def validate(out: Path = typer.Argument(..., help="An extract output folder.")) 
 # --- instructions, export, push-to-hub (instructions.py, exports.py, hub.py) ---
 
 
+def _command_line() -> str:
+    import shlex
+    import sys
+
+    return shlex.join(["scitune-curate", *sys.argv[1:]])
+
+
+def _criteria(types: list[str], kinds: list[str], licenses: list[str], min_words: Optional[int],
+              max_words: Optional[int], dedupe: bool):
+    from scitune.curate.filters import Criteria
+
+    try:
+        return Criteria(figure_types=set(types) or None, kinds=set(kinds) or None, licenses=set(licenses) or None,
+                        min_words=min_words, max_words=max_words, dedupe=dedupe)
+    except ValueError as e:
+        raise typer.BadParameter(str(e))
+
+
+TYPE_OPT = typer.Option([], "--type", help="Keep only this figure type (repeatable), e.g. line_plot.")
+KIND_OPT = typer.Option([], "--kind", help="Keep only figures or tables: figure | table (repeatable).")
+LICENSE_OPT = typer.Option([], "--license", help="Keep only this licence (repeatable), e.g. CC-BY-4.0; "
+                           "`unknown` keeps rows without one.")
+MIN_WORDS_OPT = typer.Option(None, "--min-words", help="Keep captions of at least this many words.")
+MAX_WORDS_OPT = typer.Option(None, "--max-words", help="Keep captions of at most this many words.")
+DEDUPE_OPT = typer.Option(False, "--dedupe", help="Drop exact duplicate images (same pixels), keeping the copy "
+                          "from the latest arXiv version.")
+
+
+@app.command()
+def instructions(
+    out: Path = typer.Argument(..., help="An extract output folder (with OUT/figures)."),
+    task: list[str] = typer.Option([], "--task", help="Task to build (repeatable; default all): caption, ctom, "
+                                   "figure_type, ocr, mention, caption_with_context."),
+    seed: int = typer.Option(0, help="Seed of the template choice; the same seed gives the same rows."),
+    template: str = typer.Option("1", "--template", help="Version of the template pool (curate/templates/vN.yaml)."),
+    types: list[str] = TYPE_OPT, kinds: list[str] = KIND_OPT, licenses: list[str] = LICENSE_OPT,
+    min_words: Optional[int] = MIN_WORDS_OPT, max_words: Optional[int] = MAX_WORDS_OPT, dedupe: bool = DEDUPE_OPT,
+    progress: bool = typer.Option(True, help="Show a progress bar."),
+) -> None:
+    """Build OUT/instructions (SciTune's instruction tasks) from OUT/figures; replaces earlier ones."""
+    from scitune.curate.instructions import TASKS, build_instructions
+
+    if not any((out / "figures").glob("*.parquet")):
+        typer.echo(f"error: {out}/figures holds no shards: run `scitune-curate extract ... -o {out}` first.", err=True)
+        raise typer.Exit(2)
+    criteria = _criteria(types, kinds, licenses, min_words, max_words, dedupe)
+    try:
+        stats = build_instructions(out, tasks=task or TASKS, seed=seed, template_version=template,
+                                   where=criteria.predicate(out) if criteria.active else None, progress=progress)
+    except ValueError as e:
+        raise typer.BadParameter(str(e))
+    for line in stats.lines():
+        typer.echo(line, err=True)
+
+
+@app.command("export")
+def export_cmd(
+    fmt: str = typer.Argument(..., help="llava | messages | prompt-completion | scicap"),
+    out: Path = typer.Argument(..., help="An extract output folder."),
+    dest: Path = typer.Option(..., "--output", "-o", help="Folder to write the export into."),
+    task: list[str] = typer.Option([], "--task", help="Export only this instruction task (repeatable); "
+                                   "e.g. --task ctom for SciTune's stage 1."),
+    progress: bool = typer.Option(True, help="Show a progress bar."),
+) -> None:
+    """Export OUT to LLaVA JSON, TRL messages, prompt/completion JSONL or SciCap Challenge COCO JSON."""
+    from scitune.curate.exports import NothingToExport, export
+
+    try:
+        stats = export(fmt, out, dest, tasks=task or None, progress=progress)
+    except NothingToExport as e:
+        typer.echo(f"error: {e}", err=True)
+        raise typer.Exit(2)
+    except ValueError as e:
+        raise typer.BadParameter(str(e))
+    for line in stats.lines():
+        typer.echo(line, err=True)
+
+
+@app.command("filter")
+def filter_cmd(
+    out: Path = typer.Argument(..., help="An extract output folder."),
+    dest: Path = typer.Option(..., "--output", "-o", help="New dataset folder for the kept rows (OUT is unchanged)."),
+    types: list[str] = TYPE_OPT, kinds: list[str] = KIND_OPT, licenses: list[str] = LICENSE_OPT,
+    min_words: Optional[int] = MIN_WORDS_OPT, max_words: Optional[int] = MAX_WORDS_OPT, dedupe: bool = DEDUPE_OPT,
+    with_instructions: bool = typer.Option(False, "--instructions", help="Also build DEST/instructions."),
+    progress: bool = typer.Option(True, help="Show a progress bar."),
+) -> None:
+    """Write the figure rows of OUT that pass the filters into a new dataset folder DEST, with its card."""
+    from scitune.curate.card import write_card
+    from scitune.curate.filters import filter_folder
+
+    try:
+        stats = filter_folder(out, dest, _criteria(types, kinds, licenses, min_words, max_words, dedupe), progress)
+    except ValueError as e:
+        raise typer.BadParameter(str(e))
+    write_card(dest, command=_command_line())
+    if with_instructions:
+        from scitune.curate.instructions import build_instructions
+
+        for line in build_instructions(dest, progress=progress).lines():
+            typer.echo(line, err=True)
+    for line in stats.lines():
+        typer.echo(line, err=True)
+    typer.echo(f"wrote {dest}/", err=True)
+
+
+@app.command("push-to-hub")
+def push_to_hub_cmd(
+    out: Path = typer.Argument(..., help="An extract output folder."),
+    repo_id: str = typer.Argument(..., help="Dataset repo on the Hub: user/name or org/name (created if missing)."),
+    private: bool = typer.Option(False, "--private", help="Create the repo private."),
+    revision: Optional[str] = typer.Option(None, "--revision", help="Branch to push to (created if missing)."),
+    token: Optional[str] = typer.Option(None, "--token", help="Hub token with write access (default: HF_TOKEN or "
+                                        "the saved `hf auth login`).", show_default=False),
+    dry_run: bool = typer.Option(False, "--dry-run", help="List what would be sent; change nothing."),
+) -> None:
+    """Publish OUT (card, shards, charts) to a Hub dataset repo in one commit; unchanged folders send nothing."""
+    from scitune.curate.hub import push_to_hub
+
+    try:
+        result = push_to_hub(out, repo_id, private=private, revision=revision, token=token, dry_run=dry_run,
+                             log=lambda line: typer.echo(line, err=True))
+    except Exception as e:  # noqa: BLE001 - one clear line for the user, the token scrubbed
+        message = str(e).replace(token, "***") if token else str(e)
+        hint = ""
+        status = getattr(getattr(e, "response", None), "status_code", None)
+        if status in (401, 403):
+            hint = " Check that the token has write access (--token or HF_TOKEN, or `hf auth login`)."
+        elif status == 412:
+            hint = " The repo changed while pushing: run the command again."
+        typer.echo(f"error: push to {repo_id} failed: {type(e).__name__}: {message}{hint}", err=True)
+        raise typer.Exit(1)
+    for line in result.lines():
+        typer.echo(line)
+
+
 if __name__ == "__main__":
     app()

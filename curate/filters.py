@@ -98,6 +98,18 @@ class Criteria:
         if self.licenses:
             self.licenses = {lic.lower() for lic in self.licenses}
 
+    def predicate(self, out: Path) -> Callable[[dict], bool]:
+        """A row test for OUT's figures, duplicates included (computes the preferred copies once)."""
+        if not self.dedupe:
+            return self.keep
+        preferred = preferred_copies(out, self.keep)
+        return lambda row: self.keep(row) and row["figure_id"] in preferred
+
+    @property
+    def active(self) -> bool:
+        return bool(self.figure_types or self.kinds or self.licenses or self.dedupe
+                    or self.min_words is not None or self.max_words is not None)
+
     def keep(self, row: dict) -> bool:
         """Row-level conditions (everything but `dedupe`, which needs the whole table)."""
         if self.figure_types and row.get("figure_type") not in self.figure_types:
@@ -149,12 +161,12 @@ def filtered_rows(out: Path, criteria: Criteria, stats: FilterStats | None = Non
                   progress: bool = False) -> Iterator[dict]:
     """The figure rows of OUT that `criteria` keeps, streamed."""
     stats = stats if stats is not None else FilterStats()
-    preferred = preferred_copies(out, criteria.keep) if criteria.dedupe else None
+    wanted = criteria.predicate(out)
     for row in iter_rows(out, "figures", progress=progress, desc="filter"):
         stats.read += 1
         if not criteria.keep(row):
             continue
-        if preferred is not None and row["figure_id"] not in preferred:
+        if not wanted(row):
             stats.duplicates += 1
             continue
         stats.kept += 1
