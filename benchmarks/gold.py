@@ -123,10 +123,13 @@ def paragraph_matches(predicted: str, gold_paragraph: str) -> bool:
     return len(tokens(predicted)) >= 20 and containment(predicted, gold_paragraph) >= 0.9
 
 
-def score_paper(gold: dict, predicted: Iterable[Any]) -> dict:
-    """Scores of one paper; `counts` holds the raw numbers for pooling over papers (see `pool`)."""
+def score_paper(gold: dict, predicted: Iterable[Any], all_floats: bool = False) -> dict:
+    """Scores of one paper; `counts` holds the raw numbers for pooling over papers (see `pool`).
+
+    `all_floats`: score against every gold float, also those the PDF does not print (the LaTeX side
+    reads the source, and LaTeX-only papers have no pages at all)."""
     predicted = list(predicted)
-    gold_floats = printed_floats(gold)
+    gold_floats = list(gold["floats"]) if all_floats else printed_floats(gold)
     pairs = match_floats(gold_floats, predicted)
     matched_ids = {id(p) for _, p in pairs}
 
