@@ -1,0 +1,601 @@
+"""Walk the parsed document once, in order: floats with their numbers, labels, paragraphs.
+
+`walk_document(nodes, document_class)` returns a `Walk`: every figure and table float (`RawFloat`:
+caption nodes, label, number as LaTeX assigns it, graphics with their layout, subfigure panels, table
+cells), every label with what it points at (float, subfigure, section, equation) and its number, and
+the body paragraphs as node lists. Text is rendered later (text.py), once every label is known.
+
+Numbers follow LaTeX: a counter steps at each numbered `\\caption` of a float (so one float
+environment with two captions is two floats and a float without a caption is none), `\\appendix`,
+`\\setcounter`, `\\renewcommand{\\thefigure}` and friends apply where they stand (numbering.py), AASTeX
+`\\tablenum`/`\\figurenum` override the number, and with `\\captionsetup{labelformat=empty}` the number
+is the one typed at the start of the caption (`Figure S2.1: ...`).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from pylatexenc import latexwalker as lw
+
+from scitune.curate.latex.numbering import Counters
+from scitune.curate.latex.text import Target, arg_nodes, arg_text, is_starred
+
+FIGURE_ENVS = {"figure", "figure*", "wrapfigure", "wrapfig", "SCfigure", "sidewaysfigure", "sidewaysfigure*",
+               "floatingfigure", "widefigure", "fullwidthfigure"}
+TABLE_ENVS = {"table", "table*", "wraptable", "SCtable", "sidewaystable", "sidewaystable*", "deluxetable",
+              "deluxetable*", "splitdeluxetable", "splitdeluxetable*", "longtable", "longtable*",
+              "floatingtable", "widetable"}
+SUB_ENVS = {"subfigure": "figure", "subtable": "table"}
+TABULAR_ENVS = {"tabular", "tabular*", "tabularx", "tabulary", "tblr", "longtabu", "tabu", "array", "supertabular",
+                "xtabular", "NiceTabular"}
+DRAWING_ENVS = {"tikzpicture", "pgfpicture", "picture", "pspicture", "axis", "forest", "circuitikz", "tikzcd"}
+# Environments whose body is never prose: no paragraphs are taken from them.
+NON_PROSE_ENVS = {"thebibliography", "algorithm", "algorithm*", "algorithmic", "algorithm2e", "lstlisting",
+                  "minted", "verbatim", "Verbatim", "comment", "listing", "tikzpicture", "pgfpicture",
+                  "filecontents", "filecontents*", "titlepage", "frontmatter"} | TABULAR_ENVS
+LIST_ENVS = {"itemize", "enumerate", "description", "enumerate*", "itemize*", "compactitem", "compactenum"}
+NUMBERED_MATH = {"equation", "align", "eqnarray", "gather", "multline", "flalign", "alignat", "IEEEeqnarray",
+                 "dmath", "xalignat"}
+MULTI_ROW_MATH = {"align", "eqnarray", "gather", "flalign", "alignat", "IEEEeqnarray", "xalignat"}
+SECTIONS = {"part": None, "chapter": "chapter", "section": "section", "subsection": "subsection",
+            "subsubsection": "subsubsection", "paragraph": None, "subparagraph": None}
+NOT_PROSE_MACROS = {"title", "author", "date", "affiliation", "affil", "altaffiliation", "address", "email",
+                    "thanks", "keywords", "maketitle", "institute", "correspondingauthor", "shorttitle",
+                    "shortauthors", "received", "accepted", "journal", "submitjournal", "bibliography",
+                    "bibliographystyle", "printbibliography", "tableofcontents", "orcid", "abstract"}
+GRAPHIC_MACROS = {"includegraphics", "plotone", "plottwo", "epsfig", "psfig", "epsfbox", "includestandalone",
+                  "includesvg"}
+BREAK_MACROS = {"\\", "par", "newline", "vspace", "vskip", "bigskip", "medskip", "smallskip", "linebreak"}
+KNOWN_ENVIRONMENTS = FIGURE_ENVS | TABLE_ENVS | set(SUB_ENVS) | TABULAR_ENVS | {"document", "minipage"}
+
+TEXT_WIDTH_CM = 16.5  # for absolute widths (`width=8cm`): a typical one-column text width
+
+
+@dataclass
+class Graphic:
+    name: str  # as written in the source
+    base_dir: str  # the \import folder in effect, relative to the source root ('' when none)
+    width: float | None  # fraction of the text width, when the source says
+    row_break: bool  # starts a new row of the layout
+    panel: int | None = None  # index into RawFloat.panels
+
+
+@dataclass
+class Panel:
+    label: str | None = None
+    caption: list | None = None  # caption nodes
+    letter: str | None = None
+
+
+@dataclass
+class RawFloat:
+    kind: str  # figure | table
+    env: str
+    number: str
+    caption: list  # caption nodes (the long caption)
+    label: str | None = None
+    typed_number: bool = False  # labelformat=empty: the printed number is typed in the caption
+    graphics: list[Graphic] = field(default_factory=list)
+    panels: list[Panel] = field(default_factory=list)
+    cells: list = field(default_factory=list)  # nodes of tabular bodies (tables' words)
+    drawing: bool = False  # TikZ/pgfplots/picture: drawn by LaTeX, no file
+
+
+@dataclass
+class Paragraph:
+    pieces: list  # pylatexenc nodes and plain strings
+    section: str | None = None
+
+
+@dataclass
+class Walk:
+    floats: list[RawFloat] = field(default_factory=list)
+    labels: dict[str, Target] = field(default_factory=dict)
+    paragraphs: list[Paragraph] = field(default_factory=list)
+    titles: dict[str, list] = field(default_factory=dict)  # label -> title nodes (sections)
+    graphicspath: list[str] = field(default_factory=list)
+
+
+# --- small node helpers --------------------------------------------------------------------------
+
+
+def iter_nodes(nodes):
+    """Every node below `nodes`, depth first, arguments included."""
+    stack = list(reversed(nodes or []))
+    while stack:
+        n = stack.pop()
+        if n is None:
+            continue
+        yield n
+        children = []
+        if n.isNodeType(lw.LatexGroupNode) or n.isNodeType(lw.LatexEnvironmentNode) or n.isNodeType(lw.LatexMathNode):
+            children = list(n.nodelist or [])
+        argd = getattr(n, "nodeargd", None)
+        if argd is not None and argd.argnlist:
+            children = [a for a in argd.argnlist if a is not None] + children
+        stack.extend(reversed(children))
+
+
+def contains_macro(nodes, names: set[str]) -> bool:
+    return any(n.isNodeType(lw.LatexMacroNode) and n.macroname in names for n in iter_nodes(nodes))
+
+
+_LEN = re.compile(r"([0-9]*\.?[0-9]+)?\s*\\(textwidth|linewidth|columnwidth|hsize|paperwidth|textheight)")
+_ABS = re.compile(r"([0-9]*\.?[0-9]+)\s*(cm|mm|in|pt|bp)")
+_UNIT_CM = {"cm": 1.0, "mm": 0.1, "in": 2.54, "pt": 2.54 / 72.27, "bp": 2.54 / 72}
+
+
+def width_fraction(spec: str | None) -> float | None:
+    """`0.45\\textwidth` -> 0.45, `8cm` -> ~0.48, None when not a width."""
+    if not spec:
+        return None
+    m = _LEN.search(spec)
+    if m:
+        if m.group(2) == "textheight":
+            return None
+        return float(m.group(1)) if m.group(1) else 1.0
+    m = _ABS.search(spec)
+    if m:
+        return min(1.0, float(m.group(1)) * _UNIT_CM[m.group(2)] / TEXT_WIDTH_CM)
+    return None
+
+
+def _option(options: str | None, key: str) -> str | None:
+    if not options:
+        return None
+    m = re.search(r"(?:^|,)\s*" + key + r"\s*=\s*([^,]+)", options)
+    return m.group(1).strip() if m else None
+
+
+def _ints(text: str | None) -> int | None:
+    m = re.fullmatch(r"\s*(-?\d+)\s*", text or "")
+    return int(m.group(1)) if m else None
+
+
+# --- the walk ------------------------------------------------------------------------------------
+
+
+@dataclass
+class _Ctx:
+    """Where the float collector is: inside which panel, minipage group, and at what width."""
+
+    panel: int | None = None
+    group: int | None = None
+    scale: float = 1.0
+
+
+@dataclass
+class _Caption:
+    nodes: list
+    starred: bool
+    group: int | None
+    order: int
+
+
+class DocumentWalker:
+    def __init__(self, counters: Counters):
+        self.c = counters
+        self.out = Walk()
+        self.par: list = []
+        self.section: str | None = None
+        self.target: Target | None = None  # what a \label names right now
+        self.dirs: list[str] = [""]
+        self.labelformat_empty = False
+        self.loose_graphics: list[Graphic] = []  # graphics outside floats, for \captionof
+        self._brk = False  # a row break seen since the last graphic of the float being collected
+
+    # -- paragraphs --
+
+    def end_paragraph(self) -> None:
+        if any(isinstance(p, str) and p.strip() or not isinstance(p, str) for p in self.par):
+            self.out.paragraphs.append(Paragraph(self.par, self.section))
+        self.par = []
+        self.loose_graphics = []
+
+    def walk(self, nodes) -> None:
+        for node in nodes or []:
+            self.visit(node)
+
+    def visit(self, node) -> None:
+        if node is None or node.isNodeType(lw.LatexCommentNode):
+            return
+        if node.isNodeType(lw.LatexCharsNode):
+            parts = re.split(r"\n[ \t]*\n\s*", node.chars)
+            for k, part in enumerate(parts):
+                if k:
+                    self.end_paragraph()
+                if part:
+                    self.par.append(part)
+        elif node.isNodeType(lw.LatexGroupNode):
+            self.walk(node.nodelist)
+        elif node.isNodeType(lw.LatexMacroNode):
+            self.macro(node)
+        elif node.isNodeType(lw.LatexEnvironmentNode):
+            self.environment(node)
+        else:  # math, specials
+            if node.isNodeType(lw.LatexMathNode):
+                self._math_labels(node, numbered=False)
+            self.par.append(node)
+
+    # -- macros --
+
+    def _set_label(self, name: str | None) -> None:
+        if not name:
+            return
+        name = name.strip()
+        target = self.target or Target("other", "??")
+        self.out.labels.setdefault(name, Target(target.kind, target.number, target.float_index, target.title))
+        if target.kind in ("section", "appendix") and getattr(self, "_title_nodes", None) is not None:
+            self.out.titles[name] = self._title_nodes
+
+    def macro(self, node) -> None:
+        name = node.macroname
+        if name in SECTIONS:
+            self.end_paragraph()
+            counter = SECTIONS[name]
+            title = arg_nodes(node, 2)
+            self._title_nodes = title
+            if name in ("section", "chapter"):
+                self.section = re.sub(r"\s+", " ", arg_text(node, 2) or "").strip() or None
+            if counter and not is_starred(node):
+                self.c.step(counter)
+                kind = "appendix" if self.c.in_appendix and counter in ("section", "chapter") else "section"
+                self.target = Target(kind, self.c.format(counter))
+            return
+        if name == "label":
+            self._set_label(arg_text(node, 0))
+        elif name == "appendix":
+            self.end_paragraph()
+            self.c.appendix()
+        elif name in ("renewcommand", "newcommand", "providecommand"):
+            self._counter_format(node)
+        elif name in ("setcounter", "addtocounter"):
+            value = _ints(arg_text(node, 1))
+            counter = (arg_text(node, 0) or "").strip()
+            if value is not None and counter:
+                (self.c.set if name == "setcounter" else self.c.add)(counter, value)
+        elif name in ("stepcounter", "refstepcounter"):
+            counter = (arg_text(node, 0) or "").strip()
+            if counter:
+                self.c.step(counter)
+                if name == "refstepcounter":
+                    self.target = Target("other", self.c.format(counter))
+        elif name in ("counterwithin", "numberwithin"):
+            a, b = (1, 2) if name == "counterwithin" else (1, 2)
+            child, parent = (arg_text(node, a) or "").strip(), (arg_text(node, b) or "").strip()
+            if child and parent:
+                self.c.within(child, parent, change_format=not (name == "counterwithin" and is_starred(node)))
+        elif name == "captionsetup":
+            self._captionsetup(arg_text(node, 1) or "")
+        elif name == "captionof":
+            self._captionof(node)
+        elif name == "SciTuneEnterDir":
+            self.dirs.append((arg_text(node, 0) or "").strip())
+        elif name == "SciTuneLeaveDir":
+            if len(self.dirs) > 1:
+                self.dirs.pop()
+        elif name == "graphicspath":
+            self.out.graphicspath += [d.strip() for d in re.findall(r"\{([^{}]*)\}", arg_text(node, 0) or "")]
+        elif name in GRAPHIC_MACROS:
+            self.loose_graphics += self._graphics(node, _Ctx(), False)
+        elif name in ("par", "item", "bibitem"):
+            self.end_paragraph()
+        elif name in NOT_PROSE_MACROS:
+            pass
+        else:
+            self.par.append(node)
+
+    def _counter_format(self, node) -> None:
+        m = re.fullmatch(r"\s*\\the([a-zA-Z]+)\s*", arg_text(node, 1) or "")
+        if m:
+            self.c.set_format(m.group(1), arg_text(node, 4) or "")
+
+    def _captionsetup(self, options: str) -> None:
+        fmt = _option(options, "labelformat")
+        if fmt is not None:
+            self.labelformat_empty = fmt.strip("{} ") == "empty"
+
+    # -- environments --
+
+    def environment(self, node) -> None:
+        name = node.environmentname
+        base = name.rstrip("*")
+        if name in FIGURE_ENVS or name in TABLE_ENVS:
+            self.end_paragraph()
+            self.float_env(node, "figure" if name in FIGURE_ENVS else "table")
+            self.end_paragraph()
+        elif base in NUMBERED_MATH or name in ("equation*", "displaymath", "align*", "gather*", "multline*",
+                                               "eqnarray*", "flalign*", "alignat*"):
+            self._math_labels(node, numbered=not name.endswith("*") and name != "displaymath")
+            self.par.append(node)
+        elif name in NON_PROSE_ENVS or name in DRAWING_ENVS:
+            if name in ("thebibliography",):
+                self.end_paragraph()
+        elif name in LIST_ENVS or name in ("abstract", "quote", "quotation", "center"):
+            self.end_paragraph()
+            section, self.section = self.section, ("Abstract" if name == "abstract" else self.section)
+            self.walk(node.nodelist)
+            self.end_paragraph()
+            self.section = section if name == "abstract" else self.section
+        else:
+            self.walk(node.nodelist)
+
+    def _math_labels(self, node, numbered: bool) -> None:
+        """Number a display-math environment and point its labels at the right row."""
+        name = getattr(node, "environmentname", None) or ""
+        rows: list[list] = [[]]
+        if name.rstrip("*") in MULTI_ROW_MATH:
+            for child in node.nodelist or []:
+                if child.isNodeType(lw.LatexMacroNode) and child.macroname == "\\":
+                    rows.append([])
+                else:
+                    rows[-1].append(child)
+            if rows and not any(not (isinstance(x, lw.LatexCharsNode) and not x.chars.strip()) for x in rows[-1]):
+                rows.pop()  # a trailing \\ makes no row
+        else:
+            rows = [list(node.nodelist or [])]
+        for row in rows:
+            macros = [n for n in iter_nodes(row) if n.isNodeType(lw.LatexMacroNode)]
+            tag = next((n for n in macros if n.macroname == "tag"), None)
+            labels = [arg_text(n, 0) for n in macros if n.macroname == "label"]
+            if tag is not None:
+                self.target = Target("equation", (arg_text(tag, 1) or "").strip())
+            elif numbered and not any(n.macroname in ("nonumber", "notag") for n in macros):
+                self.c.step("equation")
+                self.target = Target("equation", self.c.format("equation"))
+            else:
+                continue
+            for label in labels:
+                self._set_label(label)
+
+    # -- graphics --
+
+    def _graphics(self, node, ctx: _Ctx, row_break: bool) -> list[Graphic]:
+        name = node.macroname
+        base = self.dirs[-1]
+        if name == "plottwo":
+            return [Graphic((arg_text(node, 0) or "").strip(), base, 0.5 * ctx.scale, row_break, ctx.panel),
+                    Graphic((arg_text(node, 1) or "").strip(), base, 0.5 * ctx.scale, False, ctx.panel)]
+        if name == "plotone":
+            return [Graphic((arg_text(node, 0) or "").strip(), base, ctx.scale, row_break, ctx.panel)]
+        if name in ("epsfig", "psfig"):
+            opts = arg_text(node, 0) or ""
+            file = _option(opts, "file") or _option(opts, "figure")
+            width = width_fraction(_option(opts, "width"))
+            return [Graphic(file.strip("{} "), base, width and width * ctx.scale, row_break, ctx.panel)] if file else []
+        if name == "includesvg":
+            return []
+        opts = arg_text(node, 1) if name == "includegraphics" else arg_text(node, 0)
+        path = arg_text(node, 3) if name == "includegraphics" else arg_text(node, 1)
+        if not path or not path.strip():
+            return []
+        width = width_fraction(_option(opts, "width"))
+        scale = _option(opts, "scale")
+        if width is None and scale and re.fullmatch(r"[0-9.]+", scale):
+            width = None  # scale depends on the file's own size: leave the layout to the image
+        return [Graphic(path.strip(), base, width * ctx.scale if width else None, row_break, ctx.panel)]
+
+    # -- floats --
+
+    def float_env(self, node, kind: str) -> None:
+        events: list[tuple] = []
+        panels: list[Panel] = []
+        groups = [0]
+        self._brk = False
+        wrap = node.environmentname.startswith("wrap")
+        scale = (width_fraction(arg_text(node, 3)) or 1.0) if wrap else 1.0
+        self._collect(node.nodelist, _Ctx(scale=scale), events, panels, groups)
+        self._emit_floats(node.environmentname, kind, events, panels)
+
+    def _captionof(self, node) -> None:
+        kind = (arg_text(node, 1) or "").strip()
+        if kind not in ("figure", "table"):
+            return
+        events = [("graphic", g, None) for g in self.loose_graphics]
+        events.append(("caption", _Caption(arg_nodes(node, 3), is_starred(node), None, 0)))
+        self.loose_graphics = []
+        self._emit_floats("captionof", kind, events, [])
+
+    def _collect(self, nodes, ctx: _Ctx, events: list, panels: list[Panel], groups: list[int]) -> None:
+        for n in nodes or []:
+            if n is None or n.isNodeType(lw.LatexCommentNode):
+                continue
+            if n.isNodeType(lw.LatexCharsNode):
+                if re.search(r"\n[ \t]*\n", n.chars):
+                    self._brk = True
+                continue
+            if n.isNodeType(lw.LatexGroupNode):
+                self._collect(n.nodelist, ctx, events, panels, groups)
+                continue
+            if n.isNodeType(lw.LatexMathNode) or n.isNodeType(lw.LatexSpecialsNode):
+                continue
+            if n.isNodeType(lw.LatexEnvironmentNode):
+                name = n.environmentname
+                if name in SUB_ENVS:
+                    panels.append(Panel())
+                    width = width_fraction(arg_text(n, 3)) or 1.0
+                    self._collect(n.nodelist, _Ctx(len(panels) - 1, ctx.group, ctx.scale * width), events, panels,
+                                  groups)
+                elif name == "minipage":
+                    width = width_fraction(arg_text(n, 3)) or 1.0
+                    if ctx.panel is None and contains_macro(n.nodelist, {"subcaption"}) and not contains_macro(
+                            n.nodelist, {"caption"}):
+                        panels.append(Panel())
+                        self._collect(n.nodelist, _Ctx(len(panels) - 1, ctx.group, ctx.scale * width), events,
+                                      panels, groups)
+                    elif ctx.panel is None and contains_macro(n.nodelist, {"caption"}):
+                        groups[0] += 1
+                        self._collect(n.nodelist, _Ctx(None, groups[0], ctx.scale * width), events, panels, groups)
+                    else:
+                        self._collect(n.nodelist, _Ctx(ctx.panel, ctx.group, ctx.scale * width), events, panels,
+                                      groups)
+                elif name in TABULAR_ENVS:
+                    events.append(("cells", n, ctx.group))
+                elif name in DRAWING_ENVS:
+                    events.append(("drawing", None, ctx.group))
+                elif name in ("deluxetable", "deluxetable*", "splitdeluxetable", "splitdeluxetable*"):
+                    events.append(("cells", n, ctx.group))
+                    self._collect(n.nodelist, ctx, events, panels, groups)
+                elif name.rstrip("*") in NUMBERED_MATH:
+                    continue
+                else:
+                    self._collect(n.nodelist, ctx, events, panels, groups)
+                continue
+            name = n.macroname
+            if name in BREAK_MACROS:
+                self._brk = True
+            elif name in GRAPHIC_MACROS:
+                for g in self._graphics(n, ctx, self._brk):
+                    events.append(("graphic", g, ctx.group))
+                self._brk = False
+                if name == "includestandalone":
+                    events.append(("drawing", None, ctx.group))
+            elif name in ("caption", "tablecaption", "subcaption"):
+                caption = arg_nodes(n, 2) if name != "tablecaption" else arg_nodes(n, 0)
+                if ctx.panel is not None or name == "subcaption":
+                    if ctx.panel is not None:
+                        panels[ctx.panel].caption = caption
+                        self._panel_labels(caption, panels[ctx.panel])
+                    continue
+                events.append(("caption", _Caption(caption, is_starred(n) and name == "caption", ctx.group,
+                                                   len(events))))
+                for inner in iter_nodes(caption):
+                    if inner.isNodeType(lw.LatexMacroNode) and inner.macroname == "label":
+                        events.append(("label", arg_text(inner, 0), ctx.group))
+            elif name in ("subfloat", "subfigure", "subtable", "subcaptionbox"):
+                panels.append(Panel())
+                p = panels[-1]
+                if name == "subcaptionbox":
+                    p.caption = arg_nodes(n, 2)
+                    content, width = arg_nodes(n, 5), width_fraction(arg_text(n, 3)) or 1.0
+                else:
+                    given = arg_text(n, 1) is not None
+                    p.caption = arg_nodes(n, 1) if given else (arg_nodes(n, 0) if arg_text(n, 0) is not None else None)
+                    content, width = arg_nodes(n, 2), 1.0
+                self._panel_labels(p.caption or [], p)
+                self._collect(content, _Ctx(len(panels) - 1, ctx.group, ctx.scale * width), events, panels, groups)
+            elif name == "label":
+                label = (arg_text(n, 0) or "").strip()
+                if ctx.panel is not None:
+                    if panels[ctx.panel].label is None:
+                        panels[ctx.panel].label = label
+                else:
+                    events.append(("label", label, ctx.group))
+            elif name in ("tablenum", "figurenum"):
+                events.append(("number", (arg_text(n, 0) or "").strip()))
+            elif name == "captionsetup":
+                fmt = _option(arg_text(n, 1) or "", "labelformat")
+                if fmt is not None:
+                    events.append(("labelformat", fmt.strip("{} ") == "empty"))
+            elif name in ("tikz", "pgfimage"):
+                events.append(("drawing", None, ctx.group))
+            elif name == "SciTuneEnterDir":
+                self.dirs.append((arg_text(n, 0) or "").strip())
+            elif name == "SciTuneLeaveDir":
+                if len(self.dirs) > 1:
+                    self.dirs.pop()
+            elif name in ("renewcommand", "setcounter", "addtocounter", "stepcounter"):
+                self.macro(n)  # counter changes inside a float still count
+
+    @staticmethod
+    def _panel_labels(caption_nodes, panel: Panel) -> None:
+        for inner in iter_nodes(caption_nodes):
+            if inner.isNodeType(lw.LatexMacroNode) and inner.macroname == "label" and panel.label is None:
+                panel.label = (arg_text(inner, 0) or "").strip()
+
+    def _emit_floats(self, env: str, kind: str, events: list, panels: list[Panel]) -> None:
+        captions = [(i, e[1]) for i, e in enumerate(events) if e[0] == "caption"]
+        numbered = [(i, c) for i, c in captions if not c.starred]
+        if not numbered:
+            return
+        override = next((e[1] for e in events if e[0] == "number" and e[1]), None)
+        empty = self.labelformat_empty
+        for e in events:
+            if e[0] == "labelformat":
+                empty = e[1]
+        floats: list[RawFloat] = []
+        for pos, cap in numbered:
+            if override and len(numbered) == 1:
+                number = override
+            else:
+                self.c.step(kind)
+                number = self.c.format(kind)
+            floats.append(RawFloat(kind, env, number, cap.nodes, typed_number=empty))
+        owner = self._owners(events, numbered, kind)
+        for i, e in enumerate(events):
+            f = floats[owner[i]]
+            if e[0] == "graphic":
+                f.graphics.append(e[1])
+            elif e[0] == "label" and f.label is None:
+                f.label = e[1]
+            elif e[0] == "cells":
+                f.cells.append(e[1])
+            elif e[0] == "drawing":
+                f.drawing = True
+        first = len(self.out.floats)
+        # Panels belong to the float that owns their first graphic (or the first float).
+        panel_owner = {g.panel: owner[i] for i, e in reversed(list(enumerate(events)))
+                       if e[0] == "graphic" and (g := e[1]).panel is not None}
+        for k, f in enumerate(floats):
+            index = first + k
+            mine = [j for j in range(len(panels)) if panel_owner.get(j, 0) == k]
+            remap = {}
+            letters = 0
+            for j in mine:
+                p = panels[j]
+                if p.caption is None and p.label is None and not any(g.panel == j for g in f.graphics):
+                    continue  # an empty spacer panel
+                if p.caption is not None:
+                    letters += 1
+                    p.letter = chr(96 + letters) if letters <= 26 else str(letters)
+                remap[j] = len(f.panels)
+                f.panels.append(p)
+            for g in f.graphics:
+                g.panel = remap.get(g.panel) if g.panel is not None else None
+            target = Target(kind, f.number, index)
+            if f.label:
+                self.out.labels.setdefault(f.label, target)
+            for p in f.panels:
+                if p.label:
+                    sub = "sub" + kind
+                    self.out.labels.setdefault(p.label, Target(sub, f.number + (p.letter or ""), index))
+            self.target = target
+        self.out.floats.extend(floats)
+
+    @staticmethod
+    def _owners(events: list, numbered: list, kind: str) -> list[int]:
+        """Which float (index into `numbered`) each event belongs to.
+
+        One caption: all of them. Several: by minipage group when the captions sit in minipages; else
+        a figure's graphics belong to the next caption (captions go below figures) and a table's
+        content to the previous one (captions go above tables).
+        """
+        if len(numbered) == 1:
+            return [0] * len(events)
+        by_group = {c.group: k for k, (_, c) in enumerate(numbered) if c.group is not None}
+        positions = [pos for pos, _ in numbered]
+        owners = []
+        for i, e in enumerate(events):
+            group = e[2] if len(e) > 2 else None
+            if e[0] == "caption":
+                owners.append(positions.index(i) if i in positions else 0)
+                continue
+            if group in by_group:
+                owners.append(by_group[group])
+                continue
+            before = [k for k, p in enumerate(positions) if p < i]
+            after = [k for k, p in enumerate(positions) if p > i]
+            if e[0] == "label" or kind == "table":
+                owners.append(before[-1] if before else 0)
+            else:
+                owners.append(after[0] if after else len(positions) - 1)
+        return owners
+
+
+def walk_document(nodes: list, counters: Counters) -> Walk:
+    w = DocumentWalker(counters)
+    w.walk(nodes)
+    w.end_paragraph()
+    return w.out
