@@ -39,6 +39,7 @@ def extract(
     license: Optional[str] = typer.Option(None, help="Licence of all inputs, when known (e.g. CC-BY-4.0)."),
     pair: list[str] = typer.Option([], help="Pair a PDF with its source explicitly: PAPER.pdf=SOURCE. Repeatable."),
     max_memory: int = typer.Option(4096, help="Memory cap per worker process, in MB."),
+    shard_rows: int = typer.Option(1000, min=1, help="Rows per Parquet shard; each shard is a resume point."),
     instructions: bool = typer.Option(False, "--instructions", help="Also build OUT/instructions afterwards."),
     progress: bool = typer.Option(True, help="Show a progress bar."),
 ) -> None:
@@ -59,7 +60,8 @@ def extract(
         typer.echo(f"error: cannot write to {out}: {e}. Choose another --out.", err=True)
         raise typer.Exit(2)
     summary = run_extract(inputs, out, workers=workers, timeout=timeout, dpi=dpi, ocr=ocr, force=force,
-                          license=license, pairs=_parse_pairs(pair), max_memory_mb=max_memory, progress=progress)
+                          license=license, pairs=_parse_pairs(pair), max_memory_mb=max_memory, shard_rows=shard_rows,
+                          progress=progress)
     if instructions:
         from scitune.curate.instructions import build_instructions
 

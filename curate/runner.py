@@ -23,7 +23,7 @@ from tqdm import tqdm
 
 from scitune.curate.document import Options, Result, error_row, process_document
 from scitune.curate.inputs import Document, assign_paper_ids, plan_inputs
-from scitune.curate.writer import STATE_DIR, RunWriter, reset, write_json_atomically
+from scitune.curate.writer import SHARD_ROWS, STATE_DIR, RunWriter, reset, write_json_atomically
 
 
 @dataclass
@@ -70,10 +70,10 @@ def _limit_memory(max_memory_mb: int) -> None:
         pass  # not enforceable on this platform; the time limit still applies
 
 
-def _child(conn, doc: Document, opts: Options, max_memory_mb: int) -> None:
+def _child(conn, work, doc: Document, opts: Options, max_memory_mb: int) -> None:
     _limit_memory(max_memory_mb)
     try:
-        result = process_document(doc, opts)
+        result = work(doc, opts)
     except BaseException as e:  # noqa: BLE001 - report, never die silently
         result = Result(doc.key, doc.paper_id, errors=[error_row(
             doc.input, doc.key, "crash", type(e).__name__,
@@ -97,8 +97,9 @@ def _failure(job: _Job, stage: str, message: str) -> Result:
                   errors=[error_row(job.doc.input, job.doc.key, stage, stage, message, job.doc.paper_id)])
 
 
-def run_documents(docs: list[Document], opts: Options, workers: int, timeout: float, max_memory_mb: int):
-    """Yield one `Result` per document, in completion order."""
+def run_documents(docs: list[Document], opts: Options, workers: int, timeout: float, max_memory_mb: int,
+                  work=process_document):
+    """Yield one `Result` per document, in completion order; `work(doc, opts)` runs in the worker."""
     ctx = _context()
     queue = deque(docs)
     running: list[_Job] = []
@@ -106,7 +107,7 @@ def run_documents(docs: list[Document], opts: Options, workers: int, timeout: fl
         while queue and len(running) < workers:
             doc = queue.popleft()
             receiver, sender = ctx.Pipe(duplex=False)
-            proc = ctx.Process(target=_child, args=(sender, doc, opts, max_memory_mb), daemon=True)
+            proc = ctx.Process(target=_child, args=(sender, work, doc, opts, max_memory_mb), daemon=True)
             proc.start()
             sender.close()
             running.append(_Job(doc, proc, receiver, time.monotonic() + timeout))
@@ -118,7 +119,8 @@ def run_documents(docs: list[Document], opts: Options, workers: int, timeout: fl
             if job.conn.poll():
                 try:
                     result = job.conn.recv()
-                except (EOFError, OSError):
+                except (EOFError, OSError):  # the pipe closed without a result: the worker died
+                    job.proc.join(timeout=5)
                     result = _failure(job, "crash", _crash_message(job))
             elif not job.proc.is_alive():
                 job.proc.join()
@@ -172,6 +174,7 @@ def run_extract(
     license: str | None = None,
     pairs: dict[Path, Path] | None = None,
     max_memory_mb: int = 4096,
+    shard_rows: int = SHARD_ROWS,
     progress: bool = True,
     command: str | None = None,
 ) -> Summary:
@@ -181,7 +184,7 @@ def run_extract(
     out.mkdir(parents=True, exist_ok=True)
     if force:
         reset(out)
-    writer = RunWriter(out)
+    writer = RunWriter(out, shard_rows=shard_rows)
     writer.recover()
     scratch = out / STATE_DIR / "tmp"
     shutil.rmtree(scratch, ignore_errors=True)
