@@ -1,0 +1,594 @@
+"""The training loop, one file top to bottom (nanoGPT-style, no trainer framework).
+
+`finetune(cfg)` runs the enabled stages in order (`align`: projector only; `instruct`: LLM +
+projector, vision frozen), each stage starting from the previous stage's saved model. A stage:
+
+    rows -> BatchStream -> (background thread) this process's micro-batches of each step
+    for step: lr from the cosine schedule; forward/backward every micro-batch with the loss
+              normalised by the target tokens of the whole step (all micro-batches, all ranks);
+              clip; AdamW step; log; checkpoint
+    save a normal transformers checkpoint (model + processor) to OUTPUT/<stage>/model
+
+Runs on one CPU, one GPU (bf16 autocast), or many GPUs under `torchrun` (DDP, or FSDP2
+`fully_shard` for models that do not fit one GPU). Training checkpoints
+(OUTPUT/<stage>/checkpoints/step-N: model + optimizer via torch.distributed.checkpoint, and the
+step, data position and RNG states) make `--resume` continue exactly where the run stopped.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import math
+import os
+import queue
+import random
+import shutil
+import threading
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.distributed as dist
+import torch.nn.functional as F
+from scitune.train.config import Config, StageConfig, save_config
+from scitune.train.data import BatchStream, Encoder, StreamState, collate, open_rows, row_texts
+from scitune.train.model import build_model, describe, load_model, save_model, set_trainable
+
+log = logging.getLogger("scitune.train")
+
+# Dense bf16 peak FLOP/s per GPU (vendor data sheets), for the MFU estimate.
+PEAK_BF16 = {"H200": 989e12, "H100": 989e12, "A100": 312e12, "L40S": 362e12, "A10G": 70e12, "L4": 121e12}
+
+
+# --- processes and devices ------------------------------------------------------------------------
+
+
+@dataclass
+class Dist:
+    rank: int = 0
+    world: int = 1
+    local_rank: int = 0
+    mode: str = "single"  # single | ddp | fsdp
+    device: torch.device = field(default_factory=lambda: torch.device("cpu"))
+
+    @property
+    def main(self) -> bool:
+        return self.rank == 0
+
+    def barrier(self) -> None:
+        if self.world > 1:
+            dist.barrier()
+
+
+def setup_distributed(parallel: str) -> Dist:
+    """Join the process group when started by torchrun; pick the device."""
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    if parallel not in ("auto", "single", "ddp", "fsdp"):
+        raise ValueError(f"train.parallel must be auto, single, ddp or fsdp, not {parallel!r}")
+    if parallel == "single" and world > 1:
+        raise ValueError("train.parallel=single under torchrun with several processes")
+    mode = "ddp" if parallel == "auto" and world > 1 else ("single" if parallel == "auto" else parallel)
+    d = Dist(rank=int(os.environ.get("RANK", "0")), world=world, local_rank=int(os.environ.get("LOCAL_RANK", "0")),
+             mode=mode)
+    if torch.cuda.is_available():
+        torch.cuda.set_device(d.local_rank)
+        d.device = torch.device("cuda", d.local_rank)
+    if mode in ("ddp", "fsdp") and not dist.is_initialized():
+        if "RANK" not in os.environ:  # one process, still through the distributed code path (tests, FSDP on 1 GPU)
+            os.environ.update(RANK="0", WORLD_SIZE="1", LOCAL_RANK="0", MASTER_ADDR="127.0.0.1",
+                              MASTER_PORT=os.environ.get("MASTER_PORT", "29511"))
+        dist.init_process_group("nccl" if d.device.type == "cuda" else "gloo")
+    return d
+
+
+def autocast_dtype(cfg: Config, device: torch.device) -> torch.dtype | None:
+    want = cfg.train.dtype
+    if want not in ("auto", "bf16", "fp32"):
+        raise ValueError(f"train.dtype must be auto, bf16 or fp32, not {want!r}")
+    if want == "fp32" or (want == "auto" and device.type != "cuda"):
+        return None
+    return torch.bfloat16
+
+
+# --- the model as trained: forward to a summed loss ---------------------------------------------
+
+
+class TrainModule(torch.nn.Module):
+    """The LLaVA model plus its loss, so DDP/FSDP wrap one module whose forward returns the loss.
+
+    The loss is the SUM of token cross-entropies over learned tokens; the loop divides by the
+    step's target count. Logits are computed only at learned positions (the LM head over the
+    whole vocabulary at prompt, image and pad positions is wasted work).
+    """
+
+    def __init__(self, llava):
+        super().__init__()
+        self.llava = llava
+
+    def forward(self, input_ids, target_ids, target_index, attention_mask=None, position_ids=None,
+                pixel_values=None):
+        hidden = self.llava.model(input_ids=input_ids, pixel_values=pixel_values, attention_mask=attention_mask,
+                                  position_ids=position_ids, use_cache=False).last_hidden_state
+        hidden = hidden[:, :-1].reshape(-1, hidden.shape[-1]).index_select(0, target_index)
+        logits = self.llava.lm_head(hidden).float()
+        loss = F.cross_entropy(logits, target_ids, reduction="sum")
+        if pixel_values is None:
+            # Keep the projector in the graph on image-free batches, so DDP/FSDP see a gradient
+            # (zero) for every trained parameter on every rank.
+            loss = loss + sum(p.sum() for p in self.llava.model.multi_modal_projector.parameters()
+                              if p.requires_grad) * 0.0
+        return loss
+
+
+def wrap(module: TrainModule, d: Dist, cast: torch.dtype | None):
+    """Move to the device and wrap for DDP or FSDP2."""
+    module.to(d.device)
+    if d.mode == "ddp":
+        from torch.nn.parallel import DistributedDataParallel as DDP
+
+        return DDP(module, device_ids=[d.local_rank] if d.device.type == "cuda" else None)
+    if d.mode == "fsdp":
+        from torch.distributed.fsdp import MixedPrecisionPolicy, fully_shard
+
+        mp = MixedPrecisionPolicy(param_dtype=cast, reduce_dtype=torch.float32) if cast else MixedPrecisionPolicy()
+        for m in module.modules():  # one shard group per transformer block (vision and LLM)
+            if type(m).__name__.endswith(("DecoderLayer", "EncoderLayer")):
+                fully_shard(m, mp_policy=mp)
+        fully_shard(module, mp_policy=mp)
+    return module
+
+
+def unwrap(module) -> TrainModule:
+    return module.module if hasattr(module, "module") and not isinstance(module, TrainModule) else module
+
+
+# --- schedule and FLOPs ---------------------------------------------------------------------------
+
+
+def lr_at(step: int, total: int, stage: StageConfig) -> float:
+    """Linear warmup, then cosine decay to `lr * min_lr_ratio` at the last step."""
+    warmup = math.ceil(stage.warmup_ratio * total)
+    if step < warmup:
+        return stage.lr * (step + 1) / (warmup + 1)
+    progress = min(1.0, (step - warmup) / max(1, total - warmup))
+    low = stage.lr * stage.min_lr_ratio
+    return low + (stage.lr - low) * 0.5 * (1.0 + math.cos(math.pi * progress))
+
+
+def flop_counter(llava, stage: str):
+    """FLOPs of one micro-batch from its host-side counts (nanoGPT's 6N + attention, by part).
+
+    LLM: 6 FLOPs per parameter per token when its weights train (instruct), 4 when only gradients
+    flow through it (align); attention 12 * layers * width * sum(len^2) (forward + backward);
+    LM head only at learned tokens; vision tower forward only (frozen): 2 per parameter per patch.
+    """
+    text = llava.config.text_config
+    lm = llava.model.language_model
+    n_llm = sum(p.numel() for p in lm.parameters()) - lm.get_input_embeddings().weight.numel()
+    head = llava.lm_head.weight.numel()
+    n_vision = sum(p.numel() for p in llava.model.vision_tower.parameters())
+    per_image = llava.config.image_seq_length + 1
+    k = 6 if stage == "instruct" else 4
+
+    def flops(b: dict) -> float:
+        n_images = 0 if b.get("pixel_values") is None else b["pixel_values"].shape[0]
+        return (k * n_llm * b["n_tokens"] + 12 * text.num_hidden_layers * text.hidden_size * b["seq_sq"]
+                + k * head * b["n_targets"] + 2 * n_vision * per_image * n_images)
+
+    return flops
+
+
+def peak_flops(cfg: Config, device: torch.device) -> float | None:
+    if cfg.train.peak_flops:
+        return cfg.train.peak_flops
+    if device.type != "cuda":
+        return None
+    name = torch.cuda.get_device_name(device)
+    return next((v for k, v in PEAK_BF16.items() if k in name), None)
+
+
+# --- data for each step, prepared in a background thread -----------------------------------------
+
+
+def _to_device(batch: dict, device: torch.device) -> dict:
+    keys = ("input_ids", "target_ids", "target_index", "attention_mask", "position_ids", "pixel_values")
+    return {k: batch[k].to(device, non_blocking=True) for k in keys if k in batch}
+
+
+def step_batches(stream: BatchStream, d: Dist, accum: int, epochs: float, processor, packed: bool, pad_to: int,
+                 pin: bool):
+    """Yield, per optimizer step, this process's collated micro-batches and the stream state after.
+
+    A step takes `world * accum` micro-batches; micro-batch j goes to rank j % world. The last
+    step of a stage may be short; one with fewer micro-batches than processes is dropped (logged).
+    """
+    it = iter(stream)
+    per_step = d.world * accum
+    done = False
+    while not done:
+        taken, state = [], None
+        for micro, state in it:
+            taken.append(micro)
+            if stream.epoch_progress(state) >= epochs:
+                done = True
+            if len(taken) == per_step or done:
+                break
+        if len(taken) < d.world:
+            if taken:
+                log.warning("dropping the last %d micro-batch(es): fewer than the %d processes", len(taken), d.world)
+            return
+        mine = []
+        for micro in taken[d.rank::d.world]:
+            b = collate(micro, stream.encoder.pad_id, processor.image_processor, packed, pad_to)
+            if pin:
+                b = {k: v.pin_memory() if torch.is_tensor(v) else v for k, v in b.items()}
+            mine.append(b)
+        yield mine, state, dict(stream.skipped)
+
+
+class Prefetcher:
+    """Runs a generator in a thread, `depth` items ahead (decoding images while the GPU works)."""
+
+    def __init__(self, gen, depth: int):
+        self.gen, self.depth = gen, depth
+        if depth > 0:
+            self.q: queue.Queue = queue.Queue(maxsize=depth)
+            self.thread = threading.Thread(target=self._run, daemon=True)
+            self.thread.start()
+
+    def _run(self):
+        try:
+            for item in self.gen:
+                self.q.put(("item", item))
+            self.q.put(("end", None))
+        except BaseException as e:  # hand the error to the training thread
+            self.q.put(("error", e))
+
+    def __iter__(self):
+        if self.depth <= 0:
+            yield from self.gen
+            return
+        while True:
+            kind, item = self.q.get()
+            if kind == "end":
+                return
+            if kind == "error":
+                raise item
+            yield item
+
+
+# --- checkpoints ----------------------------------------------------------------------------------
+
+
+def _rng_state() -> dict:
+    state = {"torch": torch.get_rng_state(), "numpy": np.random.get_state(), "python": random.getstate()}
+    if torch.cuda.is_available():
+        state["cuda"] = torch.cuda.get_rng_state_all()
+    return state
+
+
+def _set_rng_state(state: dict) -> None:
+    torch.set_rng_state(state["torch"])
+    np.random.set_state(state["numpy"])
+    random.setstate(state["python"])
+    if "cuda" in state and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(state["cuda"])
+
+
+def save_checkpoint(folder: Path, module, optimizer, meta: dict, d: Dist, keep: int) -> None:
+    """Model + optimizer (sharded by torch.distributed.checkpoint) and per-rank state, atomically."""
+    import torch.distributed.checkpoint as dcp
+    from torch.distributed.checkpoint.state_dict import get_state_dict
+
+    tmp = folder.with_name(folder.name + ".tmp")
+    if d.main:
+        shutil.rmtree(tmp, ignore_errors=True)
+        tmp.mkdir(parents=True)
+    d.barrier()
+    model_sd, optim_sd = get_state_dict(module, optimizer)
+    dcp.save({"model": model_sd, "optim": optim_sd}, checkpoint_id=str(tmp))
+    torch.save({**meta, "rng": _rng_state()}, tmp / f"state-rank{d.rank}.pt")
+    d.barrier()
+    if d.main:
+        shutil.rmtree(folder, ignore_errors=True)
+        os.replace(tmp, folder)
+        for old in sorted(folder.parent.glob("step-*"), key=_step_of)[:-keep or None]:
+            if old != folder and not old.name.endswith(".tmp"):
+                shutil.rmtree(old, ignore_errors=True)
+    d.barrier()
+
+
+def _step_of(path: Path) -> int:
+    try:
+        return int(path.name.split("-")[1])
+    except (IndexError, ValueError):
+        return -1
+
+
+def latest_checkpoint(stage_dir: Path) -> Path | None:
+    done = [p for p in (stage_dir / "checkpoints").glob("step-*") if not p.name.endswith(".tmp")]
+    return max(done, key=_step_of) if done else None
+
+
+def load_checkpoint(folder: Path, module, optimizer, d: Dist) -> dict:
+    import torch.distributed.checkpoint as dcp
+    from torch.distributed.checkpoint.state_dict import get_state_dict, set_state_dict
+
+    model_sd, optim_sd = get_state_dict(module, optimizer)
+    state = {"model": model_sd, "optim": optim_sd}
+    dcp.load(state, checkpoint_id=str(folder))
+    set_state_dict(module, optimizer, model_state_dict=state["model"], optim_state_dict=state["optim"])
+    meta_path = folder / f"state-rank{d.rank}.pt"
+    if not meta_path.exists():
+        raise RuntimeError(f"{folder} was written by fewer processes; resume with the same number of processes")
+    meta = torch.load(meta_path, weights_only=False)
+    if meta.get("world") != d.world:
+        raise RuntimeError(f"{folder} was written by {meta.get('world')} processes, not {d.world}: the data "
+                           "order per process would differ; resume with the same number")
+    _set_rng_state(meta["rng"])
+    return meta
+
+
+def export_model(module, processor, path: Path, d: Dist) -> Path:
+    """The final transformers checkpoint (full weights gathered from FSDP shards on rank 0)."""
+    from torch.distributed.checkpoint.state_dict import StateDictOptions, get_model_state_dict
+
+    llava = unwrap(module).llava
+    state = None
+    if d.mode == "fsdp":
+        full = get_model_state_dict(module, options=StateDictOptions(full_state_dict=True, cpu_offload=True))
+        state = {k.removeprefix("llava."): v for k, v in full.items()}
+    if d.main:
+        tmp = path.with_name(path.name + ".tmp")
+        shutil.rmtree(tmp, ignore_errors=True)
+        save_model(llava, processor, tmp, state_dict=state)
+        shutil.rmtree(path, ignore_errors=True)
+        os.replace(tmp, path)
+    d.barrier()
+    return path
+
+
+# --- one stage ------------------------------------------------------------------------------------
+
+
+def _metrics_writer(path: Path | None):
+    if path is None:
+        return lambda record: None
+    path.parent.mkdir(parents=True, exist_ok=True)
+
+    def write(record: dict) -> None:
+        with path.open("a", encoding="utf-8") as f:
+            f.write(json.dumps(record) + "\n")
+
+    return write
+
+
+def _tokenizer_for_run(cfg: Config, out: Path, rows, d: Dist):
+    """A trained tokenizer is trained once (rank 0), saved in OUTPUT/tokenizer, and reused on resume."""
+    from transformers import AutoTokenizer
+
+    if cfg.model.tokenizer != "train":
+        return None
+    folder = out / "tokenizer"
+    if d.main and not (folder / "tokenizer_config.json").exists():
+        from scitune.train.model import _load_tokenizer
+
+        _load_tokenizer(cfg.model, row_texts(rows, cfg.model.tokenizer_train_rows)).save_pretrained(folder)
+    d.barrier()
+    return AutoTokenizer.from_pretrained(folder)
+
+
+def train_stage(cfg: Config, name: str, stage: StageConfig, d: Dist, init: Path | None, resume: bool) -> Path:
+    out = Path(cfg.train.output)
+    stage_dir = out / name
+    source = stage.data or cfg.data.path
+    if not source:
+        raise ValueError(f"no data for stage {name}: pass --data or set data.path / {name}.data")
+    rows = open_rows(source, cfg.data.split, cfg.data.streaming, cfg.data.image_folder)
+
+    torch.manual_seed(cfg.train.seed)  # the same initial weights on every process and every run
+    if init is not None:
+        model, processor = load_model(init, dtype=torch.float32)
+    else:
+        model, processor = build_model(cfg.model, tokenizer=_tokenizer_for_run(cfg, out, rows, d))
+    model.train()
+    trained = set_trainable(model, name)
+    if cfg.train.gradient_checkpointing:
+        model.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
+    if cfg.data.packing:
+        check_packing(model)
+
+    encoder = Encoder(processor, cfg.data.max_length)
+    stream = BatchStream(rows, encoder, stage.batch_size, seed=cfg.train.seed,
+                         group_by_length=cfg.data.group_by_length, group_chunk=cfg.data.group_chunk,
+                         packing=cfg.data.packing, shuffle_buffer=cfg.data.shuffle_buffer)
+    per_epoch = stream.estimate_micro_batches_per_epoch()
+    if stage.max_steps:
+        total = stage.max_steps
+    elif per_epoch is None:
+        raise ValueError(f"{source} is streamed (no length): set {name}.max_steps")
+    else:
+        total = max(1, math.ceil(stage.epochs * per_epoch / (d.world * stage.grad_accum)))
+    epochs = stage.epochs if not stage.max_steps else float("inf")
+
+    cast = autocast_dtype(cfg, d.device)
+    module = wrap(TrainModule(model), d, cast)
+    params = [p for p in module.parameters() if p.requires_grad]
+    decay = [p for p in params if p.ndim >= 2]
+    no_decay = [p for p in params if p.ndim < 2]
+    optimizer = torch.optim.AdamW(
+        [{"params": decay, "weight_decay": stage.weight_decay}, {"params": no_decay, "weight_decay": 0.0}],
+        lr=stage.lr, betas=tuple(cfg.train.adam_betas), eps=cfg.train.adam_eps,
+        fused=d.device.type == "cuda" or None,
+    )
+
+    step, tokens_seen = 0, 0
+    ckpt = latest_checkpoint(stage_dir) if resume else None
+    if ckpt is not None:
+        meta = load_checkpoint(ckpt, module, optimizer, d)
+        step, tokens_seen = meta["step"], meta["tokens_seen"]
+        stream.state, stream.skipped = StreamState(**meta["stream"]), type(stream.skipped)(meta["skipped"])
+        if d.main:
+            log.info("resumed %s from %s (step %d)", name, ckpt, step)
+    if d.main:
+        stage_dir.mkdir(parents=True, exist_ok=True)
+        log.info("stage %s: %s; %d trained tensors; %d steps of %d x %d x %d rows; data %s", name, describe(model),
+                 len(trained), total, d.world, stage.grad_accum, stage.batch_size, source)
+
+    flops_of = flop_counter(model, name)
+    peak = peak_flops(cfg, d.device)
+    metrics = _metrics_writer(stage_dir / "metrics.jsonl" if cfg.train.metrics_file and d.main else None)
+    bar = None
+    if cfg.train.progress and d.main:
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=total, initial=step, desc=name, unit="step", dynamic_ncols=True)
+
+    batches = Prefetcher(step_batches(stream, d, stage.grad_accum, epochs, processor, cfg.data.packing,
+                                      cfg.data.pad_to_multiple_of, pin=d.device.type == "cuda"), cfg.data.prefetch)
+    autocast = (lambda: torch.autocast(d.device.type, dtype=cast)) if cast else contextlib.nullcontext
+    loss_acc = torch.zeros((), device=d.device)
+    window_tokens, window_flops, t_window, t_start = 0, 0.0, time.perf_counter(), time.perf_counter()
+    stop_at = cfg.train.stop_at
+    state_after, skipped = stream.state, dict(stream.skipped)
+    grad_norm = torch.zeros(())
+
+    for micro_batches, state_after, skipped in batches:
+        if step >= total:
+            break
+        lr = lr_at(step, total, stage)
+        for group in optimizer.param_groups:
+            group["lr"] = lr
+        n_targets = torch.tensor(float(sum(b["n_targets"] for b in micro_batches)), device=d.device)
+        if d.world > 1:
+            dist.all_reduce(n_targets)  # the step's learned tokens on all ranks: the loss denominator
+        scale = d.world / n_targets.clamp(min=1.0)  # DDP/FSDP average gradients over ranks; undo that
+        for i, b in enumerate(micro_batches):
+            last = i == len(micro_batches) - 1
+            with _grad_sync(module, d, last):
+                with autocast():
+                    loss_sum = module(**_to_device(b, d.device))
+                (loss_sum * scale).backward()
+            loss_acc += loss_sum.detach() / n_targets
+            window_tokens += b["n_tokens"]
+            window_flops += flops_of(b)
+            for problem in b["problems"]:
+                log.warning("%s", problem)
+        if cfg.train.grad_clip > 0:
+            grad_norm = torch.nn.utils.clip_grad_norm_(params, cfg.train.grad_clip)
+        optimizer.step()
+        optimizer.zero_grad(set_to_none=True)
+        step += 1
+        tokens_seen += sum(b["n_tokens"] for b in micro_batches)
+        if bar is not None:
+            bar.update(1)
+
+        if step % cfg.train.log_every == 0 or step == total:
+            if d.world > 1:
+                dist.all_reduce(loss_acc)
+            now = time.perf_counter()
+            steps_in_window = cfg.train.log_every if step % cfg.train.log_every == 0 else step % cfg.train.log_every
+            tps = window_tokens * d.world / (now - t_window)
+            record = {"stage": name, "step": step, "loss": loss_acc.item() / steps_in_window, "lr": lr,
+                      "grad_norm": float(getattr(grad_norm, "full_tensor", lambda: grad_norm)()),
+                      "tokens_per_s": round(tps, 1), "epoch": round(stream.epoch_progress(state_after), 4),
+                      "elapsed_s": round(now - t_start, 2)}
+            if peak:
+                record["mfu"] = round(window_flops * d.world / (now - t_window) / (peak * d.world), 4)
+            metrics(record)
+            if bar is not None:
+                bar.set_postfix(loss=f"{record['loss']:.4f}", lr=f"{lr:.2e}", tok_s=f"{tps:.0f}",
+                                **({"mfu": f"{record['mfu']:.1%}"} if "mfu" in record else {}))
+            loss_acc.zero_()
+            window_tokens, window_flops, t_window = 0, 0.0, time.perf_counter()
+
+        stopping = stop_at is not None and step >= stop_at and step < total
+        if step < total and ((stage.save_every and step % stage.save_every == 0) or stopping):
+            meta = {"step": step, "tokens_seen": tokens_seen, "stream": asdict(state_after), "skipped": skipped,
+                    "world": d.world, "stage": name}
+            save_checkpoint(stage_dir / "checkpoints" / f"step-{step:07d}", module, optimizer, meta, d,
+                            cfg.train.keep_checkpoints)
+        if stopping:
+            if bar is not None:
+                bar.close()
+            if d.main:
+                log.info("stopped at step %d of %d (train.stop_at); continue with --resume", step, total)
+            return None
+
+    if bar is not None:
+        bar.close()
+    if skipped and d.main:
+        log.warning("stage %s skipped rows: %s", name, ", ".join(f"{n} x {r}" for r, n in sorted(skipped.items())))
+    path = export_model(module, processor, stage_dir / "model", d)
+    if d.main:
+        (stage_dir / "done.json").write_text(json.dumps({"steps": step, "tokens": tokens_seen, "skipped": skipped}))
+        log.info("stage %s done: %d steps, %d tokens; model saved to %s", name, step, tokens_seen, path)
+    return path
+
+
+def _grad_sync(module, d: Dist, sync: bool):
+    """Gradient communication only on the last micro-batch of a step."""
+    if d.mode == "ddp" and not sync:
+        return module.no_sync()
+    if d.mode == "fsdp":
+        module.set_requires_gradient_sync(sync)
+    return contextlib.nullcontext()
+
+
+def check_packing(model) -> None:
+    """Refuse packing unless packed rows give the same hidden states as separate rows (this model)."""
+    model_was_training = model.training
+    model.eval()
+    vocab = model.config.text_config.vocab_size
+    g = torch.Generator().manual_seed(0)
+    a, b = torch.randint(0, vocab, (1, 7), generator=g), torch.randint(0, vocab, (1, 5), generator=g)
+    a[a == model.config.image_token_id] = 0
+    b[b == model.config.image_token_id] = 0
+    with torch.no_grad():
+        ha = model.model(input_ids=a, attention_mask=torch.ones_like(a)).last_hidden_state
+        hb = model.model(input_ids=b, attention_mask=torch.ones_like(b)).last_hidden_state
+        packed = torch.cat([a, b], dim=1)
+        positions = torch.cat([torch.arange(7), torch.arange(5)])[None]
+        hp = model.model(input_ids=packed, position_ids=positions).last_hidden_state
+    model.train(model_was_training)
+    if not torch.allclose(hp, torch.cat([ha, hb], dim=1), atol=1e-4, rtol=1e-3):
+        raise ValueError("packing is not exact for this model and attention implementation (packed rows would "
+                         "attend across samples); set data.packing=false")
+
+
+# --- the whole run --------------------------------------------------------------------------------
+
+
+def finetune(cfg: Config, resume: bool = False) -> Path | None:
+    """Run every enabled stage; returns the folder of the final model (None if stopped early)."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    d = setup_distributed(cfg.train.parallel)
+    out = Path(cfg.train.output)
+    stages = cfg.stages()
+    if not stages:
+        raise ValueError("no stage enabled: set align.enabled or instruct.enabled")
+    if d.main:
+        if not resume and any((out / name).exists() for name, _ in stages):
+            raise FileExistsError(f"{out} already holds a run: pass --resume to continue it, or another --output")
+        out.mkdir(parents=True, exist_ok=True)
+        save_config(cfg, out / "config.yaml")
+    d.barrier()
+    init = Path(cfg.model.init_from) if cfg.model.init_from else None
+    path = None
+    try:
+        for name, stage in stages:
+            if (out / name / "done.json").exists():
+                path = init = out / name / "model"
+                continue
+            path = train_stage(cfg, name, stage, d, init, resume)
+            if path is None:
+                return None
+            init = path
+    finally:
+        if dist.is_initialized():
+            dist.destroy_process_group()
+    return path
