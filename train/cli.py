@@ -14,6 +14,39 @@ app = typer.Typer(
 
 # --- finetune (train/loop.py) ---
 
+
+@app.command()
+def finetune(
+    config: str = typer.Argument(None, help="A preset name (tiny-cpu, scitune-7b, scitune-13b) or a YAML file."),
+    config_opt: str = typer.Option(None, "--config", "-c", help="Same as the CONFIG argument."),
+    data: str = typer.Option(None, "--data", help="Training data of every stage: a scitune OUT folder (its "
+                             "instructions/), Parquet files, a LLaVA conversation JSON, or a Hub dataset id."),
+    output: str = typer.Option(None, "--output", "-o", help="Run folder (default: the config's train.output)."),
+    overrides: list[str] = typer.Option([], "--set", help="Override a setting: --set instruct.lr=1e-4 "
+                                        "--set data.max_length=1024 (repeatable; dotted keys of the config)."),
+    resume: bool = typer.Option(False, "--resume", help="Continue the run in --output from its last checkpoint."),
+) -> None:
+    """Train a LLaVA-style model: SciTune's stages (align: projector; instruct: LLM + projector).
+
+    Saves a transformers checkpoint (model + processor) to OUTPUT/<stage>/model and training
+    checkpoints to OUTPUT/<stage>/checkpoints. Several GPUs: `torchrun --nproc_per_node=8
+    $(which scitune-train) finetune scitune-7b --data ...` (add --set train.parallel=fsdp to shard).
+    """
+    from scitune.train.config import ConfigError, load_config
+    from scitune.train.loop import finetune as run
+
+    if config and config_opt:
+        raise typer.BadParameter("give the config once: as an argument or with --config")
+    extra = ([f"data.path={data}"] if data else []) + ([f"train.output={output}"] if output else [])
+    try:
+        cfg = load_config(config or config_opt, list(overrides) + extra)
+        path = run(cfg, resume=resume)
+    except (ConfigError, ValueError, FileNotFoundError, FileExistsError) as err:
+        typer.echo(f"error: {err}", err=True)
+        raise typer.Exit(2) from None
+    if path is not None:
+        typer.echo(f"model saved to {path} (load it with scitune.train.model.load_model)")
+
 # --- evaluate, compare (train/evaluate.py) ---
 from pathlib import Path  # noqa: E402
 from typing import Optional  # noqa: E402
