@@ -59,6 +59,8 @@ def merge(pdf: Float, tex: Float) -> Float:
     bare = tex.caption_no_index or pdf.caption_no_index
     return replace(
         pdf,
+        # Where the PDF side found the caption but no region, the source's own graphic stands in.
+        image_png=pdf.image_png or tex.image_png,
         caption=caption_prefix(pdf) + bare,
         caption_no_index=bare,
         label=tex.label,

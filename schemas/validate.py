@@ -65,9 +65,9 @@ def _figure_problems(row: dict) -> list[str]:
     if "pdf" in str(row.get("source")).split("+"):
         if row.get("page") is None or row["page"] < 1:
             p.append("page must be >= 1 for PDF rows")
-        bbox = row.get("bbox")
-        if bbox is None or len(bbox) != 4 or not (bbox[0] < bbox[2] and bbox[1] < bbox[3]):
-            p.append(f"bbox {bbox!r} must be x0 < x1, y0 < y1")
+    bbox = row.get("bbox")
+    if bbox is not None and (len(bbox) != 4 or not (bbox[0] < bbox[2] and bbox[1] < bbox[3])):
+        p.append(f"bbox {bbox!r} must be x0 < x1, y0 < y1")
     caption, bare = row.get("caption") or "", row.get("caption_no_index")
     if bare is None:
         p.append("caption_no_index is null")
