@@ -78,10 +78,13 @@ def ctom_target(fig: dict) -> str:
     """SciTune's stage-1 "CTOM" target: `type caption`, OCR words tab-joined, paragraphs, mentions.
 
     The layout follows pnnl/SciTune's conversion of SciCap Challenge records (paragraphs and mentions
-    newline-joined); the type is our taxonomy class in words instead of SciCap's coarse class.
+    newline-joined); the type is our taxonomy class in words instead of SciCap's coarse class, and
+    "figure" (or "table") when the class is unknown, where SciTune wrote "Image".
     """
+    known = fig.get("figure_type") not in (None, "", "other")
+    kind = type_words(fig["figure_type"]) if known else ("table" if fig.get("kind") == "table" else "figure")
     return "\n".join([
-        f"{type_words(fig.get('figure_type'))} {_bare_caption(fig)}",
+        f"{kind} {_bare_caption(fig)}",
         "\t".join(fig.get("ocr") or []),
         "\n".join(fig.get("paragraphs") or []),
         "\n".join(fig.get("mentions") or []),
@@ -148,7 +151,9 @@ def figure_instructions(fig: dict, tasks: Iterable[str] = TASKS, seed: int = 0,
         for index, (fields, target) in enumerate(found):
             pool = templates.tasks[task]
             choice = pick(pool, fig["figure_id"], task, seed, index)
-            user = pool[choice].format(kind=kind, **fields)
+            # Paper text quoted into the user turn must not add image slots of its own.
+            quoted = {k: v.replace(IMAGE_TAG, "image") if isinstance(v, str) else v for k, v in fields.items()}
+            user = pool[choice].format(kind=kind, **quoted)
             if target is None:  # worded answers (figure type, mention)
                 target = templates.answers[task].format(**fields)
             yield {

@@ -120,11 +120,40 @@ def test_card_for_repo_names_the_repo(tmp_path):
 
 
 @pytest.mark.corpus
-def test_card_on_corpus_output_renders():
-    """When an extract output of the shared corpus exists (CI builds it), its card must render."""
-    shared = Path(__file__).resolve().parents[2] / ".." / "shared"
-    out = Path(os.environ.get("SCITUNE_CORPUS_OUT", shared / "out"))
-    if not (out / "figures").is_dir():
-        pytest.skip(f"no extract output at {out} (set SCITUNE_CORPUS_OUT)")
+def test_on_corpus_papers_the_card_renders_ctom_holds_captions_and_llava_reads_back(tmp_path):
+    """Two real paired papers of ../shared/corpus through `extract --instructions` and `export llava`."""
+    import json
+    import subprocess
+    import sys
+
+    from PIL import Image
+
+    from scitune.curate.exports import export
+    from scitune.curate.filters import iter_rows
+    from tests.conftest import CORPUS
+
+    out = tmp_path / "OUT"
+    papers = [str(CORPUS / "paired" / name) for name in ("lightkurve", "srds2022_ebmc")]
+    done = subprocess.run([sys.executable, "-m", "scitune.curate.cli", "extract", *papers, "-o", str(out),
+                           "--workers", "2", "--no-progress", "--instructions"],
+                          capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr
+
     header = read_header(out / "README.md")
+    assert [c["config_name"] for c in header["configs"]][:2] == ["figures", "instructions"]
     assert_configured_paths_exist(out, header)
+    captions = {r["figure_id"]: r["caption_no_index"] for r in iter_rows(out, "figures", columns=["figure_id",
+                                                                                                 "caption_no_index"])}
+    assert len({fid.split("/")[0] for fid in captions}) == 2 and len(captions) >= 8
+    rows = list(iter_rows(out, "instructions", columns=["id", "figure_id", "task", "messages"]))
+    ctom = [r for r in rows if r["task"] == "ctom"]
+    assert len(ctom) == sum(bool(c.strip()) for c in captions.values())
+    assert all(captions[r["figure_id"]].strip() in r["messages"][1]["content"] for r in ctom)
+
+    export("llava", out, tmp_path / "llava")
+    records = json.loads((tmp_path / "llava" / "llava.json").read_text())
+    for rec in records:  # the 10-line reader
+        Image.open(tmp_path / "llava" / "images" / rec["image"]).load()
+        assert [t["from"] for t in rec["conversations"]] == ["human", "gpt"]
+    assert len(records) == len(rows)
+    assert validate_folder(out).ok, validate_folder(out).problems[:5]

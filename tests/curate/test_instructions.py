@@ -41,6 +41,8 @@ def test_ctom_target_is_scitune_layout():
     fig = figure_row("2001.00001v1", 3, "line_plot", ocr=["a", "b"], paragraphs=["P1.", "P2."], mentions=["M1."],
                      caption_no_index="Loss over epochs.")
     assert ctom_target(fig) == "line plot Loss over epochs.\na\tb\nP1.\nP2.\nM1."
+    unknown = figure_row("p", 1, "other", ocr=[], paragraphs=[], mentions=[], caption_no_index="A setup.")
+    assert ctom_target(unknown) == "figure A setup.\n\n\n"
 
 
 def test_every_task_for_a_complete_figure():
@@ -98,6 +100,24 @@ def test_pick_is_deterministic_and_in_range(figure_id, task, seed):
     assert pick(pool, figure_id, task, seed) == choice
 
 
+text = st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=60)
+words = st.lists(text, max_size=4)
+
+
+@settings(max_examples=60, deadline=None)
+@given(caption=text, ocr=words, paragraphs=words, figure_type=st.sampled_from(["line_plot", "other", "table", ""]),
+       kind=st.sampled_from(["figure", "table"]), extra=st.sampled_from(["", "<image>", "{kind}", "{0}", "}{"]))
+def test_any_figure_gives_valid_rows_without_empty_targets(caption, ocr, paragraphs, figure_type, kind, extra):
+    fig = figure_row("p", 1, figure_type or "other", kind=kind, caption_no_index=caption + extra,
+                     ocr=[w + extra for w in ocr], paragraphs=[p + extra for p in paragraphs], mentions=[])
+    fig["figure_type"] = figure_type
+    for row in figure_instructions(fig):
+        assert validate_row(row, "instructions") == [], row
+        assert row["messages"][1]["content"].strip()
+        if row["task"] in ("caption", "ctom", "caption_with_context"):
+            assert (caption + extra).strip() in row["messages"][1]["content"]
+
+
 def test_seeded_choice_spreads_over_the_pool():
     pool = load_templates().tasks["ctom"]
     used = {pick(pool, f"paper/figure{i}", "ctom", 0) for i in range(200)}
@@ -150,3 +170,53 @@ def test_build_with_filter_and_unknown_task(tmp_path):
     with pytest.raises(ValueError, match="unknown task"):
         build_instructions(out, tasks=["summarise"])
     assert any("caption: 2" in line for line in stats.lines())
+
+
+def test_extract_with_instructions_end_to_end_through_the_cli(tmp_path):
+    """A drawn paper through `extract --instructions`, then `export llava`: what a user runs."""
+    import json
+    import subprocess
+    import sys
+
+    import yaml
+    from PIL import Image
+
+    from tests.curate.papers import make_paper
+
+    papers, out = tmp_path / "papers", tmp_path / "OUT"
+    papers.mkdir()
+    make_paper(papers / "response-study.pdf", figures=3, seed=4)
+
+    def cli(*args):
+        done = subprocess.run([sys.executable, "-m", "scitune.curate.cli", *args], capture_output=True, text=True,
+                              timeout=300)
+        assert done.returncode == 0, done.stderr
+        return done
+
+    cli("extract", str(papers), "-o", str(out), "--workers", "1", "--no-progress", "--instructions")
+    figures = {r["figure_id"]: r for r in iter_rows(out, "figures")}
+    assert len(figures) >= 3
+    rows = list(iter_rows(out, "instructions"))
+    assert {r["task"] for r in rows} >= {"caption", "ctom", "mention", "caption_with_context"}
+    for row in rows:
+        caption = figures[row["figure_id"]]["caption_no_index"]
+        if row["task"] == "ctom":
+            assert caption and caption in row["messages"][1]["content"]
+
+    card = (out / "README.md").read_text()
+    header = yaml.safe_load(card.split("---\n")[1])
+    assert [c["config_name"] for c in header["configs"]][:2] == ["figures", "instructions"]
+    for config in header["configs"]:
+        assert all(list(out.glob(d["path"])) for d in config["data_files"]), config
+    assert "- Command: `scitune-curate extract" in card  # kept when the instructions rewrote the card
+
+    from scitune.curate.exports import export
+
+    export("llava", out, tmp_path / "llava")
+    records = json.loads((tmp_path / "llava" / "llava.json").read_text())  # the 10-line reader
+    for rec in records:
+        assert Image.open(tmp_path / "llava" / "images" / rec["image"]).size[0] > 10
+        assert rec["conversations"][0]["from"] == "human" and "<image>" in rec["conversations"][0]["value"]
+        assert rec["conversations"][1]["from"] == "gpt" and rec["conversations"][1]["value"].strip()
+    assert len(records) == len(rows)
+    assert validate_folder(out).ok, validate_folder(out).problems
