@@ -5,6 +5,11 @@ with the remote files' hashes (git blob sha1 for regular files, sha256 for LFS f
 new or changed files in batches, with progress -> one commit that adds them and deletes remote files that
 OUT no longer has (stale shards would otherwise be loaded too). An unchanged folder makes no commit.
 Transient failures (connection errors, 408/429/5xx) are retried with backoff; the token is never printed.
+
+Why not `HfApi.upload_folder` or `upload_large_folder`: the first also makes one commit, but gives no plan
+to show for `--dry-run` and no parent-commit guard against a concurrent push; the second is resumable but
+spreads a folder over many commits and never deletes stale files. `preupload_lfs_files` + `create_commit`
+keep one atomic commit with uploads done (and retried) beforehand, batch by batch.
 """
 
 from __future__ import annotations
@@ -52,11 +57,15 @@ class LocalFile:
 def local_files(out: Path, repo_id: str) -> list[LocalFile]:
     """What OUT publishes: README.md (naming the repo in its loading snippet), table shards, charts.
 
+    (`create_commit` takes up to 25k LFS files per commit: 25M rows at the writer's 1,000 rows per shard.)
+
     Resume state (`.scitune/`), temp files and anything else in OUT stay local.
     """
     out = Path(out)
-    card = card_for_repo((out / "README.md").read_text(encoding="utf-8"), repo_id)
-    files = [LocalFile.from_bytes("README.md", card.encode("utf-8"))]
+    files = []
+    if (out / "README.md").is_file():
+        card = card_for_repo((out / "README.md").read_text(encoding="utf-8"), repo_id)
+        files.append(LocalFile.from_bytes("README.md", card.encode("utf-8")))
     for folder, pattern in [(t, "*.parquet") for t in PUBLISHED] + [(ASSETS, "*.png")]:
         for path in sorted((out / folder).glob(pattern)):
             if not path.name.startswith("."):
@@ -185,7 +194,7 @@ def push_to_hub(
             if revision:
                 retry("create branch", lambda: api.create_branch(repo_id, branch=revision, repo_type="dataset",
                                                                  exist_ok=True))
-        files = local_files(out, repo_id) if (out / "README.md").is_file() else []
+        files = local_files(out, repo_id)
         try:
             info = retry("repo info", lambda: api.repo_info(repo_id, repo_type="dataset", revision=revision))
             if private and not info.private:

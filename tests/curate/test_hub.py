@@ -194,6 +194,15 @@ def test_push_to_a_branch(tmp_path, hub):
     assert "figures/part-00000.parquet" not in hub.files(REPO, "main")
 
 
+def test_dry_run_without_a_card_still_lists_the_shards(tmp_path, hub):
+    out = make_out(tmp_path / "OUT")
+    result = push(out, hub, dry_run=True)
+    assert [f.path_in_repo for f in result.plan.add] == ["figures/part-00000.parquet", "figures/part-00001.parquet"]
+    assert not (out / "README.md").exists()  # a dry run writes nothing
+    push(out, hub)
+    assert (out / "README.md").exists() and "README.md" in hub.files(REPO)
+
+
 def test_refuses_a_folder_without_figures(tmp_path, hub):
     with pytest.raises(ValueError, match="scitune-curate extract"):
         push(tmp_path, hub)
