@@ -172,15 +172,22 @@ def _caption_rows(first: Row, page: PageText, starts: set[int], stats: DocStats,
                         key=lambda r: r.y0)
     last = first
     for r in candidates:
-        if r.x1 < zone[0] - 3 or r.x0 > zone[1] + 3:
-            continue  # another column
+        inside = max(0.0, min(r.x1, zone[1] + 3) - max(r.x0, zone[0] - 3))
+        if inside < 0.5 * r.width or min(r.x1, x1 + 3) - max(r.x0, x0 - 3) <= 0:
+            continue  # another column, or a sub-caption beside this caption
         if r.role in ("header", "linenumber") or id(r) in starts:
             break
-        if r.y0 - last.y1 > 0.5 * max(size, 1):
+        # line spacing: the body's leading scaled to the caption's size (double-spaced manuscripts
+        # space captions widely too), or the spacing already seen inside this caption
+        step = r.y1 - last.y1
+        expected = stats.line_height * size / max(stats.body_size, 1)
+        if len(rows) >= 2:
+            expected = max(expected, rows[-1].y1 - rows[-2].y1)
+        if r.y0 - last.y1 > 0.5 * max(size, 1) and step > 1.25 * expected:
             break
         if abs(r.size - size) > 1.0:
             break
-        if r.x0 < zone[0] - 3 or r.x1 > zone[1] + 3:
+        if inside < 0.9 * r.width:
             break  # wider than the caption's zone: body text of a full-width layout, or a table row
         if any(rl[1] >= last.y1 - 1 and rl[3] <= r.y0 + 1 and rl[0] < r.x1 and rl[2] > r.x0 for rl in rules):
             break  # a horizontal rule between the rows: the table starts

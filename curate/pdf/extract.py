@@ -17,17 +17,18 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pymupdf
 
 from scitune.curate.figure_type import guess_figure_type
 from scitune.curate.pdf.captions import LABEL, Caption, find_captions
-from scitune.curate.pdf.layout import PageText, analyse, read_page
+from scitune.curate.pdf.layout import DocStats, PageText, analyse, read_page
 from scitune.curate.pdf.meta import arxiv_id, license_of
 from scitune.curate.pdf.regions import Graphics, page_regions, read_graphics
 from scitune.curate.pdf.render import ocr_available, ocr_words, render_region, text_layer_words
-from scitune.curate.pdf.text import build_paragraphs, link_mentions
+from scitune.curate.pdf.text import Paragraph, build_paragraphs, link_mentions
 from scitune.curate.records import Float, FloatError, SideResult
 
 Rect = tuple[float, float, float, float]
@@ -105,54 +106,73 @@ def _hints(page: PageText, rect: Rect, graphics: Graphics, words: list[str]) -> 
     }
 
 
+@dataclass
+class Analysis:
+    """What the steps found in one document, before rendering (also used by debug.py)."""
+
+    pages: list[PageText] = field(default_factory=list)
+    stats: DocStats = field(default_factory=DocStats)
+    graphics: dict[int, Graphics] = field(default_factory=dict)
+    captions: list[Caption] = field(default_factory=list)
+    regions: dict[int, Rect | None] = field(default_factory=dict)  # id(caption) -> region
+    paragraphs: list[Paragraph] = field(default_factory=list)
+    errors: list[FloatError] = field(default_factory=list)
+
+
+def analyse_document(doc: pymupdf.Document) -> Analysis:
+    """Rows, roles, captions, regions and paragraphs of an open document."""
+    a = Analysis()
+    for i in range(doc.page_count):
+        try:
+            a.pages.append(read_page(doc[i]))
+        except Exception as e:  # noqa: BLE001 - a broken page must not end the document
+            a.errors.append(FloatError(
+                "page", type(e).__name__,
+                f"page {i + 1} could not be read by pymupdf ({e}); its floats are missing. "
+                "If many pages fail, repair the PDF (e.g. `qpdf in.pdf out.pdf`) and run again."))
+    if not a.pages:
+        return a
+    a.stats = analyse(a.pages)
+    vocabulary = _vocabulary(a.pages)
+
+    # drawings are the costly part of a page: read them only where a caption may be
+    for p in a.pages:
+        if any(r.horizontal and LABEL.match(r.text) for r in p.rows):
+            try:
+                a.graphics[p.number] = read_graphics(doc[p.number])
+            except Exception as e:  # noqa: BLE001
+                a.graphics[p.number] = Graphics()
+                a.errors.append(FloatError(
+                    "page", type(e).__name__,
+                    f"drawings of page {p.number + 1} could not be read ({e}); float regions on it "
+                    "use text and images only."))
+    a.captions = find_captions(a.pages, a.stats, {n: g.rules for n, g in a.graphics.items()}, vocabulary)
+
+    by_page: dict[int, list[Caption]] = {}
+    for c in a.captions:
+        by_page.setdefault(c.page, []).append(c)
+    page_of = {p.number: p for p in a.pages}
+    for number, caps in by_page.items():
+        a.regions.update(page_regions(page_of[number], caps, a.stats, a.graphics.get(number, Graphics())))
+    a.paragraphs = build_paragraphs(a.pages, a.stats, vocabulary)
+    return a
+
+
 def extract_pdf(path: str | Path, dpi: int = 150, ocr: str = "auto") -> SideResult:
     """Every captioned figure and table of one PDF (see the module docstring)."""
     doc = open_pdf(path)
     result = SideResult(pages=doc.page_count)
     try:
-        pages: list[PageText] = []
-        for i in range(doc.page_count):
-            try:
-                pages.append(read_page(doc[i]))
-            except Exception as e:  # noqa: BLE001 - a broken page must not end the document
-                result.errors.append(FloatError(
-                    "page", type(e).__name__,
-                    f"page {i + 1} could not be read by pymupdf ({e}); its floats are missing. "
-                    "If many pages fail, repair the PDF (e.g. `qpdf in.pdf out.pdf`) and run again."))
-        if not pages:
+        a = analyse_document(doc)
+        result.errors.extend(a.errors)
+        if not a.pages:
             return result
-        stats = analyse(pages)
-        vocabulary = _vocabulary(pages)
-
-        # drawings are the costly part of a page: read them only where a caption may be
-        graphics: dict[int, Graphics] = {}
-        for p in pages:
-            if any(r.horizontal and LABEL.match(r.text) for r in p.rows):
-                try:
-                    graphics[p.number] = read_graphics(doc[p.number])
-                except Exception as e:  # noqa: BLE001
-                    graphics[p.number] = Graphics()
-                    result.errors.append(FloatError(
-                        "page", type(e).__name__,
-                        f"drawings of page {p.number + 1} could not be read ({e}); float regions on it "
-                        "use text and images only."))
-        captions = find_captions(pages, stats, {n: g.rules for n, g in graphics.items()}, vocabulary)
-
-        by_page: dict[int, list[Caption]] = {}
-        for c in captions:
-            by_page.setdefault(c.page, []).append(c)
-        page_of = {p.number: p for p in pages}
-        regions: dict[int, Rect | None] = {}
-        for number, caps in by_page.items():
-            regions.update(page_regions(page_of[number], caps, stats, graphics.get(number, Graphics())))
-
-        paragraphs = build_paragraphs(pages, stats, vocabulary)
-        links = link_mentions(paragraphs, {(c.kind, c.number) for c in captions})
-
+        page_of = {p.number: p for p in a.pages}
+        links = link_mentions(a.paragraphs, {(c.kind, c.number) for c in a.captions})
         use_ocr = ocr != "off" and ocr_available()
-        for c in captions:
+        for c in a.captions:
             page = page_of[c.page]
-            rect = regions.get(id(c))
+            rect = a.regions.get(id(c))
             f = Float(kind=c.kind, number=c.number, caption=c.text, caption_no_index=c.text_no_index,
                       page=c.page + 1)
             pars, sents = links.get((c.kind, c.number), ([], []))
@@ -179,7 +199,7 @@ def extract_pdf(path: str | Path, dpi: int = 150, ocr: str = "auto") -> SideResu
                         result.errors.append(FloatError(
                             "float", "OcrError", f"OCR of {c.kind} {c.number} failed ({e}); ocr left empty.",
                             c.kind, c.number))
-                hints = _hints(page, rect, graphics.get(c.page, Graphics()), f.ocr)
+                hints = _hints(page, rect, a.graphics.get(c.page, Graphics()), f.ocr)
             f.figure_type = guess_figure_type(c.kind, c.text_no_index, f.image_png, hints)
             result.floats.append(f)
 

@@ -55,6 +55,7 @@ class Row:
     index_in_block: int  # 0 for the first row of its block
     horizontal: bool = True
     role: str = "other"
+    baseline: float = 0.0
     text: str = ""
     size: float = 0.0  # dominant font size (by characters)
     font: str = ""  # dominant font
@@ -106,7 +107,7 @@ class DocStats:
 
 def clean_text(text: str) -> str:
     """NFKC-normalised text with soft hyphens and control characters removed."""
-    text = unicodedata.normalize("NFKC", text).replace("\u00ad", "")
+    text = unicodedata.normalize("NFKC", text).replace("\u00ad", "").replace("\ufffd", "")
     return "".join(ch if ch.isprintable() or ch == " " else " " for ch in text)
 
 
@@ -146,59 +147,132 @@ def _finish(row: Row) -> Row:
     return row
 
 
+def _attaches(row: Row, bbox: tuple, baseline: float, size: float) -> str | None:
+    """How a line relates to a row: "same" baseline, "script" (sub/superscript next to it), or None."""
+    if abs(baseline - row.baseline) <= 0.25 * max(row.size, 1):
+        return "same"
+    # a script starts inside the row or right after it; a small number left of the row's start is
+    # a margin line number, not a script
+    near = row.x0 - 0.2 * row.size <= bbox[0] <= row.x1 + 0.5 * row.size
+    if near and size <= 0.85 * row.size and -0.75 * row.size <= baseline - row.baseline <= 0.45 * row.size:
+        return "script"
+    return None
+
+
+def _merge_into(row: Row, bbox: tuple, spans: list[Span]) -> None:
+    row.x0, row.y0 = min(row.x0, bbox[0]), min(row.y0, bbox[1])
+    row.x1, row.y1 = max(row.x1, bbox[2]), max(row.y1, bbox[3])
+    row.spans.extend(spans)
+
+
+def _line_numbers(numeric: list[tuple[float, float, int]]) -> set[int]:
+    """Margin line numbers among (right edge, top, value) of numeric lines: a vertical run of >= 8
+    sharing their right edge and counting up by one (axis tick labels share an edge, not the count)."""
+    groups: dict[int, list[tuple[float, float, int, int]]] = defaultdict(list)
+    for i, (x1, y0, value) in enumerate(numeric):
+        groups[round(x1 / 3)].append((x1, y0, value, i))
+    found: set[int] = set()
+    for key in groups:
+        near = sorted(groups[key] + groups.get(key - 1, []) + groups.get(key + 1, []), key=lambda t: t[1])
+        if len(near) < 8:
+            continue
+        steps = sum(1 for a, b in zip(near, near[1:]) if b[2] - a[2] == 1)
+        if steps >= 0.7 * (len(near) - 1):
+            found.update(t[3] for t in groups[key])
+    return found
+
+
 def read_page(page: pymupdf.Page) -> PageText:
-    """All text rows of a page (merged per baseline within each block) and the image placements."""
+    """All text rows of a page and the image placements.
+
+    Lines of one block that share a baseline form one row; sub- and superscripts (smaller, shifted
+    baseline, next to a row) join that row, also when pymupdf put them in a block of their own.
+    Margin line numbers are found first so that they never join the text rows beside them.
+    """
     data = page.get_text("dict", flags=TEXT_FLAGS)
-    rows: list[Row] = []
+    lines = []
     for bno, block in enumerate(data.get("blocks", [])):
         if block.get("type", 0) != 0:
             continue
-        lines = []
         for line in block.get("lines", []):
-            spans = [_span(s) for s in line.get("spans", []) if s.get("text", "").strip()]
-            if not spans:
+            raw = [s for s in line.get("spans", []) if s.get("text", "").strip()]
+            if not raw:
                 continue
+            main = max(raw, key=lambda s: len(s["text"].strip()) * s.get("size", 1))
             dx, dy = line.get("dir", (1.0, 0.0))
-            lines.append((tuple(line["bbox"]), spans, abs(dy) < 0.05 and dx > 0))
-        # merge horizontal lines that share a baseline (vertical overlap >= 60% of the smaller)
+            baseline = float(main.get("origin", (0, line["bbox"][3]))[1])
+            lines.append((bno, tuple(line["bbox"]), [_span(s) for s in raw], abs(dy) < 0.05 and dx > 0,
+                          baseline, float(main.get("size", 0))))
+    numeric = [i for i, t in enumerate(lines) if t[3] and _NUMERIC.match("".join(s.text for s in t[2]).strip())]
+    flagged = {numeric[j] for j in _line_numbers([(lines[i][1][2], lines[i][1][1],
+                                                    int("".join(s.text for s in lines[i][2]).strip()))
+                                                   for i in numeric])}
+    rows: list[Row] = []
+    by_block: dict[int, list] = defaultdict(list)
+    for i, t in enumerate(lines):
+        if i in flagged:
+            row = Row(page.number, *t[1], spans=list(t[2]), block=t[0], index_in_block=0, role="linenumber")
+            row.baseline = t[4]
+            rows.append(row)
+        else:
+            by_block[t[0]].append(t)
+    for bno, block_lines in by_block.items():
         merged: list[Row] = []
-        for bbox, spans, horizontal in sorted(lines, key=lambda t: (not t[2], t[0][1], t[0][0])):
+        for _, bbox, spans, horizontal, baseline, size in sorted(block_lines, key=lambda t: (not t[3], -t[5], t[1][1])):
             target = None
             if horizontal:
                 for r in merged:
-                    if not r.horizontal:
-                        continue
-                    overlap = min(r.y1, bbox[3]) - max(r.y0, bbox[1])
-                    if overlap >= 0.6 * min(r.height, bbox[3] - bbox[1]):
+                    if r.horizontal and _attaches(r, bbox, baseline, size):
                         target = r
                         break
             if target is None:
-                merged.append(Row(page.number, *bbox, spans=list(spans), block=bno, index_in_block=0,
-                                  horizontal=horizontal))
+                row = Row(page.number, *bbox, spans=list(spans), block=bno, index_in_block=0, horizontal=horizontal)
+                row.baseline, row.size = baseline, size
+                merged.append(row)
             else:
-                target.x0, target.y0 = min(target.x0, bbox[0]), min(target.y0, bbox[1])
-                target.x1, target.y1 = max(target.x1, bbox[2]), max(target.y1, bbox[3])
-                target.spans.extend(spans)
+                _merge_into(target, bbox, spans)
         merged.sort(key=lambda r: (r.y0, r.x0))
         for i, r in enumerate(merged):
             r.index_in_block = i
-            rows.append(_finish(r))
+        rows.extend(merged)
+    keep = _merge_across_blocks(rows)
     rect = page.rect
-    return PageText(page.number, rect.width, rect.height, rows)
+    return PageText(page.number, rect.width, rect.height, [_finish(r) for r in keep])
 
 
-def _split_line_numbers(pages: list[PageText]) -> None:
-    """Mark margin line numbers: >= 8 small integers on a page sharing their right edge."""
-    for p in pages:
-        groups: dict[int, list[Row]] = defaultdict(list)
-        for r in p.rows:
-            if r.horizontal and _NUMERIC.match(r.text):
-                groups[round(r.x1 / 3)].append(r)
-        for key, members in groups.items():
-            near = members + groups.get(key - 1, []) + groups.get(key + 1, [])
-            if len(near) >= 8:
-                for r in members:
-                    r.role = "linenumber"
+def _merge_across_blocks(rows: list[Row]) -> list[Row]:
+    """Join rows that pymupdf split into separate blocks: the same baseline with a word-sized gap
+    (a caption label in its own block), and short sub/superscripts in blocks of their own."""
+    singles = Counter(r.block for r in rows)
+    buckets: dict[int, list[Row]] = defaultdict(list)
+    for r in rows:
+        if r.horizontal:
+            buckets[int(r.baseline // 4)].append(r)
+    gone: set[int] = set()
+    for r in sorted(rows, key=lambda r: r.x0):
+        if not r.horizontal or id(r) in gone or r.role == "linenumber":
+            continue
+        short = singles[r.block] == 1 and len("".join(s.text for s in r.spans).strip()) <= 8
+        reach = int(max(r.size, 1) // 4) + 2
+        target = None
+        for key in range(int(r.baseline // 4) - reach, int(r.baseline // 4) + reach + 1):
+            for big in buckets.get(key, ()):
+                if big is r or id(big) in gone or big.block == r.block or big.role == "linenumber":
+                    continue
+                gap = max(big.x0 - r.x1, r.x0 - big.x1)
+                same = abs(big.baseline - r.baseline) <= 0.25 * max(big.size, 1)
+                if same and gap <= 0.6 * max(big.size, r.size, 1) and abs(big.size - r.size) <= 0.3 * big.size:
+                    target = big
+                elif short and big.size > r.size and _attaches(big, r.rect, r.baseline, r.size) == "script":
+                    target = big
+                if target is not None:
+                    break
+            if target is not None:
+                break
+        if target is not None:
+            _merge_into(target, r.rect, r.spans)
+            gone.add(id(r))
+    return [r for r in rows if id(r) not in gone]
 
 
 def _mark_headers(pages: list[PageText]) -> None:
@@ -212,7 +286,8 @@ def _mark_headers(pages: list[PageText]) -> None:
             if r.role != "other":
                 continue
             if r.y1 <= band * p.height or r.y0 >= (1 - band) * p.height:
-                key = _DIGITS.sub("#", r.text.lower())
+                # running heads repeat at the same height (panel letters of figures do not)
+                key = f"{_DIGITS.sub('#', r.text.lower())}@{round(r.y0 / 3)}"
                 keyed.append((r, key))
                 keys_here.add(key)
         seen.update(keys_here)
@@ -226,8 +301,9 @@ def _mark_headers(pages: list[PageText]) -> None:
         # a bare page number is only a footer/header when nothing else lies further out
         top, bottom = extremes[r.page]
         outermost = r.y0 <= top + 2 or r.y1 >= bottom - 2
-        bare_number = bool(re.fullmatch(r"(page\s*)?(#|[ivxlc]+)(\s*(/|of)\s*#)?\.?", key)) and outermost
-        if seen[key] >= repeats or bare_number:
+        text_key = key.rsplit("@", 1)[0]
+        bare_number = bool(re.fullmatch(r"(page\s*)?(#|[ivxlc]+)(\s*(/|of)\s*#)?\.?", text_key)) and outermost
+        if (seen[key] >= repeats and len(text_key) >= 4) or bare_number:
             r.role = "header"
 
 
@@ -326,7 +402,6 @@ def _mark_body(pages: list[PageText], stats: DocStats) -> None:
 
 def analyse(pages: list[PageText]) -> DocStats:
     """Assign row roles (header, linenumber, body) and return the document statistics."""
-    _split_line_numbers(pages)
     _mark_headers(pages)
     stats = DocStats()
     stats.body_size, stats.body_fonts = _body_style(pages)

@@ -176,6 +176,7 @@ class PageRegions:
             Element(r.rect, "text", r) for r in page.rows if r.role == "other" and r.text.strip()
         ]
         self.max_gap = max(3.0 * stats.line_height, 30.0)
+        self.first_gap = max(5.0 * stats.line_height, 50.0)
 
     # -- zones ------------------------------------------------------------------------------
     def band(self, c: Caption) -> tuple[float, float]:
@@ -221,6 +222,14 @@ class PageRegions:
             lo, hi = self.stats.text_x0 - 6, x0 - 1
         else:
             lo, hi = x1 + 1, self.stats.text_x1 + 6
+        for other in self.captions:  # a caption level with this one bounds the side zone
+            ox0, oy0, ox1, oy1 = other.bbox
+            if other is c or (abs(oy0 - y0) > 3 * self.stats.line_height and not (oy0 < y1 and y0 < oy1)):
+                continue
+            if direction == "left" and ox1 <= x0 + 1:
+                lo = max(lo, ox1)
+            elif direction == "right" and ox0 >= x1 - 1:
+                hi = min(hi, ox0)
         if hi - lo < 40:
             return None
         top, bottom = 0.0, self.page.height
@@ -248,11 +257,12 @@ class PageRegions:
                 return []
             return picked
         # grow from the caption outward; stop at a wide empty gap
+        # (the space between a float and its caption can be wider than gaps inside the float)
         if direction == "up":
             inside.sort(key=lambda e: -e.rect[3])
             edge, picked = y0, []
             for e in inside:
-                if edge - e.rect[3] > self.max_gap:
+                if edge - e.rect[3] > (self.max_gap if picked else self.first_gap):
                     break
                 picked.append(e)
                 edge = min(edge, e.rect[1])
@@ -260,7 +270,7 @@ class PageRegions:
             inside.sort(key=lambda e: e.rect[1])
             edge, picked = y1, []
             for e in inside:
-                if e.rect[1] - edge > self.max_gap:
+                if e.rect[1] - edge > (self.max_gap if picked else self.first_gap):
                     break
                 picked.append(e)
                 edge = max(edge, e.rect[3])
