@@ -16,7 +16,10 @@ from dataclasses import dataclass, replace
 
 from scitune.curate.records import Float
 
-CAPTION_MATCH_MIN = 0.5  # token-F1 needed to pair floats whose numbers differ
+# Token-F1 needed to pair floats whose numbers differ. Supplements often repeat one caption template
+# across variants ("The coevolution of ... when T_f = 0.5"): such siblings reach 0.7, the same
+# caption numbered differently by the two sides stays above 0.9.
+CAPTION_MATCH_MIN = 0.8
 
 
 @dataclass

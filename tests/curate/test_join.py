@@ -45,10 +45,11 @@ def test_kinds_are_numbered_apart_and_leftovers_keep_their_source():
 def test_second_pass_matches_on_caption_when_numbers_differ():
     bare = "Posterior distributions of the model parameters for all sources in the sample"
     pdf = [pdf_float("figure", "S1", bare)]
-    tex = [tex_float("figure", "7", bare), tex_float("figure", "8", "Something entirely different here")]
+    tex = [tex_float("figure", "7", bare), tex_float("figure", "8", "Something entirely different here"),
+           tex_float("figure", "9", "Posterior distributions of the noise parameters for bright sources only")]
     joined = {j.float.number: j for j in join(pdf, tex)}
     assert joined["S1"].source == "pdf+latex" and joined["S1"].alignment_score == 1.0
-    assert joined["8"].source == "latex"
+    assert joined["8"].source == "latex" and joined["9"].source == "latex"  # a sibling caption is not enough
 
 
 def test_pdf_mentions_kept_when_latex_has_none():
