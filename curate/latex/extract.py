@@ -51,6 +51,24 @@ class Analysis:
     macro_limit_hit: bool
 
 
+# Bodies no caption, label, graphic or sentence lives in: emptied before parsing (code listings and
+# TikZ drawings are most of the parse time of the papers that have them). The environment stays, so a
+# float still knows it holds a drawing or a listing.
+_OPAQUE_ENVS = ("verbatim", "Verbatim", "BVerbatim", "LVerbatim", "lstlisting", "minted", "tikzpicture",
+                "pgfpicture", "pspicture", "forest", "tikzcd", "circuitikz", "thebibliography", "filecontents",
+                "filecontents*", "alltt", "pythoncode", "python")
+_OPAQUE = re.compile(r"(\\begin\{(" + "|".join(re.escape(e) for e in _OPAQUE_ENVS) + r")\})(.*?)(\\end\{\2\})", re.S)
+
+
+def _empty_opaque(text: str) -> str:
+    def keep_graphics(m: re.Match) -> str:
+        if "\\includegraphics" in m.group(3) and "tikz" in m.group(2):  # an image under a TikZ overlay
+            return m.group(0)
+        return m.group(1) + " " + m.group(4)
+
+    return _OPAQUE.sub(keep_graphics, text)
+
+
 def _document_class(preamble: str) -> str:
     m = re.search(r"\\documentclass\s*(?:\[[^\]]*\])?\s*\{([^}]*)\}", preamble)
     return m.group(1).strip() if m else "article"
@@ -75,9 +93,9 @@ def analyse(project: Project) -> Analysis:
     from scitune.curate.latex.floats import DocumentWalker
 
     walker = DocumentWalker(counters)
-    walker.walk(parse(preamble))
+    walker.walk(parse(_empty_opaque(preamble)))
     walker.out.paragraphs, walker.par = [], []
-    walker.walk(parse(body))
+    walker.walk(parse(_empty_opaque(body)))
     walker.end_paragraph()
     walk = walker.out
     cited = list(dict.fromkeys(k.strip() for group in _CITE_KEYS.findall(body) for k in group.split(",") if k.strip()))

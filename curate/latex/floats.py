@@ -172,6 +172,7 @@ class _Caption:
     starred: bool
     group: int | None
     order: int
+    kind: str | None = None  # \captionof{table} inside a figure environment names its own kind
 
 
 class DocumentWalker:
@@ -302,14 +303,31 @@ class DocumentWalker:
     def environment(self, node) -> None:
         name = node.environmentname
         base = name.rstrip("*")
+        # A counter stepped inside an environment names labels only inside it (LaTeX groups
+        # \@currentlabel), so what a \label after the environment names is restored afterwards.
         if name in FIGURE_ENVS or name in TABLE_ENVS:
             self.end_paragraph()
+            saved = self.target
             self.float_env(node, "figure" if name in FIGURE_ENVS else "table")
+            self.target = saved
             self.end_paragraph()
         elif base in NUMBERED_MATH or name in ("equation*", "displaymath", "align*", "gather*", "multline*",
                                                "eqnarray*", "flalign*", "alignat*"):
+            saved = self.target
             self._math_labels(node, numbered=not name.endswith("*") and name != "displaymath")
+            self.target = saved
             self.par.append(node)
+        elif name == "subequations":
+            saved, fmt = self.target, self.c.formats.get("equation", "")
+            self.c.step("equation")
+            parent, value = self.c.format("equation"), self.c.values["equation"]
+            self.target = Target("equation", parent)
+            self.c.set_format("equation", parent + "\\alph{equation}")
+            self.c.set("equation", 0)
+            self.walk(node.nodelist)
+            self.c.set_format("equation", fmt)
+            self.c.set("equation", value)
+            self.target = saved
         elif name in NON_PROSE_ENVS or name in DRAWING_ENVS:
             if name in ("thebibliography",):
                 self.end_paragraph()
@@ -425,7 +443,7 @@ class DocumentWalker:
                         panels.append(Panel())
                         self._collect(n.nodelist, _Ctx(len(panels) - 1, ctx.group, ctx.scale * width), events,
                                       panels, groups)
-                    elif ctx.panel is None and contains_macro(n.nodelist, {"caption"}):
+                    elif ctx.panel is None and contains_macro(n.nodelist, {"caption", "captionof"}):
                         groups[0] += 1
                         self._collect(n.nodelist, _Ctx(None, groups[0], ctx.scale * width), events, panels, groups)
                     else:
@@ -464,6 +482,10 @@ class DocumentWalker:
                 for inner in iter_nodes(caption):
                     if inner.isNodeType(lw.LatexMacroNode) and inner.macroname == "label":
                         events.append(("label", arg_text(inner, 0), ctx.group))
+            elif name == "captionof" and ctx.panel is None:
+                kind = (arg_text(n, 1) or "").strip()
+                if kind in ("figure", "table"):
+                    events.append(("caption", _Caption(arg_nodes(n, 3), is_starred(n), ctx.group, len(events), kind)))
             elif name in ("subfloat", "subfigure", "subtable", "subcaptionbox"):
                 panels.append(Panel())
                 p = panels[-1]
@@ -517,12 +539,13 @@ class DocumentWalker:
                 empty = e[1]
         floats: list[RawFloat] = []
         for pos, cap in numbered:
+            own = cap.kind or kind
             if override and len(numbered) == 1:
                 number = override
             else:
-                self.c.step(kind)
-                number = self.c.format(kind)
-            floats.append(RawFloat(kind, env, number, cap.nodes, typed_number=empty))
+                self.c.step(own)
+                number = self.c.format(own)
+            floats.append(RawFloat(own, env, number, cap.nodes, typed_number=empty))
         owner = self._owners(events, numbered, kind)
         for i, e in enumerate(events):
             f = floats[owner[i]]
@@ -554,12 +577,12 @@ class DocumentWalker:
                 f.panels.append(p)
             for g in f.graphics:
                 g.panel = remap.get(g.panel) if g.panel is not None else None
-            target = Target(kind, f.number, index)
+            target = Target(f.kind, f.number, index)
             if f.label:
                 self.out.labels.setdefault(f.label, target)
             for p in f.panels:
                 if p.label:
-                    sub = "sub" + kind
+                    sub = "sub" + f.kind
                     self.out.labels.setdefault(p.label, Target(sub, f.number + (p.letter or ""), index))
             self.target = target
         self.out.floats.extend(floats)

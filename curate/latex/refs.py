@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 
-from scitune.curate.latex.text import MARK_CLOSE, MARK_OPEN, Target, strip_markers
+from scitune.curate.latex.text import CITE_CLOSE, CITE_OPEN, MARK_CLOSE, MARK_OPEN, Target, strip_markers
 
 # Words after which a full stop does not end a sentence.
 _ABBREV = {
@@ -19,7 +19,7 @@ _ABBREV = {
     "al", "e.g", "i.e", "cf", "vs", "viz", "etc", "approx", "resp", "dr", "mr", "mrs", "ms", "prof", "st", "ch",
     "app", "appx", "suppl", "supp", "vol", "pp", "p", "ca", "est", "min", "max", "var", "std", "avg", "incl",
 }
-_SPLIT = re.compile(r"(?<=[.!?])[\"”’)]*\s+(?=[A-Z0-9\"“(\[\ue000])")
+_SPLIT = re.compile(r"(?<=[.!?])[\"”’)]*\s+(?=[A-Z0-9\"“(\[\ue000\ue002])")
 _MARK = re.compile(f"{MARK_OPEN}(\\d+){MARK_CLOSE}")
 
 _NUM = r"(?:S|SI\.?|[A-Z]\.?)?\d+(?:\.\d+)*[a-z]?|[IVXL]+"
@@ -61,10 +61,25 @@ def _expand(first: str, rest: str) -> list[str]:
     return numbers
 
 
+_CITATION = re.compile(f"{CITE_OPEN}[^{CITE_CLOSE}]*{CITE_CLOSE}")
+_SUPPLEMENT_BEFORE = re.compile(r"(Supplementary|Supplemental|Suppl\.|Extended Data|SI|Online)\s*$", re.I)
+_OTHER_PAPER_AFTER = re.compile(f"^\\s*(of|in|from)\\s+({CITE_OPEN}|ref\\.|Ref\\.|\\[)")
+
+
 def text_mentions(sentence: str) -> list[tuple[str, str]]:
-    """(kind, number) pairs a sentence names in plain text: `Figs. 2 and 3a` -> figure 2, figure 3a."""
+    """(kind, number) pairs a sentence names in plain text: `Figs. 2 and 3a` -> figure 2, figure 3a.
+
+    Not counted: mentions inside a citation's notes (`\\citep[see Figure 3 of][]{x}`), a figure of a
+    cited paper (`Figure 1 of [12]`) and a supplement's figures (`Supplementary Figure 2`) when the
+    number is not itself a supplement number.
+    """
+    sentence = _CITATION.sub(CITE_OPEN, sentence)
     found = []
     for m in TEXT_MENTION.finditer(sentence):
+        if _OTHER_PAPER_AFTER.match(sentence[m.end():]):
+            continue
+        if _SUPPLEMENT_BEFORE.search(sentence[: m.start()]) and not m.group(2).startswith("S"):
+            continue
         kind = "figure" if m.group(1).lower().startswith("fig") else "table"
         for number in _expand(m.group(2), m.group(3) or ""):
             found.append((kind, number))
@@ -100,7 +115,7 @@ def attach_mentions(paragraphs: list[str], labels: dict[str, list[str] | Target]
                         "figure", "table", "subfigure", "subtable"):
                     targets.append(t.float_index)
             clean = strip_markers(sentence)
-            for kind, number in text_mentions(clean):
+            for kind, number in text_mentions(_MARK.sub("", sentence)):
                 index = float_of_text(kind, number)
                 if index is not None:
                     targets.append(index)

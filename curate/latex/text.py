@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pylatexenc import latexwalker as lw
 from pylatexenc.latex2text import (EnvironmentTextSpec, LatexNodes2Text, MacroTextSpec,
                                    get_default_latex_context_db as text_context_db)
-from pylatexenc.macrospec import EnvironmentSpec, MacroSpec
+from pylatexenc.macrospec import EnvironmentSpec, LatexContextDb, MacroSpec
 
 from scitune.curate.latex.cites import Bibliography
 
@@ -94,8 +94,40 @@ _PARSE_ENVS = [
     ]
 ]
 
-PARSE_CONTEXT = lw.get_default_latex_context_db()
+class _FastSpecialsDb(LatexContextDb):
+    """pylatexenc's context with a faster `test_for_specials`, the hottest function of a parse.
+
+    The stock method tries every specials string at every character; this one first looks at the
+    character itself. Same answer: the longest match, the earliest category winning ties.
+    """
+
+    def freeze(self) -> None:
+        by_first: dict[str, list] = {}
+        for cat in self.category_list:
+            for chars, spec in self.d[cat]["specials"].items():
+                entries = by_first.setdefault(chars[0], [])
+                if all(c != chars for c, _ in entries):
+                    entries.append((chars, spec))
+        self._by_first = {k: sorted(v, key=lambda e: -len(e[0])) for k, v in by_first.items()}
+
+    def test_for_specials(self, s, pos, parsing_state=None):
+        if pos >= len(s):
+            return None
+        for chars, spec in self._by_first.get(s[pos], ()):
+            if s.startswith(chars, pos):
+                return spec
+        return None
+
+
+PARSE_CONTEXT = _FastSpecialsDb()
+_default = lw.get_default_latex_context_db()
+for _cat in _default.category_list:
+    PARSE_CONTEXT.add_context_category(
+        _cat, macros=list(_default.iter_macro_specs([_cat])), environments=list(_default.iter_environment_specs([_cat])),
+        specials=list(_default.iter_specials_specs([_cat])),
+    )
 PARSE_CONTEXT.add_context_category("scitune", macros=_PARSE_MACROS, environments=_PARSE_ENVS, prepend=True)
+PARSE_CONTEXT.freeze()
 
 
 def parse(text: str) -> list:
@@ -166,6 +198,7 @@ AUTOREF_NAMES = {"figure": "Figure", "subfigure": "Figure", "table": "Table", "s
                  "section": "Section", "appendix": "Appendix", "equation": "Equation"}
 
 MARK_OPEN, MARK_CLOSE = "\ue000", "\ue001"  # private-use characters: never in real text
+CITE_OPEN, CITE_CLOSE = "\ue002", "\ue003"  # around a rendered citation (its notes name other papers' figures)
 _WS = re.compile(r"[ \t\r\n\u00a0\u2009\u202f]+")
 
 
@@ -199,6 +232,7 @@ class Renderer:
             MacroTextSpec("multirow", simplify_repl=lambda n, l2tobj: self._arg(l2tobj, n, 3)),
             MacroTextSpec("rotatebox", simplify_repl=lambda n, l2tobj: self._arg(l2tobj, n, 2)),
             MacroTextSpec("unit", simplify_repl=lambda n, l2tobj: ""),
+            MacroTextSpec("input", discard=True), MacroTextSpec("include", discard=True),  # never read files here
             MacroTextSpec("ldots", "…"), MacroTextSpec("dots", "…"), MacroTextSpec("textasciitilde", "~"),
         ]
         envs = [EnvironmentTextSpec(n, discard=True) for n in (
@@ -206,6 +240,13 @@ class Renderer:
             "sidewaysfigure", "sidewaystable", "deluxetable", "deluxetable*", "tikzpicture", "thebibliography",
             "algorithm", "algorithm*", "lstlisting", "minted", "verbatim", "Verbatim", "comment",
         )]
+        # pylatexenc's parser gives these an argument but its text converter has no rule for them, so it
+        # would drop the argument with the command: keep the text.
+        macros += [MacroTextSpec(name, simplify_repl=lambda n, l2tobj: self._arg(l2tobj, n, 0))
+                   for name in ("mbox", "textmd", "textsf", "texttt", "textup", "textnormal", "verb", "citetext")]
+        # Bold and italic math letters as plain letters: the PDF's \mathbf{y} reads "y", not "𝐲".
+        macros += [MacroTextSpec(name, simplify_repl=lambda n, l2tobj: self._arg(l2tobj, n, 0))
+                   for name in ("mathbf", "mathit", "mathsf", "mathtt", "boldsymbol", "bm", "pmb", "mathnormal")]
         db.add_context_category("scitune", macros=macros, environments=envs, prepend=True)
         self.l2t = LatexNodes2Text(latex_context=db, math_mode="text", strict_latex_spaces=False)
 
@@ -229,8 +270,8 @@ class Renderer:
         labels = [x.strip() for x in (arg_text(n, 1) or "").split(",") if x.strip()]
         if not labels:
             return ""
-        if macroname == "eqref":
-            return " ".join(self._emit(x, f"({self._number(x)})") for x in labels)
+        if macroname == "eqref":  # equations only: never a mention of a float
+            return " ".join(f"({self._number(x)})" for x in labels)
         if macroname == "subref":
             return " ".join(self._emit(x, f"({self._subletter(x)})") for x in labels)
         if macroname == "nameref":
@@ -290,7 +331,8 @@ class Renderer:
         if pre is not None and post is None:
             pre, post = None, pre  # one optional argument is the post-note
         keys = (arg_text(n, 3) or "").split(",")
-        return self.bib.render(macroname.rstrip("*"), keys, _plain(pre), _plain(post))
+        text = self.bib.render(macroname.rstrip("*"), keys, _plain(pre), _plain(post))
+        return f"{CITE_OPEN}{text}{CITE_CLOSE}" if self.mark and text else text
 
     # -- entry points --
 
@@ -336,7 +378,7 @@ def _plain(s: str | None) -> str | None:
 
 
 def strip_markers(text: str) -> str:
-    return re.sub(f"{MARK_OPEN}\\d+{MARK_CLOSE}", "", text)
+    return re.sub(f"{MARK_OPEN}\\d+{MARK_CLOSE}|[{CITE_OPEN}{CITE_CLOSE}]", "", text)
 
 
 __all__: list[str] = ["PARSE_CONTEXT", "Renderer", "Target", "arg_nodes", "arg_text", "clean_text", "parse",
