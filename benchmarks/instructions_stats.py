@@ -2,13 +2,15 @@
 
     python benchmarks/instructions_stats.py OUT            # an existing `scitune-curate extract` output
     python benchmarks/instructions_stats.py --corpus OUT   # extract ../shared/corpus into OUT first (resumable)
+    python benchmarks/instructions_stats.py --synthetic 5000 OUT   # N drawn figure rows, to check scaling
 
-Prints a Markdown report (also written to benchmarks/results/instructions_stats.{md,json}, git-ignored):
+Prints a Markdown report (also written to benchmarks/results/instructions_stats*.{md,json}, git-ignored):
 instruction rows per task and why tasks were skipped; figures per source / kind / type; and four checks
 that exit non-zero when they fail: every `ctom` target contains its figure's caption; every row passes
 `validate_row`; the LLaVA export reads back with a 10-line reader (each image opens); and every path
 configured in the dataset card's YAML exists. Build and export times are wall clock on this machine
-(median of --repeat runs of the instruction build).
+(median of --repeat runs of the instruction build); the peak resident memory of one build is measured in
+a fresh process, so runs with different N show whether memory stays flat as the data grows.
 """
 
 from __future__ import annotations
@@ -37,6 +39,35 @@ def extract_corpus(out: Path) -> None:
     subprocess.run(cmd, check=True)
 
 
+def write_synthetic(out: Path, n: int) -> None:
+    """N realistic figure rows (drawn images, captions, OCR, mentions) over N/10 papers, streamed to shards."""
+    sys.path.insert(0, str(ROOT))
+    from scitune.curate.card import write_card
+    from scitune.curate.writer import write_table
+    from scitune.schemas import FIGURE_FEATURES
+    from tests.curate.sample_figures import figure_row
+
+    types = ["line_plot", "bar_chart", "diagram", "scatter_plot", "other"]
+    rows = (figure_row(f"2101.{i // 10:05d}v1", i % 10 + 1, types[i % 5], seed=i, ocr=[] if i % 7 == 0 else None)
+            for i in range(n))
+    write_table(rows, out / "figures", FIGURE_FEATURES, prefix="figures")
+    write_card(out, command=f"benchmarks/instructions_stats.py --synthetic {n}")
+
+
+PEAK_RSS = """
+import resource, sys
+from scitune.curate.instructions import build_instructions
+build_instructions(sys.argv[1], seed=int(sys.argv[2]))
+print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+"""
+
+
+def peak_rss_mb(out: Path, seed: int) -> float:
+    done = subprocess.run([sys.executable, "-c", PEAK_RSS, str(out), str(seed)], capture_output=True, text=True,
+                          check=True)
+    return int(done.stdout.split()[-1]) / 1024
+
+
 def read_llava(dest: Path) -> int:
     """The 10-line reader of the LLaVA export; returns how many records it read."""
     from PIL import Image
@@ -61,6 +92,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("out", type=Path, help="extract output folder")
     parser.add_argument("--corpus", action="store_true", help="extract ../shared/corpus into OUT first")
+    parser.add_argument("--synthetic", type=int, metavar="N", help="write N drawn figure rows into OUT first")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--repeat", type=int, default=3, help="instruction builds to time (median reported)")
     args = parser.parse_args()
@@ -74,6 +106,8 @@ def main() -> int:
     out = args.out
     if args.corpus:
         extract_corpus(out)
+    if args.synthetic:
+        write_synthetic(out, args.synthetic)
     n_figures = count_rows(out, "figures")
     if not n_figures:
         print(f"{out}/figures has no rows: run `scitune-curate extract ... -o {out}` (or pass --corpus)")
@@ -85,6 +119,7 @@ def main() -> int:
         stats = build_instructions(out, seed=args.seed)
         times.append(time.perf_counter() - start)
     build_s = statistics.median(times)
+    rss_mb = peak_rss_mb(out, args.seed)
 
     captions = {r["figure_id"]: (r["caption_no_index"] or "").strip()
                 for r in iter_rows(out, "figures", columns=["figure_id", "caption_no_index"])}
@@ -118,7 +153,8 @@ def main() -> int:
               "Figures by type: " + ", ".join(f"{k} {n}" for k, n in card.by_type.most_common()), "",
               f"Build: {build_s:.2f} s median of {len(times)} ({n_figures / build_s:.0f} figures/s, "
               f"{rows / build_s:.0f} rows/s); LLaVA export {export_s:.2f} s "
-              f"({exported.rows:,} records, {exported.images:,} images). Wall clock, this machine.", "",
+              f"({exported.rows:,} records, {exported.images:,} images). Peak memory of one build: {rss_mb:.0f} MB. "
+              "Wall clock, this machine.", "",
               "| check | result |", "|---|---|",
               f"| every `ctom` target contains its caption | {'ok' if not ctom_missing else ctom_missing[:5]} |",
               f"| every instruction row valid | {'ok' if not invalid else invalid[:5]} |",
@@ -127,11 +163,12 @@ def main() -> int:
     report = "\n".join(lines)
     print(report)
     RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / "instructions_stats.md").write_text(report + "\n", encoding="utf-8")
-    (RESULTS / "instructions_stats.json").write_text(json.dumps({
+    stem = "instructions_stats" + (f"_synthetic{args.synthetic}" if args.synthetic else "")
+    (RESULTS / f"{stem}.md").write_text(report + "\n", encoding="utf-8")
+    (RESULTS / f"{stem}.json").write_text(json.dumps({
         "out": str(out), "figures": n_figures, "rows": rows, "by_task": dict(stats.rows),
         "skipped": {f"{t}: {r}": n for (t, r), n in stats.skipped.items()}, "build_s": times,
-        "export_s": export_s, "ctom_missing": ctom_missing, "invalid": invalid[:50],
+        "export_s": export_s, "peak_rss_mb": rss_mb, "ctom_missing": ctom_missing, "invalid": invalid[:50],
         "llava_read_back": read_back, "card_paths_missing": missing_paths,
     }, indent=1), encoding="utf-8")
     ok = not ctom_missing and not invalid and read_back == exported.rows and not missing_paths

@@ -356,7 +356,8 @@ def render_card(stats: Stats, command: str | None = None, charts: list[Path] | N
     if n_err:
         parts.append(
             f"{n_err:,} inputs or floats could not be used; each is an `errors` row with the input, stage and "
-            f"reason.\n\n" + _count_table(stats.by_stage, "stage", n_err) + "\n"
+            f"reason.\n\n" + _count_table(stats.by_stage, "stage", n_err) + "\n\n"
+            + _count_table(Counter(dict(stats.by_error.most_common(15))), "error", n_err) + "\n"
         )
     else:
         parts.append("No errors recorded.\n")
@@ -372,12 +373,11 @@ def render_card(stats: Stats, command: str | None = None, charts: list[Path] | N
     )
 
     parts.append("## How to load\n")
+    loads = "".join(f'{t} = load_dataset("{LOAD_PLACEHOLDER}", "{t}", split="train")\n' for t in TABLE_ORDER
+                    if t == "figures" or stats.shards.get(t))
     parts.append(
-        "```python\nfrom datasets import load_dataset\n\n"
-        f'figures = load_dataset("{LOAD_PLACEHOLDER}", "figures", split="train")\n'
-        f'instructions = load_dataset("{LOAD_PLACEHOLDER}", "instructions", split="train")\n'
-        f'errors = load_dataset("{LOAD_PLACEHOLDER}", "errors", split="train")\n'
-        'figures[0]["image"]  # a PIL image\n```\n\n'
+        "```python\nfrom datasets import load_dataset\n\n" + loads
+        + 'figures[0]["image"]  # a PIL image\n```\n\n'
         "SciCap and SciCap Challenge users: `figure_type`, `caption`, `caption_no_index`, `ocr`, `paragraphs` "
         "(their `paragraph`) and `mentions` (their `mention`) map one-to-one; `scitune-curate export scicap` "
         "writes their COCO-style JSON (figure types folded with `scitune.schemas.taxonomy.SCICAP_TYPE_MAP`). "
