@@ -118,6 +118,12 @@ def _walk(root: Path, skip: set[Path], plan: Plan) -> Iterator[Path]:
     if is_source_folder(root):
         yield root
         return
+    if any(root.glob("*.tex")):
+        # Not silently skipped: the user may have meant this folder as a source.
+        plan.problems.append(Problem(
+            str(root), "parse", "no_main_file",
+            f"{root} holds .tex files but none with \\documentclass: not a LaTeX source root (its "
+            "subfolders were still searched). Give the folder that holds the main .tex file."))
     for child in sorted(root.iterdir()):
         if child.name.startswith("."):
             continue
