@@ -133,3 +133,15 @@ def test_export_without_instructions_says_what_to_do(tmp_path):
         export("llava", out, tmp_path / "dest")
     with pytest.raises(ValueError, match="unknown export format"):
         export("coco", out, tmp_path / "dest")
+
+
+def test_export_command(out, tmp_path):
+    from typer.testing import CliRunner
+
+    from scitune.curate.cli import app
+
+    done = CliRunner().invoke(app, ["export", "scicap", str(out), "-o", str(tmp_path / "s"), "--no-progress"])
+    assert done.exit_code == 0, done.output
+    assert len(json.loads((tmp_path / "s" / "scicap.json").read_text())["images"]) == 6
+    missing = CliRunner().invoke(app, ["export", "llava", str(tmp_path / "none"), "-o", str(tmp_path / "l")])
+    assert missing.exit_code == 2 and "scitune-curate instructions" in missing.output

@@ -82,3 +82,28 @@ def test_image_key_ignores_file_encoding_but_not_pixels():
 def test_paper_version(stem, version):
     assert paper_version(f"{stem}v{version}") == version
     assert paper_version(stem) == 0
+
+
+def test_filter_and_instructions_commands(tmp_path):
+    from typer.testing import CliRunner
+
+    from scitune.curate.cli import app
+
+    out = make_out(tmp_path / "OUT")
+    runner = CliRunner()
+    done = runner.invoke(app, ["filter", str(out), "-o", str(tmp_path / "DEST"), "--type", "line_plot",
+                               "--min-words", "3", "--instructions", "--no-progress"])
+    assert done.exit_code == 0, done.output
+    assert ids(tmp_path / "DEST") == ["2001.00001v1/figure1", "1905.12345v2/figure1"]
+    card = (tmp_path / "DEST" / "README.md").read_text()
+    assert "config_name: instructions" in card and "- Command: `scitune-curate " in card
+    assert {r["figure_id"] for r in iter_rows(tmp_path / "DEST", "instructions")} == set(ids(tmp_path / "DEST"))
+
+    done = runner.invoke(app, ["instructions", str(out), "--task", "caption", "--license", "MIT", "--no-progress"])
+    assert done.exit_code == 0, done.output
+    assert [r["id"] for r in iter_rows(out, "instructions")] == ["1905.12345v2/figure1/caption",
+                                                                 "1905.12345v2/figure2/caption"]
+    bad = runner.invoke(app, ["filter", str(out), "-o", str(tmp_path / "X"), "--type", "pie"])
+    assert bad.exit_code != 0 and "unknown figure type" in bad.output
+    empty = runner.invoke(app, ["instructions", str(tmp_path / "nothing")])
+    assert empty.exit_code == 2 and "scitune-curate extract" in empty.output

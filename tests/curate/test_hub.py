@@ -260,3 +260,15 @@ def test_round_trip_push_then_load_dataset_and_validate_the_published_copy(tmp_p
     assert report.ok, report.problems
     assert report.rows == {"figures": 6, "instructions": len(got["tasks"]), "errors": 0}
     assert f'load_dataset("{REPO}", "figures"' in (copy / "README.md").read_text()
+
+
+def test_push_command_reports_failures_without_the_token(tmp_path):
+    from typer.testing import CliRunner
+
+    from scitune.curate.cli import app
+
+    out = dataset(tmp_path / "OUT")
+    # The suite runs with HF_HUB_OFFLINE=1, so the push fails: the user gets one clear line, no token.
+    done = CliRunner().invoke(app, ["push-to-hub", str(out), REPO, "--token", TOKEN])
+    assert done.exit_code == 1
+    assert f"error: push to {REPO} failed" in done.output and TOKEN not in done.output
