@@ -51,6 +51,7 @@ class Generated:
     text: str | None  # None when generation failed
     error: str | None = None
     prompt: str = ""
+    n_tokens: int = 0  # tokens generated before the end of the turn (pads not counted)
 
 
 @dataclass
@@ -91,23 +92,30 @@ def load_checkpoint(path: str | Path):
     return load_model(path, dtype=None if device else torch.float32, device=device)
 
 
-def render(processor, user_text: str) -> str:
-    """The full prompt string: the user turn wrapped in the checkpoint's chat template."""
-    messages = [{"role": "user", "content": user_text}]
-    if getattr(processor, "chat_template", None):
-        return processor.apply_chat_template(messages, add_generation_prompt=True, tokenize=False)
+def _template_owner(processor):
+    """Who holds the chat template: the tokenizer (what the trainer renders with), else the processor."""
     tok = getattr(processor, "tokenizer", processor)
     if getattr(tok, "chat_template", None):
-        return tok.apply_chat_template(messages, add_generation_prompt=True, tokenize=False)
-    return user_text  # no template: the raw user turn (recorded in the results as such)
+        return tok
+    if getattr(processor, "chat_template", None):
+        return processor
+    return None
+
+
+def render(processor, user_text: str) -> str:
+    """The full prompt string: the user turn wrapped in the checkpoint's chat template, as in training."""
+    owner = _template_owner(processor)
+    if owner is None:
+        return user_text  # no template: the raw user turn (recorded in the results as such)
+    messages = [{"role": "user", "content": user_text}]
+    return owner.apply_chat_template(messages, add_generation_prompt=True, tokenize=False)
 
 
 def chat_template_name(processor) -> str:
-    if getattr(processor, "chat_template", None):
-        return "processor chat template"
-    if getattr(getattr(processor, "tokenizer", None), "chat_template", None):
-        return "tokenizer chat template"
-    return "none (raw user turn)"
+    owner = _template_owner(processor)
+    if owner is None:
+        return "none (raw user turn)"
+    return "tokenizer chat template" if owner is getattr(processor, "tokenizer", None) else "processor chat template"
 
 
 def _open_image(image: str | bytes):
@@ -126,7 +134,7 @@ def _cut(text: str, stop: Iterable[str]) -> str:
     return text[:cut].strip()
 
 
-def _run_batch(model, processor, batch: list[Request], decoding: Decoding) -> list[str]:
+def _run_batch(model, processor, batch: list[Request], decoding: Decoding) -> list[tuple[str, int]]:
     import torch
 
     tok = processor.tokenizer
@@ -135,7 +143,8 @@ def _run_batch(model, processor, batch: list[Request], decoding: Decoding) -> li
         tok.pad_token = tok.eos_token
     texts = [render(processor, r.prompt) for r in batch]
     images = [_open_image(r.image) for r in batch if r.image is not None]
-    inputs = processor(text=texts, images=images or None, return_tensors="pt", padding=True)
+    # The template already holds any BOS; the trainer tokenizes rendered text the same way.
+    inputs = processor(text=texts, images=images or None, return_tensors="pt", padding=True, add_special_tokens=False)
     inputs = {k: v.to(model.device) for k, v in inputs.items()}
     if "pixel_values" in inputs:
         inputs["pixel_values"] = inputs["pixel_values"].to(model.dtype)
@@ -152,7 +161,8 @@ def _run_batch(model, processor, batch: list[Request], decoding: Decoding) -> li
     with torch.inference_mode():
         out = model.generate(**inputs, **kwargs)
     new = out[:, inputs["input_ids"].shape[1]:]
-    return [_cut(t, decoding.stop) for t in tok.batch_decode(new, skip_special_tokens=True)]
+    counts = (new != tok.pad_token_id).sum(dim=1).tolist()
+    return [(_cut(t, decoding.stop), n) for t, n in zip(tok.batch_decode(new, skip_special_tokens=True), counts)]
 
 
 def generate(model, processor, requests: Iterable[Request], decoding: Decoding,
@@ -164,12 +174,13 @@ def generate(model, processor, requests: Iterable[Request], decoding: Decoding,
     def flush() -> Iterator[Generated]:
         try:
             texts = _run_batch(model, processor, batch, decoding)
-            results = [Generated(r.id, t, prompt=r.prompt) for r, t in zip(batch, texts)]
+            results = [Generated(r.id, t, prompt=r.prompt, n_tokens=n) for r, (t, n) in zip(batch, texts)]
         except Exception:  # isolate the request that broke the batch
             results = []
             for r in batch:
                 try:
-                    results.append(Generated(r.id, _run_batch(model, processor, [r], decoding)[0], prompt=r.prompt))
+                    [(text, n)] = _run_batch(model, processor, [r], decoding)
+                    results.append(Generated(r.id, text, prompt=r.prompt, n_tokens=n))
                 except Exception as err:  # noqa: BLE001 - becomes an error record
                     results.append(Generated(r.id, None, f"{type(err).__name__}: {err}", prompt=r.prompt))
         progress.update(len(batch))

@@ -97,6 +97,33 @@ def _ptb_tokenize(captions: dict) -> dict:
     return {k: out.get(k, [""] * len(v)) for k, v in clean.items()}
 
 
+@lru_cache(maxsize=1)
+def _meteor():
+    """One METEOR Java process per Python process: loading its paraphrase table takes seconds, so every
+    evaluation (and every reference level) in this process shares it. Stopped at exit."""
+    import atexit
+
+    from pycocoevalcap.meteor.meteor import Meteor
+
+    meteor = Meteor()
+
+    def stop() -> None:
+        meteor.meteor_p.stdin.close()
+        meteor.meteor_p.kill()
+        meteor.meteor_p.wait()
+
+    atexit.register(stop)
+    return meteor
+
+
+def _meteor_score(gts: dict, res: dict) -> tuple[float, list[float]]:
+    try:
+        return _meteor().compute_score(gts, res)
+    except (BrokenPipeError, ValueError, OSError):  # the Java process died: start a fresh one, once
+        _meteor.cache_clear()
+        return _meteor().compute_score(gts, res)
+
+
 def coco_scores(predictions: dict[str, str], references: dict[str, list[str]]) -> dict:
     """COCO caption metrics over the ids of `predictions` (each needs at least one reference).
 
@@ -114,7 +141,6 @@ def coco_scores(predictions: dict[str, str], references: dict[str, list[str]]) -
         }
     from pycocoevalcap.bleu.bleu import Bleu
     from pycocoevalcap.cider.cider import Cider
-    from pycocoevalcap.meteor.meteor import Meteor
     from pycocoevalcap.rouge.rouge import Rouge
 
     tokens = _ptb_tokenize({**{("ref", i): references[i] for i in ids}, **{("hyp", i): [predictions[i]] for i in ids}})
@@ -124,12 +150,8 @@ def coco_scores(predictions: dict[str, str], references: dict[str, list[str]]) -
     with contextlib.redirect_stdout(io.StringIO()):  # Bleu prints its length statistics
         bleu, bleu_each = Bleu(4).compute_score(gts, res)
     out["BLEU-4"], out["per_sample"]["BLEU-4"] = bleu[3], list(bleu_each[3])
-    meteor = Meteor()
-    try:
-        out["METEOR"], each = meteor.compute_score(gts, res)
-        out["per_sample"]["METEOR"] = list(each)
-    finally:
-        del meteor  # its __del__ stops the Java process
+    out["METEOR"], each = _meteor_score(gts, res)
+    out["per_sample"]["METEOR"] = list(each)
     rouge, each = Rouge().compute_score(gts, res)
     out["ROUGE-L"], out["per_sample"]["ROUGE-L"] = float(rouge), [float(x) for x in each]
     cider, each = Cider().compute_score(gts, res)

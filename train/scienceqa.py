@@ -246,6 +246,54 @@ def to_instruction(p: Problem, fmt: str) -> dict:
     }
 
 
+def export(data: str | Path, out: str | Path, split: str = "train", fmt: str = "QCM-LEPA",
+           kind: str = "instructions") -> dict:
+    """Write `split` as training data for `scitune-train finetune --data OUT`.
+
+    kind `instructions`: OUT/instructions/*.parquet (the `instructions` schema) plus a dataset card;
+    kind `llava`: OUT/llava_{split}_{fmt}.json with the images under OUT/images/{pid}/.
+    Questions whose image is missing are skipped and listed in the returned `errors`.
+    """
+    from scitune.curate.writer import write_table
+    from scitune.schemas import INSTRUCTION_FEATURES
+
+    if fmt not in FORMATS:
+        raise ValueError(f"unknown prompt format {fmt!r}; choose one of {FORMATS}")
+    if kind not in ("instructions", "llava"):
+        raise ValueError(f"kind must be instructions or llava, not {kind!r}")
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    errors: list[dict] = []
+    counts = {"written": 0}
+
+    def usable() -> Iterator[Problem]:
+        for p in read_problems(data, split):
+            if p.has_image and p.image is None:
+                errors.append({"id": p.pid, "error": "image_missing",
+                               "message": f"{p.pid}: image not found under images/{p.split}/{p.pid}/; skipped"})
+                continue
+            counts["written"] += 1
+            yield p
+
+    if kind == "instructions":
+        write_table((to_instruction(p, fmt) for p in usable()), out / "instructions", INSTRUCTION_FEATURES)
+        (out / "README.md").write_text(
+            "---\nconfigs:\n- config_name: instructions\n  data_files: instructions/*.parquet\nlicense: cc-by-nc-sa-4.0\n"
+            f"---\n\nScienceQA {split} split in LLaVA's {fmt} format, written by `scitune.train.scienceqa.export`.\n",
+            encoding="utf-8")
+        return {"path": str(out / "instructions"), **counts, "errors": errors}
+    records = []
+    for p in usable():
+        records.append(to_llava(p, fmt))
+        if p.has_image:
+            folder = out / "images" / p.pid
+            folder.mkdir(parents=True, exist_ok=True)
+            (folder / "image.png").write_bytes(image_bytes(p))
+    path = out / f"llava_{split}_{fmt}.json"
+    path.write_text(json.dumps(records, indent=2, ensure_ascii=False), encoding="utf-8")
+    return {"path": str(path), **counts, "errors": errors}
+
+
 # ----------------------------------------------------------------------------- parsing answers
 
 _ANSWER_IS = re.compile(r"The answer is ([A-Z])(?:.|$)", re.S)
