@@ -117,6 +117,8 @@ def task_inputs(fig: dict, task: str) -> list[tuple[dict, str]] | str:
     if task == "figure_type":
         if fig.get("figure_type") in (None, "", "other"):
             return "figure type unknown"
+        if fig["figure_type"] == "table":  # "What type of table is this?" -> "A table." teaches nothing
+            return "a table float"
         words = type_words(fig["figure_type"])
         return [({"type": words, "article": "An" if words[0] in "aeiou" else "A"}, None)]
     if task == "ocr":

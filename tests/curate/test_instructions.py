@@ -84,6 +84,7 @@ def test_empty_inputs_skip_the_task_not_emit_empty_targets():
 
 def test_tables_are_worded_as_tables_and_mentions_capped():
     fig = figure_row("p", 2, kind="table", paragraphs=[f"Table 2 lists run {i}." for i in range(6)])
+    assert not list(figure_instructions(fig, tasks=["figure_type"]))
     rows = list(figure_instructions(fig, tasks=["caption", "mention"]))
     assert "table" in rows[0]["messages"][0]["content"] and "figure" not in rows[0]["messages"][0]["content"]
     mentions = [r for r in rows if r["task"] == "mention"]
