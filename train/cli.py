@@ -122,5 +122,27 @@ def compare(
     typer.echo(markdown)
 
 
+@app.command("prepare-scienceqa")
+def prepare_scienceqa(
+    data: Path = typer.Argument(..., help="ScienceQA: official folder (problems.json, pid_splits.json, images/), "
+                                "a problems JSON, or the Hub Parquet copy."),
+    out: Path = typer.Option(..., "-o", "--out", help="Output folder for `scitune-train finetune --data OUT`."),
+    split: str = typer.Option("train", "--split", help="train, val, test (or minitrain, ...)."),
+    prompt_format: str = typer.Option("QCM-LEPA", "--prompt-format", help="CQM-A, QCM-LEA or QCM-LEPA (SciTune: QCM-LEPA)."),
+    kind: str = typer.Option("instructions", "--as", help="instructions (Parquet rows) or llava (conversation JSON)."),
+) -> None:
+    """Write a ScienceQA split in one of LLaVA's prompt formats as training data."""
+    from scitune.train.scienceqa import export
+
+    try:
+        result = export(data, out, split=split, fmt=prompt_format, kind=kind)
+    except (ValueError, FileNotFoundError) as err:
+        typer.echo(f"error: {err}", err=True)
+        raise typer.Exit(2) from None
+    for e in result["errors"][:20]:
+        typer.echo(f"skipped {e['message']}", err=True)
+    typer.echo(f"{result['written']} questions written to {result['path']}; {len(result['errors'])} skipped")
+
+
 if __name__ == "__main__":
     app()
