@@ -447,6 +447,21 @@ def score(problems: Iterable[Problem], judged: list[Judged], variant: str = "sta
     return {name: scores[name] for name in CATEGORIES}
 
 
+PARSER_RULES = (
+    "LLaVA eval_science_qa.py order: a bare letter; a letter and a full stop ('B.' or 'B. text'); exactly one "
+    "'The answer is B' (the letter followed by any character or the end); then QCM-LEPA's 'ANSWER: B'. The letter "
+    "must name one of the question's options. Anything else is unreadable and counted wrong (no random guess)."
+)
+
+
+def per_grade(problems: Iterable[Problem], judged: list[Judged]) -> dict[str, dict]:
+    """Accuracy of each grade present, grade1 ... grade12."""
+    by_pid = {p.pid: p for p in problems}
+    grades = sorted({by_pid[j.pid].grade for j in judged if by_pid[j.pid].grade},
+                    key=lambda g: int(g[5:]) if g[5:].isdigit() else 99)
+    return {g: _acc([j for j in judged if by_pid[j.pid].grade == g]) for g in grades}
+
+
 CATEGORY_DEFINITIONS = {
     "standard": {
         "NAT": "subject == natural science", "SOC": "subject == social science",

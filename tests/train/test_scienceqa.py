@@ -25,6 +25,7 @@ def record(question="Which is a mammal?", choices=("frog", "cat"), answer=1, hin
 
 def official_folder(tmp_path, problems: dict[str, dict], images: set[str] = frozenset()):
     """An official-layout ScienceQA folder: problems.json, pid_splits.json, images/{split}/{pid}/image.png."""
+    tmp_path.mkdir(parents=True, exist_ok=True)
     (tmp_path / "problems.json").write_text(json.dumps(problems))
     splits: dict[str, list[str]] = {}
     for pid, rec in problems.items():
@@ -208,3 +209,24 @@ def test_scitune_variant_hand_computed():
     assert s["Avg"] == sqa.score(problems, judged)["Avg"]
     with pytest.raises(ValueError):
         sqa.score(problems, judged, "lenient")
+
+
+def test_export_instructions_and_llava_json(tmp_path):
+    from datasets import load_dataset
+
+    folder = official_folder(tmp_path / "sqa", {"7": record(image="image.png", split="train"),
+                                                "8": record(split="train"),
+                                                "9": record(image="image.png", split="train")}, images={"7"})
+    report = sqa.export(folder, tmp_path / "out", split="train", fmt="QCM-LEPA")
+    assert report["written"] == 2 and [e["id"] for e in report["errors"]] == ["9"]
+    rows = load_dataset(str(tmp_path / "out"), "instructions", split="train")
+    assert [r["id"] for r in rows] == ["scienceqa/7/QCM-LEPA", "scienceqa/8/QCM-LEPA"]
+    assert rows[0]["images"][0].size == (32, 24) and rows[1]["images"] == []
+    assert rows[0]["messages"][1]["content"].endswith("###\nANSWER: B.")
+
+    llava = sqa.export(folder, tmp_path / "llava", split="train", fmt="CQM-A", kind="llava")
+    records = json.loads(open(llava["path"]).read())
+    assert [r["id"] for r in records] == ["7", "8"] and records[0]["image"] == "7/image.png"
+    assert (tmp_path / "llava" / "images" / "7" / "image.png").read_bytes() == png_bytes()
+    assert records[1]["conversations"] == [
+        {"from": "human", "value": "Which is a mammal?\nA. frog\nB. cat"}, {"from": "gpt", "value": "B"}]
