@@ -119,7 +119,8 @@ def _caption_and_number(raw: RawFloat, renderer: Renderer) -> tuple[str, str]:
 def _words(renderer: Renderer, cells: list) -> list[str]:
     words: list[str] = []
     for node in cells:
-        text = renderer.text(list(node.nodelist or []))
+        # Child by child: AASTeX's \tablehead and \startdata leave no space between header and cells.
+        text = " ".join(renderer.text([child]) for child in node.nodelist or [])
         words += [w for w in re.split(r"[\s&]+", text) if w and w not in ("\\\\",)]
     return words
 

@@ -228,6 +228,9 @@ class DocumentWalker:
         name = name.strip()
         target = self.target or Target("other", "??")
         self.out.labels.setdefault(name, Target(target.kind, target.number, target.float_index, target.title))
+        if target.kind in ("figure", "table") and target.float_index is not None:
+            f = self.out.floats[target.float_index]  # \captionof{figure}{...}\label{x} outside a float
+            f.label = f.label or name
         if target.kind in ("section", "appendix") and getattr(self, "_title_nodes", None) is not None:
             self.out.titles[name] = self._title_nodes
 
@@ -404,6 +407,8 @@ class DocumentWalker:
         self._brk = False
         wrap = node.environmentname.startswith("wrap")
         scale = (width_fraction(arg_text(node, 3)) or 1.0) if wrap else 1.0
+        if node.environmentname.rstrip("*") in ("deluxetable", "splitdeluxetable", "longtable"):
+            events.append(("cells", node, None))  # the environment is the table itself
         self._collect(node.nodelist, _Ctx(scale=scale), events, panels, groups)
         self._emit_floats(node.environmentname, kind, events, panels)
 

@@ -18,6 +18,7 @@ import posixpath
 import re
 import shutil
 import subprocess
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -173,7 +174,11 @@ def _render_eps(path: Path, dpi: int, workdir: Path) -> Image.Image:
 
 def _render_raster(path: Path) -> Image.Image:
     try:
-        with Image.open(path) as img:
+        with warnings.catch_warnings():
+            # Pillow warns above ~89 Mpx; the size is checked here instead, before any pixel is decoded.
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            img = Image.open(path)
+        with img:
             w, h = img.size
             if w * h > MAX_PIXELS:
                 raise RenderError(
@@ -186,7 +191,9 @@ def _render_raster(path: Path) -> Image.Image:
             return _cap(_on_white(img))
     except RenderError:
         raise
-    except (OSError, ValueError, Image.DecompressionBombError, SyntaxError) as e:
+    except Image.DecompressionBombError as e:
+        raise RenderError(f"{path.name} is over the pixel limit of a decompression bomb; not decoded ({e})") from e
+    except (OSError, ValueError, SyntaxError) as e:
         raise RenderError(f"{path.name}: not a readable image ({e})") from e
 
 

@@ -308,7 +308,7 @@ class Expander:
                 out_len += len(head)
                 frame[1] = stop
                 continue
-            if frames[:-1] and _skip_space(s, end) >= len(s) and self._wants_args(s, name, end):
+            if len(frames) > 1 and _skip_space(s, end) >= len(s) and self._wants_args(s, name, end):
                 # The arguments come after this expansion ends: merge it with the frame below.
                 frames.pop()
                 below = frames[-1]

@@ -44,8 +44,7 @@ DROPPED = {
     "renewcommand", "newcommand", "providecommand", "def", "let", "appendix", "caption", "captionof",
     "subcaption", "tablecaption", "nonumber", "notag", "bibitem", "hypertarget", "pdfbookmark", "FloatBarrier",
     "restylefloat", "floatname", "subfloat", "subfigure", "subcaptionbox", "tablecomments", "tablenotetext",
-    "startdata", "enddata", "tablehead", "hline", "toprule", "midrule", "bottomrule", "cline", "cmidrule",
-    "multicolumn", "tag",
+    "startdata", "enddata", "hline", "toprule", "midrule", "bottomrule", "cline", "cmidrule", "tag",
 }
 
 
@@ -230,6 +229,8 @@ class Renderer:
             MacroTextSpec("colorbox", simplify_repl=lambda n, l2tobj: self._arg(l2tobj, n, 2)),
             MacroTextSpec("colhead", simplify_repl=lambda n, l2tobj: self._arg(l2tobj, n, 0)),
             MacroTextSpec("multirow", simplify_repl=lambda n, l2tobj: self._arg(l2tobj, n, 3)),
+            MacroTextSpec("multicolumn", simplify_repl=lambda n, l2tobj: self._arg(l2tobj, n, 2)),
+            MacroTextSpec("tablehead", simplify_repl=lambda n, l2tobj: self._arg(l2tobj, n, 0)),
             MacroTextSpec("rotatebox", simplify_repl=lambda n, l2tobj: self._arg(l2tobj, n, 2)),
             MacroTextSpec("unit", simplify_repl=lambda n, l2tobj: ""),
             MacroTextSpec("input", discard=True), MacroTextSpec("include", discard=True),  # never read files here
