@@ -1,7 +1,7 @@
 """Hostile and broken source bundles, written at test time into a given folder.
 
 Each `write_*` function writes one bad input into `folder` and returns its path. The archive tests
-(test_archives.py), the LaTeX tests and the runner tests reuse them (`import hostile` from tests/curate):
+(test_archives.py), the LaTeX tests and the runner tests reuse them (`from tests.curate import hostile`):
 every case must end as `UnsafeArchiveError` (stage `unpack`), `LatexSourceError` (stage `parse`) or a
 float error, and nothing may be written outside the destination.
 """
@@ -157,7 +157,7 @@ def write_single_gzip_bomb(folder: Path, mib: int = 64) -> Path:
     return path
 
 
-def write_zip_bomb(folder: Path, mib: int = 256) -> Path:
+def write_zip_bomb(folder: Path, mib: int = 64) -> Path:
     """A small zip whose one member inflates to `mib` MiB of zeros (ratio ~1000)."""
     path = folder / "bomb.zip"
     with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=9) as zf:
@@ -174,6 +174,15 @@ def write_many_members_tar(folder: Path, n: int = 10_050) -> Path:
     with tarfile.open(path, "w") as tf:
         for i in range(n):
             _tar_add_bytes(tf, f"f{i}.txt", b"")
+    return path
+
+
+def write_many_members_zip(folder: Path, n: int = 10_050) -> Path:
+    """A zip with more members than the default limit: refused from its directory, before any write."""
+    path = folder / "many.zip"
+    with zipfile.ZipFile(path, "w") as zf:
+        for i in range(n):
+            zf.writestr(f"f{i}.txt", b"")
     return path
 
 
@@ -282,7 +291,7 @@ ARCHIVE_CASES = {
     "gzip_bomb": (write_gzip_bomb_tar, "bomb"),
     "zip_bomb": (write_zip_bomb, "bomb"),
     "single_gzip_bomb": (write_single_gzip_bomb, "bomb"),
-    "too_many_members": (write_many_members_tar, "members"),
+    "too_many_members": (write_many_members_zip, "members"),
     "truncated": (write_truncated_tar_gz, "corrupt"),
     "not_an_archive": (write_not_an_archive, "not a tar"),
 }

@@ -12,7 +12,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import hostile
+from tests.curate import hostile
 from scitune.curate.archives import UnpackLimits, UnsafeArchiveError, unpack
 
 CORPUS = Path(__file__).resolve().parents[2] / ".." / "shared" / "corpus"
@@ -60,6 +60,13 @@ def test_total_size_limit(tmp_path: Path) -> None:
     with pytest.raises(UnsafeArchiveError, match="max_total_bytes"):
         unpack(archive, tmp_path / "dest", UnpackLimits(max_total_bytes=1024 * 1024))
     assert unpack(archive, tmp_path / "dest2").joinpath("big.bin").stat().st_size == 2 * 1024 * 1024
+
+
+def test_member_count_is_bounded_while_streaming_a_tar(tmp_path: Path) -> None:
+    archive = hostile.write_many_members_tar(tmp_path, n=150)
+    with pytest.raises(UnsafeArchiveError, match="more than 100 members"):
+        unpack(archive, tmp_path / "dest", UnpackLimits(max_members=100))
+    assert _tree(tmp_path / "dest") == set()  # what was written before the refusal is removed
 
 
 def test_links_inside_are_skipped_devices_skipped(tmp_path: Path, caplog) -> None:
