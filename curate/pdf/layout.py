@@ -8,7 +8,9 @@ baseline are merged into one `Row`. Rows then get a role:
 - `linenumber`: margin line numbers of review manuscripts (a vertical run of small integers);
 - `body`: paragraph text, in the document's body style and spanning most of its column;
 - `caption`: set later by captions.py;
-- `other`: everything else (text inside figures and tables, math, headings, rotated text).
+- `heading`: section headings (bold, in the body's font family);
+- `equation`: display-equation rows (an equation number at the column's right edge);
+- `other`: everything else (text inside figures and tables, math, rotated text).
 
 Document statistics (`DocStats`): the body font size and fonts (the most common style by characters),
 the text area and the columns found from the body rows.
@@ -400,11 +402,46 @@ def _mark_body(pages: list[PageText], stats: DocStats) -> None:
                         r.role = "body"
 
 
+_WEIGHTS = re.compile(r"bold|medi(um)?|regu(lar)?|roman|ital(ic)?|semi|demi|black|heavy|light|obli(que)?|"
+                      r"book|[-_,+]|\d|\bmt\b|ps$")
+_EQ_NUMBER = re.compile(r"\(\s*(?:[A-Z]\.?)?[1-9]\d{0,2}(?:\.\d{1,2})?[a-z]?\s*\)$")
+
+
+def font_family(font: str) -> str:
+    """`LMRoman10-Bold` and `LMRoman10-Regular` -> the same family; `CMBX10` -> that of `CMR10`."""
+    name = font.split("+", 1)[-1].lower()
+    name = re.sub(r"^cm(bx|b)", "cmr", re.sub(r"^cmssbx", "cmss", name))
+    return _WEIGHTS.sub("", name)
+
+
+def _mark_headings_and_equations(pages: list[PageText], stats: DocStats) -> None:
+    """Section headings (bold, in the body's font family) and display-equation rows (an equation
+    number at the column's right edge) are part of the text flow: floats never swallow them."""
+    families = {font_family(f) for f in stats.body_fonts}
+    for p in pages:
+        for r in p.rows:
+            if r.role != "other" or not r.horizontal or len(r.text) < 2:
+                continue
+            m = _EQ_NUMBER.search(r.text)
+            if m and abs(r.size - stats.body_size) <= 1.5:
+                col = stats.column_of(r.x0, r.x1) or (stats.text_x0, stats.text_x1)
+                alone = len(r.text.strip()) == len(m.group(0).strip())
+                if r.x1 >= col[1] - 1.0 * r.size and (alone or r.max_gap > 1.2 * r.size):
+                    r.role = "equation"
+                    continue
+            chars = sum(len(s.text.strip()) for s in r.spans) or 1
+            bold = sum(len(s.text.strip()) for s in r.spans if s.bold) / chars
+            if (bold >= 0.6 and len(r.text) >= 3 and 0.85 * stats.body_size <= r.size <= 1.6 * stats.body_size
+                    and font_family(r.font) in families):
+                r.role = "heading"
+
+
 def analyse(pages: list[PageText]) -> DocStats:
-    """Assign row roles (header, linenumber, body) and return the document statistics."""
+    """Assign row roles (header, linenumber, body, heading, equation) and return the document statistics."""
     _mark_headers(pages)
     stats = DocStats()
     stats.body_size, stats.body_fonts = _body_style(pages)
     _columns(pages, stats)
     _mark_body(pages, stats)
+    _mark_headings_and_equations(pages, stats)
     return stats

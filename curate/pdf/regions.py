@@ -170,7 +170,7 @@ class PageRegions:
     def __init__(self, page: PageText, captions: list[Caption], stats: DocStats, graphics: Graphics):
         self.page, self.captions, self.stats, self.graphics = page, captions, stats, graphics
         own = {id(r) for c in captions for r in c.rows}
-        self.blockers = [r for r in page.rows if r.horizontal and (r.role in ("body", "header") or
+        self.blockers = [r for r in page.rows if r.horizontal and (r.role in ("body", "header", "heading", "equation") or
                                                                    (r.role == "caption" and id(r) in own))]
         self.elements = list(graphics.elements) + [
             Element(r.rect, "text", r) for r in page.rows if r.role == "other" and r.text.strip()
@@ -249,12 +249,22 @@ class PageRegions:
             return []
         x0, y0, x1, y1 = c.bbox
         if direction in ("left", "right"):
-            # a side float sits level with its caption: keep the cluster touching the caption's rows
-            inside.sort(key=lambda e: abs((e.rect[1] + e.rect[3]) / 2 - (y0 + y1) / 2))
-            picked = [e for e in inside]
-            r = Proposal(direction, picked).rect
-            if r is None or not (r[1] <= y0 + 0.5 * (y1 - y0) and r[3] >= y0):
+            # a side float sits level with its caption: start from the elements beside the caption's
+            # rows, then take in elements above/below them without a wide vertical gap
+            picked = [e for e in inside if e.rect[1] < y1 and e.rect[3] > y0]
+            if not picked:
                 return []
+            top, bottom = min(e.rect[1] for e in picked), max(e.rect[3] for e in picked)
+            rest = [e for e in inside if not (e.rect[1] < y1 and e.rect[3] > y0)]
+            grew = True
+            while grew:
+                grew = False
+                for e in list(rest):
+                    if e.rect[3] >= top - self.max_gap and e.rect[1] <= bottom + self.max_gap:
+                        picked.append(e)
+                        rest.remove(e)
+                        top, bottom = min(top, e.rect[1]), max(bottom, e.rect[3])
+                        grew = True
             return picked
         # grow from the caption outward; stop at a wide empty gap
         # (the space between a float and its caption can be wider than gaps inside the float)
@@ -290,41 +300,65 @@ class PageRegions:
     # -- choice -----------------------------------------------------------------------------
     def choose(self) -> dict[int, Proposal]:
         chosen: dict[int, Proposal] = {}
+        alternative: dict[int, Proposal] = {}
+        sides: dict[int, Proposal] = {}
         for c in self.captions:
             props = self.proposals(c)
             prior, other = ("down", "up") if c.kind == "table" else ("up", "down")
-            pick = props[prior] if props[prior].elements else props[other]
-            side = max((props["left"], props["right"]), key=lambda p: p.area)
-            if side.elements and side.area > 1.5 * pick.area:
-                pick = side
-            chosen[id(c)] = pick
+            chosen[id(c)] = props[prior] if props[prior].elements else props[other]
+            alternative[id(c)] = props[other] if props[prior].elements else Proposal(prior, [])
+            lo, hi = self.band(c)
+            if c.bbox[2] - c.bbox[0] <= 0.8 * (hi - lo):  # only a narrow caption can sit beside its float
+                sides[id(c)] = max((props["left"], props["right"]), key=lambda p: p.area)
+        # a side proposal wins when it is clearly bigger and no other caption claims its elements above/below
+        claimed = {id(e): cid for cid, p in chosen.items() for e in p.elements}
+        for cid, side in sides.items():
+            side.elements = [e for e in side.elements if claimed.get(id(e), cid) == cid]
+            if side.elements and side.area > 1.5 * chosen[cid].area:
+                chosen[cid] = side
+        self._switch_conflicts(chosen, alternative)
         self._split_shared(chosen)
         return chosen
 
+    def _switch_conflicts(self, chosen: dict[int, Proposal], alternative: dict[int, Proposal]) -> None:
+        """Two captions claiming the same elements: one of them may have its float on its other side
+        (a table captioned below, stacked over a figure captioned below)."""
+        for a_id in list(chosen):
+            for b_id in list(chosen):
+                if a_id == b_id:
+                    continue
+                mine = {id(e) for e in chosen[a_id].elements}
+                if not mine & {id(e) for e in chosen[b_id].elements}:
+                    continue
+                alt = alternative[a_id]
+                if not alt.elements or chosen[a_id].direction == alt.direction:
+                    continue
+                others = {id(e) for cid, p in chosen.items() if cid != a_id for e in p.elements}
+                if not others & {id(e) for e in alt.elements} and chosen[b_id].direction in ("up", "down"):
+                    chosen[a_id], alternative[a_id] = alt, chosen[a_id]
+
     def _split_shared(self, chosen: dict[int, Proposal]) -> None:
-        """Two captions facing each other with shared elements: cut at the widest vertical gap."""
+        """Two captions still claiming the same elements: cut at the widest vertical gap between them."""
         caps = sorted(self.captions, key=lambda c: c.bbox[1])
+        slack = self.stats.line_height
         for i, upper in enumerate(caps):
             for lower in caps[i + 1:]:
                 a, b = chosen[id(upper)], chosen[id(lower)]
                 shared = {id(e) for e in a.elements} & {id(e) for e in b.elements}
                 if not shared:
                     continue
-                pool = {id(e): e for e in a.elements + b.elements}
-                between = sorted((e for e in pool.values()
-                                  if e.rect[1] >= upper.bbox[3] - 1 and e.rect[3] <= lower.bbox[1] + 1),
-                                 key=lambda e: e.rect[1])
-                best_gap, cut = -1e9, None
-                reach = upper.bbox[3]
-                for k, e in enumerate(between):
-                    if k > 0 and e.rect[1] - reach > best_gap:
-                        best_gap, cut = e.rect[1] - reach, e.rect[1]
-                    reach = max(reach, e.rect[3])
-                if cut is None:
-                    # one element between them: the nearer caption takes it
-                    cut = (upper.bbox[3] + lower.bbox[1]) / 2
-                a.elements = [e for e in a.elements if e.rect[3] <= cut or id(e) not in shared]
-                b.elements = [e for e in b.elements if e.rect[1] >= cut or id(e) not in shared]
+                pool = sorted({id(e): e for e in a.elements + b.elements}.values(), key=lambda e: e.rect[1])
+                lo, hi = upper.bbox[3] - slack, lower.bbox[1] + slack
+                best_gap, cut = 0.0, (upper.bbox[3] + lower.bbox[1]) / 2
+                reach = None
+                for e in pool:
+                    if reach is not None and e.rect[1] > reach and lo <= (reach + e.rect[1]) / 2 <= hi:
+                        if e.rect[1] - reach > best_gap:
+                            best_gap, cut = e.rect[1] - reach, (reach + e.rect[1]) / 2
+                    reach = e.rect[3] if reach is None else max(reach, e.rect[3])
+                centre = lambda e: (e.rect[1] + e.rect[3]) / 2  # noqa: E731
+                a.elements = [e for e in a.elements if id(e) not in shared or centre(e) < cut]
+                b.elements = [e for e in b.elements if id(e) not in shared or centre(e) >= cut]
 
     def regions(self) -> dict[int, Rect | None]:
         chosen = self.choose()

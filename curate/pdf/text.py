@@ -24,14 +24,14 @@ from scitune.curate.pdf.layout import DocStats, PageText, Row
 _NUM = r"(?:[A-Z]{1,3}\.?)?\d+(?:\.\d+)*[a-z]?(?:\s?\([a-z](?:\s*[,–-]\s*[a-z])*\))?|\b[IVX]{1,5}\b"
 REF = re.compile(
     r"(?P<supp>\b(?:Supplementary|Supplemental|Suppl\.|Extended\s+Data)\s+)?"
-    r"\b(?P<word>Figures?|Figs?\.?|FIGS?\.?|FIGURES?|Tables?|TABLES?|Tabs?\.)\s*"
+    r"\b(?P<word>[Ff]igures?|[Ff]igs?\.?|FIGS?\.?|FIGURES?|[Tt]ables?|TABLES?|[Tt]abs?\.)\s*"
     rf"(?P<list>(?:{_NUM})(?:\s*(?:,|;|and|&|or|to|--|-|–|—)\s*(?:{_NUM}))*)"
 )
 _ITEM = re.compile(_NUM)
 _RANGE = re.compile(rf"({_NUM})\s*(?:-|–|—|--|to)\s*({_NUM})")
 _ABBREV = re.compile(
-    r"(?:\b(?:Fig|Figs|Eq|Eqs|Ref|Refs|Sec|Secs|Tab|Tabs|Sect|App|al|e\.g|i\.e|vs|cf|approx|resp|Dr|Prof|No|Nos"
-    r"|Vol|pp|Ch|Chap|etc|Eqn|Eqns|Suppl)|\b[A-Z])\.$",
+    r"(?:\b(?i:fig|figs|eq|eqs|ref|refs|sec|secs|tab|tabs|sect|app|al|e\.g|i\.e|vs|cf|approx|resp|dr|prof|no|nos"
+    r"|vol|pp|ch|chap|etc|eqn|eqns|suppl)|\b[A-Z])\.$",
 )
 _SENT_END = re.compile(r"[.!?][\"')\]]*$")
 
