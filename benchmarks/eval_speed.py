@@ -23,8 +23,10 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results"
-WORDS = ("the loss accuracy model training epoch curve rises falls over time per data set for of with a an "
-         "and in on at plot bar chart line shows results compared baseline ours higher lower").split()
+WORDS = (
+    "the loss accuracy model training epoch curve rises falls over time per data set for of with a an "
+    "and in on at plot bar chart line shows results compared baseline ours higher lower"
+).split()
 
 
 def caption_pairs(n: int, seed: int = 0) -> tuple[dict, dict]:
@@ -75,7 +77,11 @@ def bench_generation(n: int, repeat: int, batch_sizes=(1, 4, 16)) -> dict:
         times = []
         for _ in range(repeat):
             start = time.perf_counter()
-            list(generate(model, processor, requests, Decoding(max_new_tokens=16, batch_size=bs), label=f"bs{bs}"))
+            list(
+                generate(
+                    model, processor, requests, Decoding(max_new_tokens=16, batch_size=bs), label=f"bs{bs}"
+                )
+            )
             times.append(time.perf_counter() - start)
         out[bs] = {"median_s": statistics.median(times), "requests_per_s": n / statistics.median(times)}
     return {"n": n, "threads": torch.get_num_threads(), "by_batch_size": out}
@@ -89,7 +95,10 @@ def main() -> int:
     args = ap.parse_args()
     cap = bench_captions(args.captions, args.repeat)
     gen = bench_generation(args.requests, args.repeat)
-    rows = "\n".join(f"| {bs} | {v['median_s']:.2f} | {v['requests_per_s']:.1f} |" for bs, v in gen["by_batch_size"].items())
+    rows = "\n".join(
+        f"| {bs} | {v['median_s']:.2f} | {v['requests_per_s']:.1f} |"
+        for bs, v in gen["by_batch_size"].items()
+    )
     report = (
         "# Evaluation speed (CPU, wall clock, shared machine)\n\n"
         f"Caption metrics on {cap['n']} pairs (PTB tokenizer, BLEU-4, METEOR, ROUGE-L, CIDEr, GLEU, ROUGE-L, "
@@ -101,7 +110,9 @@ def main() -> int:
     print(report)
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / "eval_speed.md").write_text(report, encoding="utf-8")
-    (RESULTS / "eval_speed.json").write_text(json.dumps({"captions": cap, "generation": gen}, indent=2) + "\n")
+    (RESULTS / "eval_speed.json").write_text(
+        json.dumps({"captions": cap, "generation": gen}, indent=2) + "\n"
+    )
     return 0
 
 

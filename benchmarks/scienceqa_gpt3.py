@@ -31,8 +31,12 @@ SIZES = {"TXT": 2046, "IMG": 2017, "NO": 1435, "Avg": 4241}
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--problems", type=Path, default=SQA / "problems_test_meta.json",
-                    help="problems.json (official) or the corpus problems_test_meta.json")
+    ap.add_argument(
+        "--problems",
+        type=Path,
+        default=SQA / "problems_test_meta.json",
+        help="problems.json (official) or the corpus problems_test_meta.json",
+    )
     ap.add_argument("--predictions", type=Path, default=SQA / "gpt3_final_test_QCM-ALE_2_seed_3.json")
     ap.add_argument("--repeat", type=int, default=5)
     args = ap.parse_args()
@@ -50,8 +54,12 @@ def main() -> int:
     mismatches = [c for c in must if f"{ours[c]:.2f}" != f"{PUBLISHED_ROW[c]:.2f}"]
     mismatches += [f"{c} size" for c, n in SIZES.items() if scores[c]["total"] != n]
 
-    table = scienceqa_table([("GPT-3 CoT (ALE), published", "standard", PUBLISHED_ROW),
-                             ("GPT-3 CoT (ALE), scitune scorer", "standard", ours)])
+    table = scienceqa_table(
+        [
+            ("GPT-3 CoT (ALE), published", "standard", PUBLISHED_ROW),
+            ("GPT-3 CoT (ALE), scitune scorer", "standard", ours),
+        ]
+    )
     sizes = ", ".join(f"{c} {scores[c]['total']}" for c in sqa.CATEGORIES)
     report = (
         "# ScienceQA scorer check: official GPT-3 CoT (QCM-ALE) test predictions\n\n"
@@ -66,10 +74,23 @@ def main() -> int:
     print(report)
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / "scienceqa_gpt3.md").write_text(report, encoding="utf-8")
-    (RESULTS / "scienceqa_gpt3.json").write_text(json.dumps({
-        "problems": str(args.problems), "official": official, "ours": ours, "published": PUBLISHED_ROW,
-        "sizes": {c: scores[c]["total"] for c in sqa.CATEGORIES}, "must_match": must, "mismatches": mismatches,
-        "seconds_median": statistics.median(times)}, indent=2) + "\n", encoding="utf-8")
+    (RESULTS / "scienceqa_gpt3.json").write_text(
+        json.dumps(
+            {
+                "problems": str(args.problems),
+                "official": official,
+                "ours": ours,
+                "published": PUBLISHED_ROW,
+                "sizes": {c: scores[c]["total"] for c in sqa.CATEGORIES},
+                "must_match": must,
+                "mismatches": mismatches,
+                "seconds_median": statistics.median(times),
+            },
+            indent=2,
+        )
+        + "\n",
+        encoding="utf-8",
+    )
     return 1 if mismatches else 0
 
 

@@ -106,8 +106,9 @@ def _scicap_image_folders(json_path: Path, images: Path | None) -> list[Path]:
     return folders
 
 
-def read_scicap(path: str | Path, reference: str = "caption_no_index", images: str | Path | None = None
-                ) -> Iterator[CaptionItem | ReadError]:
+def read_scicap(
+    path: str | Path, reference: str = "caption_no_index", images: str | Path | None = None
+) -> Iterator[CaptionItem | ReadError]:
     """SciCap per-figure JSON files: one file, or a folder of them (searched recursively, sorted)."""
     path = Path(path)
     files = sorted(path.rglob("*.json")) if path.is_dir() else [path]
@@ -126,18 +127,26 @@ def read_scicap(path: str | Path, reference: str = "caption_no_index", images: s
         if not caption.strip():
             yield ReadError(str(file), fid, "no_caption", f"{fid}: the {reference!r} caption is empty")
         elif image is None:
-            yield ReadError(str(file), fid, "image_missing",
-                            f"{fid}: image not found beside {file} or in SciCap-*-Subfig-Img/; pass --images DIR")
+            yield ReadError(
+                str(file),
+                fid,
+                "image_missing",
+                f"{fid}: image not found beside {file} or in SciCap-*-Subfig-Img/; pass --images DIR",
+            )
         else:
             yield CaptionItem(
-                id=Path(fid).stem, image=str(image), references={"caption": [caption]},
-                figure_type=rec.get("figure-type"), source=str(file),
+                id=Path(fid).stem,
+                image=str(image),
+                references={"caption": [caption]},
+                figure_type=rec.get("figure-type"),
+                source=str(file),
                 extra={"paper_id": rec.get("paper-ID"), "ocr": rec.get("Img-text") or []},
             )
 
 
-def read_scicap_challenge(path: str | Path, reference: str = "caption_no_index",
-                          images: str | Path | None = None) -> Iterator[CaptionItem | ReadError]:
+def read_scicap_challenge(
+    path: str | Path, reference: str = "caption_no_index", images: str | Path | None = None
+) -> Iterator[CaptionItem | ReadError]:
     """A SciCap Challenge COCO-style JSON; annotations joined to images on `image_id`."""
     path = Path(path)
     data = json.loads(path.read_text(encoding="utf-8"))
@@ -145,11 +154,19 @@ def read_scicap_challenge(path: str | Path, reference: str = "caption_no_index",
     known = {img["id"] for img in data["images"]}
     for ann in data["annotations"]:
         if ann.get("image_id") not in known:
-            yield ReadError(str(path), str(ann.get("id")), "orphan_annotation",
-                            f"annotation {ann.get('id')} names image_id {ann.get('image_id')!r}, which is not in `images`")
+            yield ReadError(
+                str(path),
+                str(ann.get("id")),
+                "orphan_annotation",
+                f"annotation {ann.get('id')} names image_id {ann.get('image_id')!r}, which is not in `images`",
+            )
             continue
         by_image.setdefault(ann["image_id"], []).append(ann)
-    folders = ([Path(images)] if images else []) + [path.parent, path.parent / path.stem, path.parent / "images"]
+    folders = ([Path(images)] if images else []) + [
+        path.parent,
+        path.parent / path.stem,
+        path.parent / "images",
+    ]
     for img in data["images"]:
         anns = by_image.get(img["id"], [])
         key = "caption" if reference == "original" else "caption_no_index"
@@ -157,16 +174,32 @@ def read_scicap_challenge(path: str | Path, reference: str = "caption_no_index",
         refs = [r for r in refs if r and r.strip()]
         file = _find_image(img["file_name"], folders)
         if not refs:
-            yield ReadError(str(path), str(img["id"]), "no_caption", f"image {img['file_name']} has no annotation with a caption")
+            yield ReadError(
+                str(path),
+                str(img["id"]),
+                "no_caption",
+                f"image {img['file_name']} has no annotation with a caption",
+            )
         elif file is None:
-            yield ReadError(str(path), str(img["id"]), "image_missing",
-                            f"{img['file_name']} not found beside {path}, in {path.stem}/ or images/; pass --images DIR")
+            yield ReadError(
+                str(path),
+                str(img["id"]),
+                "image_missing",
+                f"{img['file_name']} not found beside {path}, in {path.stem}/ or images/; pass --images DIR",
+            )
         else:
             first = anns[0]
             yield CaptionItem(
-                id=Path(img["file_name"]).stem, image=str(file), references={"caption": refs},
-                figure_type=img.get("figure_type"), source=str(path),
-                extra={"ocr": img.get("ocr") or [], "paragraph": first.get("paragraph"), "mention": first.get("mention")},
+                id=Path(img["file_name"]).stem,
+                image=str(file),
+                references={"caption": refs},
+                figure_type=img.get("figure_type"),
+                source=str(path),
+                extra={
+                    "ocr": img.get("ocr") or [],
+                    "paragraph": first.get("paragraph"),
+                    "mention": first.get("mention"),
+                },
             )
 
 
@@ -185,15 +218,18 @@ def _chart_type(props) -> str | None:
 def _vistext_records(path: Path, split: str) -> tuple[Path, list[dict]]:
     file = path / f"data_{split}.json" if path.is_dir() else path
     if not file.is_file():
-        raise FileNotFoundError(f"{file} not found: pass a VisText data_{{split}}.json or the folder holding it")
+        raise FileNotFoundError(
+            f"{file} not found: pass a VisText data_{{split}}.json or the folder holding it"
+        )
     data = json.loads(file.read_text(encoding="utf-8"))
     if isinstance(data, dict):  # tolerate {"records": [...]} / {"data": [...]} wrappers
         data = data.get("records") or data.get("data") or []
     return file, data
 
 
-def read_vistext(path: str | Path, split: str = "test", images: str | Path | None = None
-                 ) -> Iterator[CaptionItem | ReadError]:
+def read_vistext(
+    path: str | Path, split: str = "test", images: str | Path | None = None
+) -> Iterator[CaptionItem | ReadError]:
     """One item per chart (img_id) of `split`; its caption records give the reference sets."""
     path = Path(path)
     file, records = _vistext_records(path, split)
@@ -207,15 +243,26 @@ def read_vistext(path: str | Path, split: str = "test", images: str | Path | Non
     for img_id, recs in charts.items():
         l1 = list(dict.fromkeys(r["caption_L1"] for r in recs if r.get("caption_L1")))
         l2l3 = [r["caption_L2L3"] for r in recs if r.get("caption_L2L3")]
-        full = [f"{r['caption_L1']} {r['caption_L2L3']}" for r in recs if r.get("caption_L1") and r.get("caption_L2L3")]
+        full = [
+            f"{r['caption_L1']} {r['caption_L2L3']}"
+            for r in recs
+            if r.get("caption_L1") and r.get("caption_L2L3")
+        ]
         image = _find_image(f"{img_id}.png", folders)
         if image is None:
-            yield ReadError(str(file), img_id, "image_missing",
-                            f"chart {img_id}: {img_id}.png not found in images/ beside {file.name}; pass --images DIR")
+            yield ReadError(
+                str(file),
+                img_id,
+                "image_missing",
+                f"chart {img_id}: {img_id}.png not found in images/ beside {file.name}; pass --images DIR",
+            )
             continue
         yield CaptionItem(
-            id=img_id, image=str(image), references={"L1": l1, "L2L3": l2l3, "L1+L2L3": full},
-            figure_type=_chart_type(recs[0].get("L1_properties")), source=str(file),
+            id=img_id,
+            image=str(image),
+            references={"L1": l1, "L2L3": l2l3, "L1+L2L3": full},
+            figure_type=_chart_type(recs[0].get("L1_properties")),
+            source=str(file),
             extra={"caption_ids": [r.get("caption_id") for r in recs]},
         )
 
@@ -230,26 +277,39 @@ def read_figures(out: str | Path) -> Iterator[CaptionItem | ReadError]:
     out = Path(out)
     for shard in sorted((out / "figures").glob("*.parquet")):
         pf = pq.ParquetFile(shard)
-        for batch in pf.iter_batches(batch_size=64, columns=["figure_id", "image", "caption_no_index", "caption",
-                                                             "figure_type", "ocr", "kind"]):
+        for batch in pf.iter_batches(
+            batch_size=64,
+            columns=["figure_id", "image", "caption_no_index", "caption", "figure_type", "ocr", "kind"],
+        ):
             for row in batch.to_pylist():
                 data = (row.get("image") or {}).get("bytes")
                 caption = row.get("caption_no_index") or strip_index(row.get("caption") or "")
                 if not data or not caption.strip():
                     what = "image" if not data else "caption"
-                    yield ReadError(str(shard), row["figure_id"], f"no_{what}", f"{row['figure_id']} has no {what}")
+                    yield ReadError(
+                        str(shard), row["figure_id"], f"no_{what}", f"{row['figure_id']} has no {what}"
+                    )
                     continue
                 yield CaptionItem(
-                    id=row["figure_id"], image=data, references={"caption": [caption]},
-                    figure_type=row.get("figure_type"), source=str(shard), extra={"ocr": row.get("ocr") or []},
+                    id=row["figure_id"],
+                    image=data,
+                    references={"caption": [caption]},
+                    figure_type=row.get("figure_type"),
+                    source=str(shard),
+                    extra={"ocr": row.get("ocr") or []},
                 )
 
 
 # ----------------------------------------------------------------------------- dispatch
 
 
-def read_caption_data(task: str, path: str | Path, split: str = "test", reference: str = "caption_no_index",
-                      images: str | Path | None = None) -> tuple[str, Iterator[CaptionItem | ReadError]]:
+def read_caption_data(
+    task: str,
+    path: str | Path,
+    split: str = "test",
+    reference: str = "caption_no_index",
+    images: str | Path | None = None,
+) -> tuple[str, Iterator[CaptionItem | ReadError]]:
     """(format name, items) for `--task scicap|vistext --data PATH`."""
     path = Path(path)
     if not path.exists():

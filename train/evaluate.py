@@ -46,8 +46,11 @@ def _version(dist: str) -> str:
 
 def versions() -> dict:
     return {
-        "scitune": _version("scitune"), "python": platform.python_version(), "torch": _version("torch"),
-        "transformers": _version("transformers"), "tokenizers": _version("tokenizers"),
+        "scitune": _version("scitune"),
+        "python": platform.python_version(),
+        "torch": _version("torch"),
+        "transformers": _version("transformers"),
+        "tokenizers": _version("tokenizers"),
     }
 
 
@@ -70,7 +73,9 @@ def _write(out: Path, result: dict, rows: list[dict], markdown: str) -> None:
         for row in rows:
             f.write(json.dumps(row, ensure_ascii=False) + "\n")
     (out / "results.md").write_text(markdown, encoding="utf-8")
-    (out / "results.json").write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    (out / "results.json").write_text(
+        json.dumps(result, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
+    )
 
 
 def _decoding(decoding: Decoding | None, key: str) -> Decoding:
@@ -83,15 +88,24 @@ def _decoding(decoding: Decoding | None, key: str) -> Decoding:
 # ----------------------------------------------------------------------------- ScienceQA
 
 
-def evaluate_scienceqa(data: str | Path, out: str | Path, model: str | Path | None = None,
-                       predictions: str | Path | None = None, prompt_format: str = "CQM-A", split: str = "test",
-                       scitune_variant: bool = False, decoding: Decoding | None = None,
-                       limit: int | None = None) -> dict:
+def evaluate_scienceqa(
+    data: str | Path,
+    out: str | Path,
+    model: str | Path | None = None,
+    predictions: str | Path | None = None,
+    prompt_format: str = "CQM-A",
+    split: str = "test",
+    scitune_variant: bool = False,
+    decoding: Decoding | None = None,
+    limit: int | None = None,
+) -> dict:
     """Score a checkpoint (generating answers) or a prediction file on ScienceQA `split`."""
     if prompt_format not in sqa.FORMATS:
         raise ValueError(f"unknown prompt format {prompt_format!r}; choose one of {sqa.FORMATS}")
     if (model is None) == (predictions is None):
-        raise ValueError("give either --model CKPT (to generate answers) or --predictions FILE (to score them)")
+        raise ValueError(
+            "give either --model CKPT (to generate answers) or --predictions FILE (to score them)"
+        )
     started = time.monotonic()
     out = Path(out)
     problems = list(sqa.read_problems(data, split))[:limit] if limit else list(sqa.read_problems(data, split))
@@ -99,8 +113,14 @@ def evaluate_scienceqa(data: str | Path, out: str | Path, model: str | Path | No
         raise ValueError(f"no ScienceQA problems of split {split!r} in {data}")
     errors: list[dict] = []
     prompts = {p.pid: sqa.prompt(p, prompt_format) for p in problems} if model is not None else {}
-    settings: dict = {"prompt_format": prompt_format if model is not None else None, "split": split, "variant": "scitune" if scitune_variant else "standard",
-                      "data": str(data), "n_questions": len(problems), "limit": limit}
+    settings: dict = {
+        "prompt_format": prompt_format if model is not None else None,
+        "split": split,
+        "variant": "scitune" if scitune_variant else "standard",
+        "data": str(data),
+        "n_questions": len(problems),
+        "limit": limit,
+    }
 
     if predictions is not None:
         found = sqa.read_predictions(predictions)
@@ -113,26 +133,47 @@ def evaluate_scienceqa(data: str | Path, out: str | Path, model: str | Path | No
         requests = []
         for p in problems:
             if p.has_image and p.image is None:
-                errors.append({"id": p.pid, "stage": "input", "error": "image_missing",
-                               "message": f"question {p.pid} has an image but it was not found under "
-                               f"images/{p.split}/{p.pid}/; counted wrong"})
+                errors.append(
+                    {
+                        "id": p.pid,
+                        "stage": "input",
+                        "error": "image_missing",
+                        "message": f"question {p.pid} has an image but it was not found under "
+                        f"images/{p.split}/{p.pid}/; counted wrong",
+                    }
+                )
                 continue
             requests.append(Request(p.pid, prompts[p.pid], p.image))
         found = {}
         for g in generate(net, processor, requests, decoding, total=len(requests), label="scienceqa"):
             if g.text is None:
-                errors.append({"id": g.id, "stage": "generate", "error": "generation_failed",
-                               "message": f"{g.error}; counted wrong"})
+                errors.append(
+                    {
+                        "id": g.id,
+                        "stage": "generate",
+                        "error": "generation_failed",
+                        "message": f"{g.error}; counted wrong",
+                    }
+                )
             else:
                 found[g.id] = g.text
 
     judged = sqa.judge(problems, found)
     variant = settings["variant"]
     scores = sqa.score(problems, judged, variant)
-    rows = [{"question_id": j.pid, "prompt": prompts.get(j.pid), "text": j.text,
-             "parsed": j.parsed, "pred": j.pred, "answer": j.answer, "correct": j.correct} for j in judged]
-    failures = [{"question_id": j.pid, "text": j.text, "reason": j.parsed} for j in judged
-                if j.pred is None]
+    rows = [
+        {
+            "question_id": j.pid,
+            "prompt": prompts.get(j.pid),
+            "text": j.text,
+            "parsed": j.parsed,
+            "pred": j.pred,
+            "answer": j.answer,
+            "correct": j.correct,
+        }
+        for j in judged
+    ]
+    failures = [{"question_id": j.pid, "text": j.text, "reason": j.parsed} for j in judged if j.pred is None]
     result = {
         "task": "scienceqa",
         "settings": settings,
@@ -148,12 +189,26 @@ def evaluate_scienceqa(data: str | Path, out: str | Path, model: str | Path | No
     if variant != "standard":
         result["scores_standard"] = sqa.score(problems, judged, "standard")
     name = Path(str(model or predictions)).name
-    table_rows = [(f"{name} {settings['prompt_format'] or ''}".strip(), variant, {c: v["accuracy"] for c, v in scores.items()})]
-    markdown = (f"# ScienceQA {split}: {name}\n\n" + report.scienceqa_table(table_rows)
-                + f"\n{len(failures)} answers could not be read (counted wrong); {len(errors)} input errors.\n")
+    table_rows = [
+        (
+            f"{name} {settings['prompt_format'] or ''}".strip(),
+            variant,
+            {c: v["accuracy"] for c, v in scores.items()},
+        )
+    ]
+    markdown = (
+        f"# ScienceQA {split}: {name}\n\n"
+        + report.scienceqa_table(table_rows)
+        + f"\n{len(failures)} answers could not be read (counted wrong); {len(errors)} input errors.\n"
+    )
     _write(out, result, rows, markdown)
-    report.bar_chart({c: v["accuracy"] for c, v in scores.items()}, out / "scores.png",
-                     f"ScienceQA {split} accuracy ({variant} columns): {name}", "accuracy (%)", ymax=100)
+    report.bar_chart(
+        {c: v["accuracy"] for c, v in scores.items()},
+        out / "scores.png",
+        f"ScienceQA {split} accuracy ({variant} columns): {name}",
+        "accuracy (%)",
+        ymax=100,
+    )
     return result
 
 
@@ -180,18 +235,30 @@ def read_caption_predictions(path: str | Path) -> dict[str, dict]:
                 key = rec.get("question_id", rec.get("id"))
                 out[str(key)] = {"text": rec["text"], "type_text": rec.get("type_text")}
             except (json.JSONDecodeError, KeyError, AttributeError) as err:
-                raise ValueError(f"{path} line {n}: expected {{\"question_id\", \"text\"}} ({err})") from None
+                raise ValueError(f'{path} line {n}: expected {{"question_id", "text"}} ({err})') from None
     return out
 
 
-def evaluate_captions(task: str, data: str | Path, out: str | Path, model: str | Path | None = None,
-                      predictions: str | Path | None = None, split: str = "test",
-                      reference: str = "caption_no_index", images: str | Path | None = None,
-                      prompt: str | None = None, type_prompt: str = TYPE_PROMPT, figure_type: bool = True,
-                      decoding: Decoding | None = None, limit: int | None = None) -> dict:
+def evaluate_captions(
+    task: str,
+    data: str | Path,
+    out: str | Path,
+    model: str | Path | None = None,
+    predictions: str | Path | None = None,
+    split: str = "test",
+    reference: str = "caption_no_index",
+    images: str | Path | None = None,
+    prompt: str | None = None,
+    type_prompt: str = TYPE_PROMPT,
+    figure_type: bool = True,
+    decoding: Decoding | None = None,
+    limit: int | None = None,
+) -> dict:
     """Caption metrics (and figure-type accuracy) of a checkpoint or a prediction file on SciCap or VisText."""
     if (model is None) == (predictions is None):
-        raise ValueError("give either --model CKPT (to generate captions) or --predictions FILE (to score them)")
+        raise ValueError(
+            "give either --model CKPT (to generate captions) or --predictions FILE (to score them)"
+        )
     started = time.monotonic()
     out = Path(out)
     prompt = prompt or (VISTEXT_PROMPT if task == "vistext" else CAPTION_PROMPT)
@@ -203,20 +270,42 @@ def evaluate_captions(task: str, data: str | Path, out: str | Path, model: str |
         """Items in input order; errors and duplicates recorded on the way; images not kept."""
         for it in cap.read_caption_data(task, data, split, reference, images)[1]:
             if isinstance(it, cap.ReadError):
-                errors.append({"id": it.id, "input": it.input, "stage": "input", "error": it.error, "message": it.message})
+                errors.append(
+                    {
+                        "id": it.id,
+                        "input": it.input,
+                        "stage": "input",
+                        "error": it.error,
+                        "message": it.message,
+                    }
+                )
                 continue
             if it.id in meta:
-                errors.append({"id": it.id, "input": it.source, "stage": "input", "error": "duplicate_id",
-                               "message": f"{it.id} appears twice; the second one was skipped"})
+                errors.append(
+                    {
+                        "id": it.id,
+                        "input": it.source,
+                        "stage": "input",
+                        "error": "duplicate_id",
+                        "message": f"{it.id} appears twice; the second one was skipped",
+                    }
+                )
                 continue
             if limit and len(meta) >= limit:
                 return
             meta[it.id] = cap.CaptionItem(it.id, None, it.references, it.figure_type, it.source)
             yield it
 
-    settings: dict = {"task": task, "data": str(data), "data_format": fmt, "split": split, "limit": limit,
-                      "caption_prompt": prompt, "type_prompt": type_prompt if figure_type else None,
-                      "reference": reference if task == "scicap" else "L1, L2L3, L1+L2L3"}
+    settings: dict = {
+        "task": task,
+        "data": str(data),
+        "data_format": fmt,
+        "split": split,
+        "limit": limit,
+        "caption_prompt": prompt,
+        "type_prompt": type_prompt if figure_type else None,
+        "reference": reference if task == "scicap" else "L1, L2L3, L1+L2L3",
+    }
     found: dict[str, dict] = {}
     if predictions is not None:
         found = read_caption_predictions(predictions)
@@ -228,8 +317,11 @@ def evaluate_captions(task: str, data: str | Path, out: str | Path, model: str |
         decoding = _decoding(decoding, task)
         net, processor = load_checkpoint(model)
         settings.update(_model_settings(model, processor, net), decoding=decoding.as_dict())
-        total = sum(1 for it in cap.read_caption_data(task, data, split, reference, images)[1]
-                    if isinstance(it, cap.CaptionItem))
+        total = sum(
+            1
+            for it in cap.read_caption_data(task, data, split, reference, images)[1]
+            if isinstance(it, cap.CaptionItem)
+        )
         total = min(total, limit) if limit else total
 
         def requests() -> Iterator[Request]:
@@ -243,17 +335,27 @@ def evaluate_captions(task: str, data: str | Path, out: str | Path, model: str |
             kind, item_id = g.id.split("\t", 1)
             slot = found.setdefault(item_id, {"text": None, "type_text": None})
             if g.text is None:
-                errors.append({"id": item_id, "stage": "generate", "error": "generation_failed",
-                               "message": f"{kind}: {g.error}"})
+                errors.append(
+                    {
+                        "id": item_id,
+                        "stage": "generate",
+                        "error": "generation_failed",
+                        "message": f"{kind}: {g.error}",
+                    }
+                )
             slot["text" if kind == "caption" else "type_text"] = g.text
 
     # Scoring: every item with a caption prediction, against each reference level.
     missing = [i for i in meta if not (found.get(i) or {}).get("text")]
     for i in missing:
         if not any(e["id"] == i for e in errors):
-            errors.append({"id": i, "stage": "predictions", "error": "no_prediction", "message": f"no caption for {i}"})
+            errors.append(
+                {"id": i, "stage": "predictions", "error": "no_prediction", "message": f"no caption for {i}"}
+            )
     cleaned = {i: metrics.clean_prediction(found[i]["text"]) for i in meta if i not in missing}
-    levels = sorted({lvl for it in meta.values() for lvl in it.references}, key=["caption", "L1", "L2L3", "L1+L2L3"].index)
+    levels = sorted(
+        {lvl for it in meta.values() for lvl in it.references}, key=["caption", "L1", "L2L3", "L1+L2L3"].index
+    )
     caption_scores, per_sample = {}, {}
     versions_used: dict = {}
     for level in levels:
@@ -271,14 +373,22 @@ def evaluate_captions(task: str, data: str | Path, out: str | Path, model: str |
         for i in typed:
             text = (found.get(i) or {}).get("type_text")
             parsed_types[i] = cap.parse_figure_type(text, vocab) if text else None
-        types = metrics.classification_scores([meta[i].figure_type for i in typed], [parsed_types[i] for i in typed])
+        types = metrics.classification_scores(
+            [meta[i].figure_type for i in typed], [parsed_types[i] for i in typed]
+        )
 
     main = levels[0] if levels else None
     rows = []
     for i, it in meta.items():
         f = found.get(i) or {}
-        row = {"question_id": i, "text": f.get("text"), "caption": cleaned.get(i), "type_text": f.get("type_text"),
-               "figure_type": parsed_types.get(i), "gold_type": it.figure_type}
+        row = {
+            "question_id": i,
+            "text": f.get("text"),
+            "caption": cleaned.get(i),
+            "type_text": f.get("type_text"),
+            "figure_type": parsed_types.get(i),
+            "gold_type": it.figure_type,
+        }
         for name, values in (per_sample.get(main) or {}).items():
             row[name] = values.get(i)
         rows.append(row)
@@ -292,18 +402,32 @@ def evaluate_captions(task: str, data: str | Path, out: str | Path, model: str |
         "run": {"seconds": round(time.monotonic() - started, 2)},
     }
     name = Path(str(model or predictions)).name
-    markdown = f"# {task} {split}: {name}\n\n" + report.caption_table([(name, lvl, s) for lvl, s in caption_scores.items()])
+    markdown = f"# {task} {split}: {name}\n\n" + report.caption_table(
+        [(name, lvl, s) for lvl, s in caption_scores.items()]
+    )
     if types:
         markdown += "\n" + report.type_table(name, types)
     markdown += f"\n{len(errors)} input or prediction errors (see results.json).\n"
     _write(out, result, rows, markdown)
     if main:
-        shown = {k: caption_scores[main].get(k) for k in ("BLEU-4", "METEOR", "ROUGE-L", "CIDEr",
-                                                          "google_bleu_mean", "rougeL_mean")}
-        report.bar_chart(shown, out / "scores.png", f"{task} {split} ({main} references): {name}", "score (0-1; CIDEr 0-10)")
+        shown = {
+            k: caption_scores[main].get(k)
+            for k in ("BLEU-4", "METEOR", "ROUGE-L", "CIDEr", "google_bleu_mean", "rougeL_mean")
+        }
+        report.bar_chart(
+            shown,
+            out / "scores.png",
+            f"{task} {split} ({main} references): {name}",
+            "score (0-1; CIDEr 0-10)",
+        )
     if types and types["per_class"]:
-        report.bar_chart({k: v["f1"] for k, v in types["per_class"].items()}, out / "figure_types.png",
-                         f"{task} figure-type F1: {name}", "F1", ymax=1.0)
+        report.bar_chart(
+            {k: v["f1"] for k, v in types["per_class"].items()},
+            out / "figure_types.png",
+            f"{task} figure-type F1: {name}",
+            "F1",
+            ymax=1.0,
+        )
     return result
 
 
@@ -313,8 +437,18 @@ def evaluate(task: str, data: str | Path, out: str | Path, **kwargs) -> dict:
         allowed = {"model", "predictions", "prompt_format", "split", "scitune_variant", "decoding", "limit"}
         return evaluate_scienceqa(data, out, **{k: v for k, v in kwargs.items() if k in allowed})
     if task in ("scicap", "vistext"):
-        allowed = {"model", "predictions", "split", "reference", "images", "prompt", "type_prompt", "figure_type",
-                   "decoding", "limit"}
+        allowed = {
+            "model",
+            "predictions",
+            "split",
+            "reference",
+            "images",
+            "prompt",
+            "type_prompt",
+            "figure_type",
+            "decoding",
+            "limit",
+        }
         return evaluate_captions(task, data, out, **{k: v for k, v in kwargs.items() if k in allowed})
     raise ValueError(f"unknown task {task!r}: choose scienceqa, scicap or vistext")
 
@@ -323,16 +457,27 @@ def summary(result: dict) -> str:
     """A few lines for the terminal."""
     if result["task"] == "scienceqa":
         s = result["scores"]
-        cols = " ".join(f"{c} {v['accuracy']:.2f}" if v["accuracy"] is not None else f"{c} -" for c, v in s.items())
-        return (f"ScienceQA ({result['settings']['variant']} columns): {cols}\n"
-                f"{len(result['parse_failures'])} unreadable answers, {len(result['errors'])} input errors")
+        cols = " ".join(
+            f"{c} {v['accuracy']:.2f}" if v["accuracy"] is not None else f"{c} -" for c, v in s.items()
+        )
+        return (
+            f"ScienceQA ({result['settings']['variant']} columns): {cols}\n"
+            f"{len(result['parse_failures'])} unreadable answers, {len(result['errors'])} input errors"
+        )
     lines = []
+    names = {
+        "BLEU-4": "BLEU-4",
+        "METEOR": "METEOR",
+        "ROUGE-L": "ROUGE-L",
+        "CIDEr": "CIDEr",
+        "google_bleu_mean": "google_bleu",
+        "rougeL_mean": "rougeL",
+    }
     for level, s in result["scores"]["captions"].items():
-        def f(k):
-            return "-" if s.get(k) is None else f"{s[k]:.4f}"
-        lines.append(f"{result['task']} [{level}] n={s.get('n')}: BLEU-4 {f('BLEU-4')} METEOR {f('METEOR')} "
-                     f"ROUGE-L {f('ROUGE-L')} CIDEr {f('CIDEr')} google_bleu {f('google_bleu_mean')} "
-                     f"rougeL {f('rougeL_mean')}")
+        values = " ".join(
+            f"{short} {'-' if s.get(k) is None else format(s[k], '.4f')}" for k, short in names.items()
+        )
+        lines.append(f"{result['task']} [{level}] n={s.get('n')}: {values}")
     t = result["scores"].get("figure_type")
     if t:
         lines.append(f"figure type: accuracy {t['accuracy']:.4f}, macro-F1 {t['macro_f1']:.4f} (n={t['n']})")

@@ -32,7 +32,9 @@ class Decoding:
     def as_dict(self) -> dict:
         d = asdict(self)
         d["stop"] = list(self.stop)
-        d["strategy"] = f"sampling (temperature {self.temperature}, seed {self.seed})" if self.do_sample else "greedy"
+        d["strategy"] = (
+            f"sampling (temperature {self.temperature}, seed {self.seed})" if self.do_sample else "greedy"
+        )
         return d
 
 
@@ -86,7 +88,9 @@ def load_checkpoint(path: str | Path):
 
     path = Path(path)
     if not (path / "config.json").is_file():
-        raise FileNotFoundError(f"{path} has no config.json: pass a checkpoint folder written by `scitune-train finetune`")
+        raise FileNotFoundError(
+            f"{path} has no config.json: pass a checkpoint folder written by `scitune-train finetune`"
+        )
     hf_logging.disable_progress_bar()
     device = "cuda" if torch.cuda.is_available() else None
     return load_model(path, dtype=None if device else torch.float32, device=device)
@@ -115,7 +119,11 @@ def chat_template_name(processor) -> str:
     owner = _template_owner(processor)
     if owner is None:
         return "none (raw user turn)"
-    return "tokenizer chat template" if owner is getattr(processor, "tokenizer", None) else "processor chat template"
+    return (
+        "tokenizer chat template"
+        if owner is getattr(processor, "tokenizer", None)
+        else "processor chat template"
+    )
 
 
 def _open_image(image: str | bytes):
@@ -144,12 +152,18 @@ def _run_batch(model, processor, batch: list[Request], decoding: Decoding) -> li
     texts = [render(processor, r.prompt) for r in batch]
     images = [_open_image(r.image) for r in batch if r.image is not None]
     # The template already holds any BOS; the trainer tokenizes rendered text the same way.
-    inputs = processor(text=texts, images=images or None, return_tensors="pt", padding=True, add_special_tokens=False)
+    inputs = processor(
+        text=texts, images=images or None, return_tensors="pt", padding=True, add_special_tokens=False
+    )
     inputs = {k: v.to(model.device) for k, v in inputs.items()}
     if "pixel_values" in inputs:
         inputs["pixel_values"] = inputs["pixel_values"].to(model.dtype)
-    kwargs = dict(max_new_tokens=decoding.max_new_tokens or 64, do_sample=decoding.do_sample, num_beams=1,
-                  pad_token_id=tok.pad_token_id)
+    kwargs = dict(
+        max_new_tokens=decoding.max_new_tokens or 64,
+        do_sample=decoding.do_sample,
+        num_beams=1,
+        pad_token_id=tok.pad_token_id,
+    )
     if decoding.do_sample:
         torch.manual_seed(decoding.seed)
         kwargs["temperature"] = decoding.temperature
@@ -160,13 +174,21 @@ def _run_batch(model, processor, batch: list[Request], decoding: Decoding) -> li
         kwargs.update(stop_strings=list(decoding.stop), tokenizer=tok)
     with torch.inference_mode():
         out = model.generate(**inputs, **kwargs)
-    new = out[:, inputs["input_ids"].shape[1]:]
+    new = out[:, inputs["input_ids"].shape[1] :]
     counts = (new != tok.pad_token_id).sum(dim=1).tolist()
-    return [(_cut(t, decoding.stop), n) for t, n in zip(tok.batch_decode(new, skip_special_tokens=True), counts)]
+    return [
+        (_cut(t, decoding.stop), n) for t, n in zip(tok.batch_decode(new, skip_special_tokens=True), counts)
+    ]
 
 
-def generate(model, processor, requests: Iterable[Request], decoding: Decoding,
-             total: int | None = None, label: str = "generate") -> Iterator[Generated]:
+def generate(
+    model,
+    processor,
+    requests: Iterable[Request],
+    decoding: Decoding,
+    total: int | None = None,
+    label: str = "generate",
+) -> Iterator[Generated]:
     """One `Generated` per request, in order, `decoding.batch_size` at a time."""
     progress = Progress(total, label)
     batch: list[Request] = []

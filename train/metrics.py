@@ -30,7 +30,9 @@ _TEMPLATE_TOKENS = re.compile(
     r"</?s>|<\|[a-z_]+\|>|<image>|\[/?INST\]|<<SYS>>|<</SYS>>|<pad>|<unk>|<\|endoftext\|>", re.I
 )
 # "ASSISTANT:", "### Assistant:", or ChatML's role line "assistant\n"
-_ROLE_PREFIX = re.compile(r"^\s*(?:#+\s*)?(?:assistant|gpt|asst|ai|answer|response)(?:\s*:|[ \t]*\n)\s*", re.I)
+_ROLE_PREFIX = re.compile(
+    r"^\s*(?:#+\s*)?(?:assistant|gpt|asst|ai|answer|response)(?:\s*:|[ \t]*\n)\s*", re.I
+)
 _CAPTION_PREFIX = re.compile(r"^\s*(?:caption|description)\s*:\s*", re.I)
 _FIGURE_INDEX = re.compile(r"^\s*(?:fig(?:ure)?|table)\.?\s*[A-Z]?\d+[a-z]?\s*[:.|]\s*", re.I)
 
@@ -82,8 +84,13 @@ def metric_versions() -> dict[str, str]:
 
 
 METRIC_SCALES = {
-    "BLEU-4": "0-1", "METEOR": "0-1", "ROUGE-L": "0-1", "CIDEr": "0-10",
-    "google_bleu_mean": "0-1", "rougeL_mean": "0-1", "sacreBLEU": "0-100",
+    "BLEU-4": "0-1",
+    "METEOR": "0-1",
+    "ROUGE-L": "0-1",
+    "CIDEr": "0-10",
+    "google_bleu_mean": "0-1",
+    "rougeL_mean": "0-1",
+    "sacreBLEU": "0-100",
 }
 
 
@@ -91,7 +98,9 @@ def _ptb_tokenize(captions: dict) -> dict:
     from pycocoevalcap.tokenizer.ptbtokenizer import PTBTokenizer
 
     # The Java tokenizer reads one caption per line: inner newlines and the METEOR field separator go.
-    clean = {k: [{"caption": " ".join(c.replace("|||", " ").split())} for c in v] for k, v in captions.items()}
+    clean = {
+        k: [{"caption": " ".join(c.replace("|||", " ").split())} for c in v] for k, v in captions.items()
+    }
     out = PTBTokenizer().tokenize(clean)
     # Trailing empty captions can be dropped by the tokenizer; they tokenize to empty strings anyway.
     return {k: out.get(k, [""] * len(v)) for k, v in clean.items()}
@@ -135,7 +144,11 @@ def coco_scores(predictions: dict[str, str], references: dict[str, list[str]]) -
         return {"BLEU-4": None, "METEOR": None, "ROUGE-L": None, "CIDEr": None, "per_sample": {}}
     if java_version() is None:
         return {
-            "BLEU-4": None, "METEOR": None, "ROUGE-L": None, "CIDEr": None, "per_sample": {},
+            "BLEU-4": None,
+            "METEOR": None,
+            "ROUGE-L": None,
+            "CIDEr": None,
+            "per_sample": {},
             "coco_error": "Java not found: pycocoevalcap's tokenizer and METEOR need it "
             "(Debian: apt-get install default-jre-headless)",
         }
@@ -143,7 +156,9 @@ def coco_scores(predictions: dict[str, str], references: dict[str, list[str]]) -
     from pycocoevalcap.cider.cider import Cider
     from pycocoevalcap.rouge.rouge import Rouge
 
-    tokens = _ptb_tokenize({**{("ref", i): references[i] for i in ids}, **{("hyp", i): [predictions[i]] for i in ids}})
+    tokens = _ptb_tokenize(
+        {**{("ref", i): references[i] for i in ids}, **{("hyp", i): [predictions[i]] for i in ids}}
+    )
     gts = {i: tokens[("ref", i)] for i in ids}
     res = {i: tokens[("hyp", i)] for i in ids}
     out: dict = {"per_sample": {}}
@@ -213,7 +228,12 @@ def caption_scores(predictions: dict[str, str], references: dict[str, list[str]]
         scores["rougeL_mean"] = sum(rouge) / len(rouge)
         per_sample["google_bleu"], per_sample["rougeL"] = dict(zip(ids, gleu)), dict(zip(ids, rouge))
         scores["sacreBLEU"], scores["sacreBLEU_signature"] = sacrebleu_score(preds, refs)
-    return {"scores": scores, "per_sample": per_sample, "versions": metric_versions(), "scales": METRIC_SCALES}
+    return {
+        "scores": scores,
+        "per_sample": per_sample,
+        "versions": metric_versions(),
+        "scales": METRIC_SCALES,
+    }
 
 
 def classification_scores(gold: list[str], predicted: list[str | None]) -> dict:

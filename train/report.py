@@ -15,16 +15,31 @@ from pathlib import Path
 from scitune.train.scienceqa import CATEGORIES
 
 PUBLISHED: dict[str, dict] = {
-    "Human": {"definitions": "standard", "source": "ScienceQA leaderboard (Lu et al., 2022)",
-              "scores": [90.23, 84.97, 87.48, 89.60, 87.50, 88.10, 91.59, 82.42, 88.40]},
-    "GPT-3 CoT (ALE, 2-shot)": {"definitions": "standard", "source": "ScienceQA leaderboard (Lu et al., 2022)",
-                                "scores": [75.44, 70.87, 78.09, 74.68, 67.43, 79.93, 78.23, 69.68, 75.17]},
-    "LLaVA 13B": {"definitions": "standard", "source": "ScienceQA leaderboard (Liu et al., 2023)",
-                  "scores": [90.36, 95.95, 88.00, 89.49, 88.00, 90.66, 90.93, 90.90, 90.92]},
-    "SciTune 13B": {"definitions": "scitune", "source": "SciTune paper (Horawalavithana et al., 2023)",
-                    "scores": [89.30, 95.61, 87.00, 93.08, 86.67, 91.75, 84.37, 91.30, 90.03]},
-    "SciTune 7B": {"definitions": "scitune", "source": "SciTune paper (Horawalavithana et al., 2023)",
-                   "scores": [84.50, 94.15, 82.91, 88.35, 83.64, 88.74, 85.05, 85.60, 86.11]},
+    "Human": {
+        "definitions": "standard",
+        "source": "ScienceQA leaderboard (Lu et al., 2022)",
+        "scores": [90.23, 84.97, 87.48, 89.60, 87.50, 88.10, 91.59, 82.42, 88.40],
+    },
+    "GPT-3 CoT (ALE, 2-shot)": {
+        "definitions": "standard",
+        "source": "ScienceQA leaderboard (Lu et al., 2022)",
+        "scores": [75.44, 70.87, 78.09, 74.68, 67.43, 79.93, 78.23, 69.68, 75.17],
+    },
+    "LLaVA 13B": {
+        "definitions": "standard",
+        "source": "ScienceQA leaderboard (Liu et al., 2023)",
+        "scores": [90.36, 95.95, 88.00, 89.49, 88.00, 90.66, 90.93, 90.90, 90.92],
+    },
+    "SciTune 13B": {
+        "definitions": "scitune",
+        "source": "SciTune paper (Horawalavithana et al., 2023)",
+        "scores": [89.30, 95.61, 87.00, 93.08, 86.67, 91.75, 84.37, 91.30, 90.03],
+    },
+    "SciTune 7B": {
+        "definitions": "scitune",
+        "source": "SciTune paper (Horawalavithana et al., 2023)",
+        "scores": [84.50, 94.15, 82.91, 88.35, 83.64, 88.74, 85.05, 85.60, 86.11],
+    },
 }
 
 CAPTION_COLUMNS = ("BLEU-4", "METEOR", "ROUGE-L", "CIDEr", "google_bleu_mean", "rougeL_mean", "sacreBLEU")
@@ -39,14 +54,18 @@ def scienceqa_table(rows: list[tuple[str, str, dict]]) -> str:
     head = "| Model | Columns | " + " | ".join(CATEGORIES) + " |"
     lines = [head, "|" + "---|" * (len(CATEGORIES) + 2)]
     for name, definitions, scores in rows:
-        lines.append(f"| {name} | {definitions} | " + " | ".join(_fmt(scores.get(c)) for c in CATEGORIES) + " |")
+        lines.append(
+            f"| {name} | {definitions} | " + " | ".join(_fmt(scores.get(c)) for c in CATEGORIES) + " |"
+        )
     return "\n".join(lines) + "\n"
 
 
 def caption_table(rows: list[tuple[str, str, dict]]) -> str:
     """Markdown table; rows are (name, reference level, {metric: value})."""
-    lines = ["| Model | References | n | " + " | ".join(CAPTION_COLUMNS) + " |",
-             "|" + "---|" * (len(CAPTION_COLUMNS) + 3)]
+    lines = [
+        "| Model | References | n | " + " | ".join(CAPTION_COLUMNS) + " |",
+        "|" + "---|" * (len(CAPTION_COLUMNS) + 3),
+    ]
     for name, level, scores in rows:
         cells = [_fmt(scores.get(c), 4) for c in CAPTION_COLUMNS]
         lines.append(f"| {name} | {level} | {scores.get('n', '-')} | " + " | ".join(cells) + " |")
@@ -54,15 +73,23 @@ def caption_table(rows: list[tuple[str, str, dict]]) -> str:
 
 
 def type_table(name: str, types: dict) -> str:
-    lines = [f"Figure type ({name}): accuracy {_fmt(types.get('accuracy'), 4)}, macro-F1 "
-             f"{_fmt(types.get('macro_f1'), 4)}, unreadable {types.get('unparsed', 0)} of {types.get('n', 0)}", "",
-             "| Type | Precision | Recall | F1 | Support |", "|---|---|---|---|---|"]
+    lines = [
+        f"Figure type ({name}): accuracy {_fmt(types.get('accuracy'), 4)}, macro-F1 "
+        f"{_fmt(types.get('macro_f1'), 4)}, unreadable {types.get('unparsed', 0)} of {types.get('n', 0)}",
+        "",
+        "| Type | Precision | Recall | F1 | Support |",
+        "|---|---|---|---|---|",
+    ]
     for label, c in types.get("per_class", {}).items():
-        lines.append(f"| {label} | {_fmt(c['precision'], 3)} | {_fmt(c['recall'], 3)} | {_fmt(c['f1'], 3)} | {c['support']} |")
+        lines.append(
+            f"| {label} | {_fmt(c['precision'], 3)} | {_fmt(c['recall'], 3)} | {_fmt(c['f1'], 3)} | {c['support']} |"
+        )
     return "\n".join(lines) + "\n"
 
 
-def bar_chart(values: dict[str, float | None], path: str | Path, title: str, ylabel: str, ymax: float | None = None) -> Path:
+def bar_chart(
+    values: dict[str, float | None], path: str | Path, title: str, ylabel: str, ymax: float | None = None
+) -> Path:
     """A bar per category (matplotlib, Agg backend: no display needed)."""
     import matplotlib
 
@@ -75,7 +102,9 @@ def bar_chart(values: dict[str, float | None], path: str | Path, title: str, yla
     bars = ax.bar(names, heights, color="#4C72B0")
     for bar, name in zip(bars, names):
         label = "n/a" if values[name] is None else f"{values[name]:.2f}"
-        ax.annotate(label, (bar.get_x() + bar.get_width() / 2, bar.get_height()), ha="center", va="bottom", fontsize=7)
+        ax.annotate(
+            label, (bar.get_x() + bar.get_width() / 2, bar.get_height()), ha="center", va="bottom", fontsize=7
+        )
     ax.set_title(title, fontsize=9)
     ax.set_ylabel(ylabel)
     if ymax is not None:
@@ -106,15 +135,22 @@ def compare(result_files: list[str | Path], published: bool = False) -> str:
         rows = []
         for p, r in sqa:
             fmt = r.get("settings", {}).get("prompt_format") or ""
-            rows.append((f"{_result_name(r, p)} {fmt}".strip(), r.get("settings", {}).get("variant", "standard"),
-                         {c: v["accuracy"] for c, v in r["scores"].items()}))
+            rows.append(
+                (
+                    f"{_result_name(r, p)} {fmt}".strip(),
+                    r.get("settings", {}).get("variant", "standard"),
+                    {c: v["accuracy"] for c, v in r["scores"].items()},
+                )
+            )
         if published:
             for name, row in PUBLISHED.items():
                 rows.append((f"{name} (published)", row["definitions"], dict(zip(CATEGORIES, row["scores"]))))
         parts.append("## ScienceQA test accuracy (%)\n\n" + scienceqa_table(rows))
         if published:
-            parts.append("Columns `scitune`: TXT = no image, NO = no hint, grade groups = unweighted mean of "
-                         "per-grade accuracies; compare them only with `--scitune-variant` results.\n")
+            parts.append(
+                "Columns `scitune`: TXT = no image, NO = no hint, grade groups = unweighted mean of "
+                "per-grade accuracies; compare them only with `--scitune-variant` results.\n"
+            )
     for p, r in caps:
         rows = [(_result_name(r, p), level, s) for level, s in r["scores"]["captions"].items()]
         parts.append(f"## {r['task']} captions: {p}\n\n" + caption_table(rows))

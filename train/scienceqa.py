@@ -68,15 +68,40 @@ class Problem:
 
 
 def _problem(pid: str, rec: dict, image: str | bytes | None, split: str) -> Problem:
-    known = {"question", "choices", "answer", "hint", "image", "split", "subject", "grade", "topic",
-             "category", "skill", "lecture", "solution", "has_image"}
+    known = {
+        "question",
+        "choices",
+        "answer",
+        "hint",
+        "image",
+        "split",
+        "subject",
+        "grade",
+        "topic",
+        "category",
+        "skill",
+        "lecture",
+        "solution",
+        "has_image",
+    }
     has_image = bool(rec.get("image")) if "has_image" not in rec else bool(rec["has_image"])
     return Problem(
-        pid=str(pid), question=rec["question"], choices=list(rec["choices"]), answer=int(rec["answer"]),
-        hint=rec.get("hint") or "", has_image=has_image, image=image, split=rec.get("split") or split,
-        subject=rec.get("subject") or "", grade=rec.get("grade") or "", topic=rec.get("topic") or "",
-        category=rec.get("category") or "", skill=rec.get("skill") or "", lecture=rec.get("lecture") or "",
-        solution=rec.get("solution") or "", extra={k: v for k, v in rec.items() if k not in known},
+        pid=str(pid),
+        question=rec["question"],
+        choices=list(rec["choices"]),
+        answer=int(rec["answer"]),
+        hint=rec.get("hint") or "",
+        has_image=has_image,
+        image=image,
+        split=rec.get("split") or split,
+        subject=rec.get("subject") or "",
+        grade=rec.get("grade") or "",
+        topic=rec.get("topic") or "",
+        category=rec.get("category") or "",
+        skill=rec.get("skill") or "",
+        lecture=rec.get("lecture") or "",
+        solution=rec.get("solution") or "",
+        extra={k: v for k, v in rec.items() if k not in known},
     )
 
 
@@ -229,7 +254,9 @@ def to_instruction(p: Problem, fmt: str) -> dict:
     """One `instructions` row (schema in scitune.schemas.instructions); images as PNG/JPEG bytes."""
     data = image_bytes(p)
     if p.has_image and data is None:
-        raise FileNotFoundError(f"ScienceQA {p.pid}: its image is missing (expected images/{p.split}/{p.pid}/)")
+        raise FileNotFoundError(
+            f"ScienceQA {p.pid}: its image is missing (expected images/{p.split}/{p.pid}/)"
+        )
     return {
         "id": f"scienceqa/{p.pid}/{fmt}",
         "figure_id": f"scienceqa/{p.pid}",
@@ -246,8 +273,9 @@ def to_instruction(p: Problem, fmt: str) -> dict:
     }
 
 
-def export(data: str | Path, out: str | Path, split: str = "train", fmt: str = "QCM-LEPA",
-           kind: str = "instructions") -> dict:
+def export(
+    data: str | Path, out: str | Path, split: str = "train", fmt: str = "QCM-LEPA", kind: str = "instructions"
+) -> dict:
     """Write `split` as training data for `scitune-train finetune --data OUT`.
 
     kind `instructions`: OUT/instructions/*.parquet (the `instructions` schema) plus a dataset card;
@@ -269,8 +297,13 @@ def export(data: str | Path, out: str | Path, split: str = "train", fmt: str = "
     def usable() -> Iterator[Problem]:
         for p in read_problems(data, split):
             if p.has_image and p.image is None:
-                errors.append({"id": p.pid, "error": "image_missing",
-                               "message": f"{p.pid}: image not found under images/{p.split}/{p.pid}/; skipped"})
+                errors.append(
+                    {
+                        "id": p.pid,
+                        "error": "image_missing",
+                        "message": f"{p.pid}: image not found under images/{p.split}/{p.pid}/; skipped",
+                    }
+                )
                 continue
             counts["written"] += 1
             yield p
@@ -280,7 +313,8 @@ def export(data: str | Path, out: str | Path, split: str = "train", fmt: str = "
         (out / "README.md").write_text(
             "---\nconfigs:\n- config_name: instructions\n  data_files: instructions/*.parquet\nlicense: cc-by-nc-sa-4.0\n"
             f"---\n\nScienceQA {split} split in LLaVA's {fmt} format, written by `scitune.train.scienceqa.export`.\n",
-            encoding="utf-8")
+            encoding="utf-8",
+        )
         return {"path": str(out / "instructions"), **counts, "errors": errors}
     records = []
     for p in usable():
@@ -321,7 +355,9 @@ def parse_answer(text: str, n_choices: int) -> tuple[int | None, str]:
                 letter = found[0]
                 break
             if len(found) > 1:
-                return None, f"{len(found)} different answers stated" if len(set(found)) > 1 else "answer repeated"
+                return None, f"{len(found)} different answers stated" if len(
+                    set(found)
+                ) > 1 else "answer repeated"
     if letter is None:
         return None, "no answer letter found"
     if letter not in valid:
@@ -339,7 +375,7 @@ def read_predictions(path: str | Path) -> dict[str, str | int]:
     path = Path(path)
     raw = path.read_text(encoding="utf-8")
     stripped = raw.lstrip()
-    if stripped.startswith("{") and not path.suffix == ".jsonl":
+    if stripped.startswith("{") and path.suffix != ".jsonl":
         try:
             data = json.loads(raw)
         except json.JSONDecodeError:
@@ -350,7 +386,9 @@ def read_predictions(path: str | Path) -> dict[str, str | int]:
             out: dict[str, str | int] = {}
             for pid, value in data.items():
                 if isinstance(value, bool) or not isinstance(value, (int, str)):
-                    raise ValueError(f"{path}: value for {pid!r} is {value!r}; expected an option index or text")
+                    raise ValueError(
+                        f"{path}: value for {pid!r} is {value!r}; expected an option index or text"
+                    )
                 out[str(pid)] = value
             return out
     out = {}
@@ -397,7 +435,9 @@ def judge(problems: Iterable[Problem], predictions: dict[str, str | int]) -> lis
         if value is None:
             pred, parsed = None, "no prediction"
         elif isinstance(value, int):
-            pred, parsed = (value, OPTIONS[value]) if 0 <= value < len(p.choices) else (None, f"index {value}")
+            pred, parsed = (
+                (value, OPTIONS[value]) if 0 <= value < len(p.choices) else (None, f"index {value}")
+            )
         else:
             text = value
             pred, parsed = parse_answer(value, len(p.choices))
@@ -457,23 +497,32 @@ PARSER_RULES = (
 def per_grade(problems: Iterable[Problem], judged: list[Judged]) -> dict[str, dict]:
     """Accuracy of each grade present, grade1 ... grade12."""
     by_pid = {p.pid: p for p in problems}
-    grades = sorted({by_pid[j.pid].grade for j in judged if by_pid[j.pid].grade},
-                    key=lambda g: int(g[5:]) if g[5:].isdigit() else 99)
+    grades = sorted(
+        {by_pid[j.pid].grade for j in judged if by_pid[j.pid].grade},
+        key=lambda g: int(g[5:]) if g[5:].isdigit() else 99,
+    )
     return {g: _acc([j for j in judged if by_pid[j.pid].grade == g]) for g in grades}
 
 
 CATEGORY_DEFINITIONS = {
     "standard": {
-        "NAT": "subject == natural science", "SOC": "subject == social science",
-        "LAN": "subject == language science", "TXT": "hint (context text) present",
-        "IMG": "image present", "NO": "neither hint nor image",
-        "G1-6": "grades 1-6, pooled over questions", "G7-12": "grades 7-12, pooled over questions",
+        "NAT": "subject == natural science",
+        "SOC": "subject == social science",
+        "LAN": "subject == language science",
+        "TXT": "hint (context text) present",
+        "IMG": "image present",
+        "NO": "neither hint nor image",
+        "G1-6": "grades 1-6, pooled over questions",
+        "G7-12": "grades 7-12, pooled over questions",
         "Avg": "all questions",
     },
     "scitune": {
-        "NAT": "subject == natural science", "SOC": "subject == social science",
-        "LAN": "subject == language science", "TXT": "no image (SciTune's reading)",
-        "IMG": "image present", "NO": "no hint (SciTune's reading)",
+        "NAT": "subject == natural science",
+        "SOC": "subject == social science",
+        "LAN": "subject == language science",
+        "TXT": "no image (SciTune's reading)",
+        "IMG": "image present",
+        "NO": "no hint (SciTune's reading)",
         "G1-6": "unweighted mean of the accuracies of grades 1..6 (SciTune's reading)",
         "G7-12": "unweighted mean of the accuracies of grades 7..12 (SciTune's reading)",
         "Avg": "all questions",

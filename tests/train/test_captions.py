@@ -13,16 +13,31 @@ from scitune.train import captions as cap
 from tests.conftest import png_bytes
 
 
-def scicap_record(fid="2101.00001v1-Figure3-1.png", tokens_key="tokens", bracket_key="2-2-advanced-euqation-bracket"):
+def scicap_record(
+    fid="2101.00001v1-Figure3-1.png", tokens_key="tokens", bracket_key="2-2-advanced-euqation-bracket"
+):
     return {
-        "contains-subfigure": False, "Img-text": ["0", "10", "loss"], "paper-ID": "2101.00001v1", "figure-ID": fid,
+        "contains-subfigure": False,
+        "Img-text": ["0", "10", "loss"],
+        "paper-ID": "2101.00001v1",
+        "figure-ID": fid,
         "figure-type": "Graph Plot",
         "0-originally-extracted": "Figure 3: Training loss (a) for 10 epochs.",
-        "1-lowercase-and-token-and-remove-figure-index": {"caption": "training loss ( a ) for 10 epochs .",
-                                                          "sentence": [], "token": []},
+        "1-lowercase-and-token-and-remove-figure-index": {
+            "caption": "training loss ( a ) for 10 epochs .",
+            "sentence": [],
+            "token": [],
+        },
         "2-normalized": {
-            "2-1-basic-num": {"caption": "training loss ( a ) for [NUM] epochs .", "sentence": [], "token": []},
-            bracket_key: {"sentence": [], tokens_key: ["training", "loss", "BRACKET-TK", "for", "[NUM]", "epochs", "."]},
+            "2-1-basic-num": {
+                "caption": "training loss ( a ) for [NUM] epochs .",
+                "sentence": [],
+                "token": [],
+            },
+            bracket_key: {
+                "sentence": [],
+                tokens_key: ["training", "loss", "BRACKET-TK", "for", "[NUM]", "epochs", "."],
+            },
         },
     }
 
@@ -31,15 +46,18 @@ def test_scicap_reference_variants_and_upstream_spellings(tmp_path):
     split = tmp_path / "SciCap-Caption-All" / "test"
     split.mkdir(parents=True)
     (split / "a.json").write_text(json.dumps(scicap_record()))
-    (split / "b.json").write_text(json.dumps(scicap_record("2101.00002v1-Figure1-1.png", "token",
-                                                           "2-2-advanced-equation-bracket")))
+    (split / "b.json").write_text(
+        json.dumps(scicap_record("2101.00002v1-Figure1-1.png", "token", "2-2-advanced-equation-bracket"))
+    )
     images = tmp_path / "SciCap-No-Subfig-Img" / "test"
     images.mkdir(parents=True)
     (images / "2101.00001v1-Figure3-1.png").write_bytes(png_bytes())
     (images / "2101.00002v1-Figure1-1.png").write_bytes(png_bytes())
 
     def captions(reference):
-        return [it.references["caption"][0] for it in cap.read_scicap(tmp_path / "SciCap-Caption-All", reference)]
+        return [
+            it.references["caption"][0] for it in cap.read_scicap(tmp_path / "SciCap-Caption-All", reference)
+        ]
 
     assert captions("caption_no_index") == ["Training loss (a) for 10 epochs."] * 2
     assert captions("original") == ["Figure 3: Training loss (a) for 10 epochs."] * 2
@@ -48,7 +66,11 @@ def test_scicap_reference_variants_and_upstream_spellings(tmp_path):
     assert captions("advanced") == ["training loss BRACKET-TK for [NUM] epochs ."] * 2
     item = next(cap.read_scicap(split / "a.json"))
     assert item.id == "2101.00001v1-Figure3-1" and item.figure_type == "Graph Plot"
-    assert item.image == str(images / "2101.00001v1-Figure3-1.png") and item.extra["ocr"] == ["0", "10", "loss"]
+    assert item.image == str(images / "2101.00001v1-Figure3-1.png") and item.extra["ocr"] == [
+        "0",
+        "10",
+        "loss",
+    ]
 
 
 def test_scicap_missing_image_and_bad_files_become_errors(tmp_path):
@@ -67,15 +89,31 @@ def test_scicap_missing_image_and_bad_files_become_errors(tmp_path):
 
 def test_scicap_challenge_joins_on_image_id_not_list_position(tmp_path):
     data = {
-        "images": [{"file_name": "f1.png", "id": 1, "figure_type": "Bar Chart", "ocr": ["a"]},
-                   {"file_name": "f2.png", "id": 2, "figure_type": "Node Diagram", "ocr": []},
-                   {"file_name": "f3.png", "id": 3, "figure_type": "Photo", "ocr": []}],
+        "images": [
+            {"file_name": "f1.png", "id": 1, "figure_type": "Bar Chart", "ocr": ["a"]},
+            {"file_name": "f2.png", "id": 2, "figure_type": "Node Diagram", "ocr": []},
+            {"file_name": "f3.png", "id": 3, "figure_type": "Photo", "ocr": []},
+        ],
         # out of step with `images`: pairing by index would give f1 the diagram caption
-        "annotations": [{"image_id": 2, "id": 20, "caption": "Figure 2: The model.", "caption_no_index": "The model.",
-                         "paragraph": ["p2"], "mention": ["m2"]},
-                        {"image_id": 1, "id": 10, "caption": "Figure 1: Sales by year.",
-                         "caption_no_index": "Sales by year.", "paragraph": ["p1"], "mention": ["m1"]},
-                        {"image_id": 9, "id": 90, "caption": "Figure 9: Nobody.", "caption_no_index": "Nobody."}],
+        "annotations": [
+            {
+                "image_id": 2,
+                "id": 20,
+                "caption": "Figure 2: The model.",
+                "caption_no_index": "The model.",
+                "paragraph": ["p2"],
+                "mention": ["m2"],
+            },
+            {
+                "image_id": 1,
+                "id": 10,
+                "caption": "Figure 1: Sales by year.",
+                "caption_no_index": "Sales by year.",
+                "paragraph": ["p1"],
+                "mention": ["m1"],
+            },
+            {"image_id": 9, "id": 90, "caption": "Figure 9: Nobody.", "caption_no_index": "Nobody."},
+        ],
     }
     (tmp_path / "test.json").write_text(json.dumps(data))
     (tmp_path / "test").mkdir()
@@ -94,16 +132,46 @@ def test_scicap_challenge_joins_on_image_id_not_list_position(tmp_path):
 
 def vistext_folder(tmp_path, with_images=(1, 2)):
     recs = [
-        {"caption_id": "1_01", "img_id": 1, "split": "test", "scenegraph": "sg", "datatable": "dt",
-         "caption_L1": "A line chart of sales.", "caption_L2L3": "Sales rise.",
-         "L1_properties": ["line", "Sales", "Year", "Sales", "linear", "linear"]},
-        {"caption_id": "1_02", "img_id": 1, "split": "test", "scenegraph": "sg", "datatable": "dt",
-         "caption_L1": "A line chart of sales.", "caption_L2L3": "Sales double.",
-         "L1_properties": ["line", "Sales", "Year", "Sales", "linear", "linear"]},
-        {"caption_id": "2_01", "img_id": 2, "split": "test", "scenegraph": "sg", "datatable": "dt",
-         "caption_L1": "A bar chart of votes.", "caption_L2L3": "B wins.", "L1_properties": "[bar, Votes, Party]"},
-        {"caption_id": "3_01", "img_id": 3, "split": "test", "scenegraph": "sg", "datatable": "dt",
-         "caption_L1": "An area chart.", "caption_L2L3": "Flat.", "L1_properties": "[area, x]"},
+        {
+            "caption_id": "1_01",
+            "img_id": 1,
+            "split": "test",
+            "scenegraph": "sg",
+            "datatable": "dt",
+            "caption_L1": "A line chart of sales.",
+            "caption_L2L3": "Sales rise.",
+            "L1_properties": ["line", "Sales", "Year", "Sales", "linear", "linear"],
+        },
+        {
+            "caption_id": "1_02",
+            "img_id": 1,
+            "split": "test",
+            "scenegraph": "sg",
+            "datatable": "dt",
+            "caption_L1": "A line chart of sales.",
+            "caption_L2L3": "Sales double.",
+            "L1_properties": ["line", "Sales", "Year", "Sales", "linear", "linear"],
+        },
+        {
+            "caption_id": "2_01",
+            "img_id": 2,
+            "split": "test",
+            "scenegraph": "sg",
+            "datatable": "dt",
+            "caption_L1": "A bar chart of votes.",
+            "caption_L2L3": "B wins.",
+            "L1_properties": "[bar, Votes, Party]",
+        },
+        {
+            "caption_id": "3_01",
+            "img_id": 3,
+            "split": "test",
+            "scenegraph": "sg",
+            "datatable": "dt",
+            "caption_L1": "An area chart.",
+            "caption_L2L3": "Flat.",
+            "L1_properties": "[area, x]",
+        },
     ]
     (tmp_path / "data_test.json").write_text(json.dumps(recs))
     (tmp_path / "images").mkdir()
@@ -118,14 +186,22 @@ def test_vistext_groups_captions_per_chart(tmp_path):
     items = [x for x in out if isinstance(x, cap.CaptionItem)]
     assert [x.id for x in items] == ["1", "2"]
     one = items[0]
-    assert one.references == {"L1": ["A line chart of sales."], "L2L3": ["Sales rise.", "Sales double."],
-                              "L1+L2L3": ["A line chart of sales. Sales rise.", "A line chart of sales. Sales double."]}
+    assert one.references == {
+        "L1": ["A line chart of sales."],
+        "L2L3": ["Sales rise.", "Sales double."],
+        "L1+L2L3": ["A line chart of sales. Sales rise.", "A line chart of sales. Sales double."],
+    }
     assert one.figure_type == "line" and items[1].figure_type == "bar"
     assert [x.error for x in out if isinstance(x, cap.ReadError)] == ["image_missing"]
     wrapped = tmp_path / "wrapped.json"
-    wrapped.write_text(json.dumps({"_note": "x", "records": json.loads((folder / "data_test.json").read_text())}))
-    assert [x.id for x in cap.read_vistext(wrapped, "test", images=folder / "images")
-            if isinstance(x, cap.CaptionItem)] == ["1", "2"]
+    wrapped.write_text(
+        json.dumps({"_note": "x", "records": json.loads((folder / "data_test.json").read_text())})
+    )
+    assert [
+        x.id
+        for x in cap.read_vistext(wrapped, "test", images=folder / "images")
+        if isinstance(x, cap.CaptionItem)
+    ] == ["1", "2"]
     with pytest.raises(FileNotFoundError, match="data_validation.json"):
         list(cap.read_vistext(folder, "validation"))
 
@@ -133,13 +209,26 @@ def test_vistext_groups_captions_per_chart(tmp_path):
 def test_figure_rows_reader(tmp_path):
     (tmp_path / "figures").mkdir()
     rows = []
-    for n, (caption, image) in enumerate([("Figure 1: Loss curves.", png_bytes()), ("Figure 2: Empty.", None)], 1):
+    for n, (caption, image) in enumerate(
+        [("Figure 1: Loss curves.", png_bytes()), ("Figure 2: Empty.", None)], 1
+    ):
         row = {k: None for k in FIGURE_FEATURES}
-        row.update(figure_id=f"p/figure{n}", paper_id="p", kind="figure", number=str(n), source="pdf", caption=caption,
-                   caption_no_index=caption.split(": ", 1)[1], figure_type="line_plot", ocr=["loss"],
-                   image={"bytes": image, "path": None} if image else None)
+        row.update(
+            figure_id=f"p/figure{n}",
+            paper_id="p",
+            kind="figure",
+            number=str(n),
+            source="pdf",
+            caption=caption,
+            caption_no_index=caption.split(": ", 1)[1],
+            figure_type="line_plot",
+            ocr=["loss"],
+            image={"bytes": image, "path": None} if image else None,
+        )
         rows.append(row)
-    pq.write_table(pa.Table.from_pylist(rows, schema=FIGURE_FEATURES.arrow_schema), tmp_path / "figures" / "0.parquet")
+    pq.write_table(
+        pa.Table.from_pylist(rows, schema=FIGURE_FEATURES.arrow_schema), tmp_path / "figures" / "0.parquet"
+    )
     fmt, items = cap.read_caption_data("scicap", tmp_path)
     items = list(items)
     assert fmt == "scitune-figures"
@@ -154,7 +243,9 @@ def test_figure_type_parsing_maps_taxonomy_onto_dataset_labels():
     assert cap.parse_figure_type("This is a bar chart showing counts.", scicap) == "Bar Chart"
     assert cap.parse_figure_type("node diagram", scicap) == "Node Diagram"
     assert cap.parse_figure_type("A diagram of the pipeline.", scicap) == "Node Diagram"
-    assert cap.parse_figure_type("Scatter plots of x and y.", scicap) == "Scatterplot"  # plural, mapped, not gold
+    assert (
+        cap.parse_figure_type("Scatter plots of x and y.", scicap) == "Scatterplot"
+    )  # plural, mapped, not gold
     assert cap.parse_figure_type("I cannot tell.", scicap) is None
     vistext = cap.type_vocabulary({"line", "bar", "area"})
     assert cap.parse_figure_type("An area chart.", vistext) == "area"

@@ -42,11 +42,19 @@ def write_sqa(root, n_train=48, n_test=12, seed=0):
         has_image = i % 5 != 4
         problems[pid] = {
             "question": "What color is the square?" if has_image else f"Which word names the color {color}?",
-            "choices": choices, "answer": choices.index(color), "hint": "The square is painted." if i % 3 == 0 else "",
-            "image": "image.png" if has_image else None, "task": "closed choice", "grade": f"grade{1 + i % 12}",
-            "subject": ["natural science", "social science", "language science"][i % 3], "topic": "colors",
-            "category": "Colors", "skill": "Name colors", "lecture": "Colors are seen.",
-            "solution": f"The square is {color}.", "split": split,
+            "choices": choices,
+            "answer": choices.index(color),
+            "hint": "The square is painted." if i % 3 == 0 else "",
+            "image": "image.png" if has_image else None,
+            "task": "closed choice",
+            "grade": f"grade{1 + i % 12}",
+            "subject": ["natural science", "social science", "language science"][i % 3],
+            "topic": "colors",
+            "category": "Colors",
+            "skill": "Name colors",
+            "lecture": "Colors are seen.",
+            "solution": f"The square is {color}.",
+            "split": split,
         }
         splits[split].append(pid)
         if has_image:
@@ -87,10 +95,18 @@ def synthetic_vistext_records():
     recs = []
     for img_id, kind in ((1, "line"), (2, "bar"), (3, "line")):
         for k in (1, 2):
-            recs.append({"caption_id": f"{img_id}_0{k}", "img_id": img_id, "split": "test", "scenegraph": "sg",
-                         "datatable": "dt", "caption_L1": f"A {kind} chart of sales from 2000 to 2005.",
-                         "caption_L2L3": f"Sales {'rise' if k == 1 else 'peak'} in 2003.",
-                         "L1_properties": [kind, "Sales", "Year", "Sales"]})
+            recs.append(
+                {
+                    "caption_id": f"{img_id}_0{k}",
+                    "img_id": img_id,
+                    "split": "test",
+                    "scenegraph": "sg",
+                    "datatable": "dt",
+                    "caption_L1": f"A {kind} chart of sales from 2000 to 2005.",
+                    "caption_L2L3": f"Sales {'rise' if k == 1 else 'peak'} in 2003.",
+                    "L1_properties": [kind, "Sales", "Year", "Sales"],
+                }
+            )
     return recs
 
 
@@ -99,10 +115,22 @@ def trained(tmp_path_factory):
     """(checkpoint folder, ScienceQA folder): tiny-cpu trained briefly on the train split."""
     root = tmp_path_factory.mktemp("e2e")
     data = write_sqa(root / "sqa")
-    text = cli("prepare-scienceqa", data, "-o", root / "train_data", "--split", "train", "--prompt-format", "CQM-A")
+    text = cli(
+        "prepare-scienceqa", data, "-o", root / "train_data", "--split", "train", "--prompt-format", "CQM-A"
+    )
     assert "48 questions written" in text and "0 skipped" in text
-    cli("finetune", "tiny-cpu", "--data", root / "train_data", "-o", root / "run", "--set", "instruct.max_steps=20",
-        "--set", "train.log_every=100")
+    cli(
+        "finetune",
+        "tiny-cpu",
+        "--data",
+        root / "train_data",
+        "-o",
+        root / "run",
+        "--set",
+        "instruct.max_steps=20",
+        "--set",
+        "train.log_every=100",
+    )
     return root / "run" / "instruct" / "model", data
 
 
@@ -117,7 +145,9 @@ def test_scienceqa_evaluation_is_deterministic(trained, tmp_path):
     outs = []
     for name in ("a", "b"):
         out = tmp_path / name
-        text = cli("evaluate", "--task", "scienceqa", "--model", model, "--data", data, "-o", out, "--batch-size", 4)
+        text = cli(
+            "evaluate", "--task", "scienceqa", "--model", model, "--data", data, "-o", out, "--batch-size", 4
+        )
         assert "Avg" in text
         outs.append(out)
     a, b = outs
@@ -125,7 +155,10 @@ def test_scienceqa_evaluation_is_deterministic(trained, tmp_path):
     assert _without_run(a / "results.json") == _without_run(b / "results.json")
     result = _without_run(a / "results.json")
     assert result["scores"]["Avg"]["total"] == 12 and result["settings"]["decoding"]["strategy"] == "greedy"
-    assert result["settings"]["prompt_format"] == "CQM-A" and result["settings"]["decoding"]["max_new_tokens"] == 16
+    assert (
+        result["settings"]["prompt_format"] == "CQM-A"
+        and result["settings"]["decoding"]["max_new_tokens"] == 16
+    )
     rows = [json.loads(line) for line in (a / "predictions.jsonl").read_text().splitlines()]
     assert [r["question_id"] for r in rows] == [str(100 + i) for i in range(48, 60)]
     # trained on CQM-A targets, the model answers with option letters the parser reads
@@ -136,25 +169,55 @@ def test_scienceqa_evaluation_is_deterministic(trained, tmp_path):
 
     # the written predictions score again to the same numbers through --predictions
     rescored = tmp_path / "rescored"
-    cli("evaluate", "--task", "scienceqa", "--predictions", a / "predictions.jsonl", "--data", data, "-o", rescored)
+    cli(
+        "evaluate",
+        "--task",
+        "scienceqa",
+        "--predictions",
+        a / "predictions.jsonl",
+        "--data",
+        data,
+        "-o",
+        rescored,
+    )
     assert json.loads((rescored / "results.json").read_text())["scores"] == result["scores"]
 
     # batch size does not change greedy answers (left padding)
     c = tmp_path / "c"
     cli("evaluate", "--task", "scienceqa", "--model", model, "--data", data, "-o", c, "--batch-size", 1)
-    assert [json.loads(x)["text"] for x in (c / "predictions.jsonl").read_text().splitlines()] == [r["text"] for r in rows]
+    assert [json.loads(x)["text"] for x in (c / "predictions.jsonl").read_text().splitlines()] == [
+        r["text"] for r in rows
+    ]
 
 
 def test_scitune_variant_and_other_formats(trained, tmp_path):
     model, data = trained
     out = tmp_path / "lepa"
-    cli("evaluate", "--task", "scienceqa", "--model", model, "--data", data, "-o", out, "--prompt-format", "QCM-LEPA",
-        "--scitune-variant", "--max-new-tokens", 8, "--limit", 5)
+    cli(
+        "evaluate",
+        "--task",
+        "scienceqa",
+        "--model",
+        model,
+        "--data",
+        data,
+        "-o",
+        out,
+        "--prompt-format",
+        "QCM-LEPA",
+        "--scitune-variant",
+        "--max-new-tokens",
+        8,
+        "--limit",
+        5,
+    )
     result = json.loads((out / "results.json").read_text())
     assert result["settings"]["variant"] == "scitune" and result["scores"]["Avg"]["total"] == 5
     assert result["category_definitions"]["TXT"].startswith("no image") and "scores_standard" in result
     first = json.loads((out / "predictions.jsonl").read_text().splitlines()[0])
-    assert first["prompt"].startswith("<image>\nWhat color is the square?\nContext: The square is painted.\nOptions: (A)")
+    assert first["prompt"].startswith(
+        "<image>\nWhat color is the square?\nContext: The square is painted.\nOptions: (A)"
+    )
 
 
 def test_vistext_and_scicap_evaluation(trained, tmp_path):
@@ -163,7 +226,19 @@ def test_vistext_and_scicap_evaluation(trained, tmp_path):
     outs = []
     for name in ("a", "b"):
         out = tmp_path / name
-        text = cli("evaluate", "--task", "vistext", "--model", model, "--data", data, "-o", out, "--max-new-tokens", 12)
+        text = cli(
+            "evaluate",
+            "--task",
+            "vistext",
+            "--model",
+            model,
+            "--data",
+            data,
+            "-o",
+            out,
+            "--max-new-tokens",
+            12,
+        )
         assert "vistext [L1]" in text
         outs.append(out)
     a, b = outs
@@ -186,9 +261,17 @@ def test_vistext_and_scicap_evaluation(trained, tmp_path):
     scicap.mkdir()
     for n, kind in ((1, "line"), (2, "bar")):
         fid = f"2101.0000{n}v1-Figure{n}-1.png"
-        (scicap / f"{n}.json").write_text(json.dumps({
-            "paper-ID": f"2101.0000{n}v1", "figure-ID": fid, "figure-type": "Graph Plot" if kind == "line" else "Bar Chart",
-            "0-originally-extracted": f"Figure {n}: Sales per year.", "Img-text": ["2000", "2005"]}))
+        (scicap / f"{n}.json").write_text(
+            json.dumps(
+                {
+                    "paper-ID": f"2101.0000{n}v1",
+                    "figure-ID": fid,
+                    "figure-type": "Graph Plot" if kind == "line" else "Bar Chart",
+                    "0-originally-extracted": f"Figure {n}: Sales per year.",
+                    "Img-text": ["2000", "2005"],
+                }
+            )
+        )
         draw_chart(scicap / fid, kind, n)
     out = tmp_path / "scicap_out"
     cli("evaluate", "--task", "scicap", "--model", model, "--data", scicap, "-o", out, "--max-new-tokens", 8)
@@ -201,16 +284,34 @@ def test_compare_and_cli_errors(trained, tmp_path):
     model, data = trained
     out = tmp_path / "one"
     cli("evaluate", "--task", "scienceqa", "--model", model, "--data", data, "-o", out, "--limit", 3)
-    text = cli("compare", out / "results.json", out / "results.json", "--published", "-o", tmp_path / "cmp.md")
+    text = cli(
+        "compare", out / "results.json", out / "results.json", "--published", "-o", tmp_path / "cmp.md"
+    )
     assert text.count("| model (one) CQM-A | standard |") == 2
     assert "| SciTune 13B (published) | scitune | 89.30 |" in text and "LLaVA 13B" in text
     assert text == (tmp_path / "cmp.md").read_text() + "\n"
 
-    both = runner.invoke(app, ["evaluate", "--task", "scienceqa", "--model", str(model), "--predictions",
-                               str(out / "predictions.jsonl"), "--data", str(data), "-o", str(tmp_path / "x")])
+    both = runner.invoke(
+        app,
+        [
+            "evaluate",
+            "--task",
+            "scienceqa",
+            "--model",
+            str(model),
+            "--predictions",
+            str(out / "predictions.jsonl"),
+            "--data",
+            str(data),
+            "-o",
+            str(tmp_path / "x"),
+        ],
+    )
     assert both.exit_code == 2 and "either --model" in both.output
-    unknown = runner.invoke(app, ["evaluate", "--task", "mmlu", "--predictions", "p", "--data", str(data),
-                                  "-o", str(tmp_path / "y")])
+    unknown = runner.invoke(
+        app,
+        ["evaluate", "--task", "mmlu", "--predictions", "p", "--data", str(data), "-o", str(tmp_path / "y")],
+    )
     assert unknown.exit_code == 2 and "unknown task" in unknown.output
     assert runner.invoke(app, ["compare"]).exit_code == 2
     for command in ("evaluate", "compare"):
@@ -238,7 +339,19 @@ def test_real_scienceqa_records(trained, tmp_path):
     outs = []
     for name in ("a", "b"):
         outs.append(tmp_path / name)
-        cli("evaluate", "--task", "scienceqa", "--model", model, "--data", data, "-o", outs[-1], "--batch-size", 8)
+        cli(
+            "evaluate",
+            "--task",
+            "scienceqa",
+            "--model",
+            model,
+            "--data",
+            data,
+            "-o",
+            outs[-1],
+            "--batch-size",
+            8,
+        )
     a, b = outs
     assert (a / "predictions.jsonl").read_text() == (b / "predictions.jsonl").read_text()
     result = _without_run(a / "results.json")
@@ -246,8 +359,13 @@ def test_real_scienceqa_records(trained, tmp_path):
     assert result["scores"]["Avg"]["total"] == 50
     missing = {e["id"] for e in result["errors"] if e["error"] == "image_missing"}
     assert missing == set(with_image) - {"23"}  # listed, counted wrong, never silently dropped
-    rows = {json.loads(x)["question_id"]: json.loads(x) for x in (a / "predictions.jsonl").read_text().splitlines()}
-    assert rows["23"]["text"] is not None and rows["23"]["prompt"].startswith("<image>\nContext: Below is a food web")
+    rows = {
+        json.loads(x)["question_id"]: json.loads(x)
+        for x in (a / "predictions.jsonl").read_text().splitlines()
+    }
+    assert rows["23"]["text"] is not None and rows["23"]["prompt"].startswith(
+        "<image>\nContext: Below is a food web"
+    )
     assert all(rows[pid]["correct"] is False for pid in missing)
 
 
@@ -260,8 +378,21 @@ def test_real_vistext_records(trained, tmp_path):
     outs = []
     for name in ("a", "b"):
         outs.append(tmp_path / name)
-        cli("evaluate", "--task", "vistext", "--split", "train", "--model", model, "--data", data, "-o", outs[-1],
-            "--max-new-tokens", 12)
+        cli(
+            "evaluate",
+            "--task",
+            "vistext",
+            "--split",
+            "train",
+            "--model",
+            model,
+            "--data",
+            data,
+            "-o",
+            outs[-1],
+            "--max-new-tokens",
+            12,
+        )
     a, b = outs
     assert (a / "predictions.jsonl").read_text() == (b / "predictions.jsonl").read_text()
     result = _without_run(a / "results.json")

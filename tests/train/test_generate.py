@@ -8,8 +8,12 @@ import torch
 from scitune.train import generate as gen
 from tests.conftest import png_bytes
 
-TEXTS = ["What color is the square? A. red B. blue The answer is A.", "Write the caption of this figure.",
-         "A line plot of the loss per epoch.", "LECTURE: SOLUTION: ### ANSWER: B."] * 20
+TEXTS = [
+    "What color is the square? A. red B. blue The answer is A.",
+    "Write the caption of this figure.",
+    "A line plot of the loss per epoch.",
+    "LECTURE: SOLUTION: ### ANSWER: B.",
+] * 20
 
 
 @pytest.fixture(scope="module")

@@ -21,8 +21,9 @@ def test_google_bleu_hand_computed():
     assert score == pytest.approx(11 / 18)
     # 13a tokenisation splits punctuation, as HF evaluate's google_bleu does: "mat." == "mat ."
     [same] = metrics.google_bleu_per_sample(["the cat sat on the mat."], [["the cat sat on a mat ."]])
-    assert same == pytest.approx(metrics.google_bleu_per_sample(["the cat sat on the mat ."],
-                                                                [["the cat sat on a mat ."]])[0])
+    assert same == pytest.approx(
+        metrics.google_bleu_per_sample(["the cat sat on the mat ."], [["the cat sat on a mat ."]])[0]
+    )
     assert metrics.google_bleu_per_sample(["x"], [["y"]]) == [0.0]
 
 
@@ -49,7 +50,9 @@ def test_sacrebleu_matches_library_and_allows_variable_references():
     preds = ["the cat sat on the mat", "two dogs play"]
     refs = [["the cat sat on a mat", "a cat on the mat"], ["two dogs are playing"]]
     score, signature = metrics.sacrebleu_score(preds, refs)
-    direct = sacrebleu.corpus_bleu(preds, [["the cat sat on a mat", "two dogs are playing"], ["a cat on the mat", None]])
+    direct = sacrebleu.corpus_bleu(
+        preds, [["the cat sat on a mat", "two dogs are playing"], ["a cat on the mat", None]]
+    )
     assert score == pytest.approx(direct.score)
     assert "nrefs:var" in signature and "tok:13a" in signature
 
@@ -99,13 +102,16 @@ def test_caption_scores_without_java_say_why(monkeypatch):
     assert s["google_bleu_mean"] == pytest.approx(1.0) and s["rougeL_mean"] == pytest.approx(1.0)
 
 
-@pytest.mark.parametrize("raw, clean", [
-    ("ASSISTANT: The loss falls.</s>", "The loss falls."),
-    ("<|im_start|>assistant\nCaption: Figure 3: Loss per epoch.<|im_end|>", "Loss per epoch."),
-    ("### Assistant: Fig. 2. Results on\n  ImageNet.", "Results on ImageNet."),
-    ("  Description: A map of sites. ", "A map of sites."),
-    ("The figure shows Figure 3: inside.", "The figure shows Figure 3: inside."),
-])
+@pytest.mark.parametrize(
+    "raw, clean",
+    [
+        ("ASSISTANT: The loss falls.</s>", "The loss falls."),
+        ("<|im_start|>assistant\nCaption: Figure 3: Loss per epoch.<|im_end|>", "Loss per epoch."),
+        ("### Assistant: Fig. 2. Results on\n  ImageNet.", "Results on ImageNet."),
+        ("  Description: A map of sites. ", "A map of sites."),
+        ("The figure shows Figure 3: inside.", "The figure shows Figure 3: inside."),
+    ],
+)
 def test_clean_prediction(raw, clean):
     assert metrics.clean_prediction(raw) == clean
 

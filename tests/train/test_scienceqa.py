@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import json
 
 import pyarrow as pa
@@ -16,11 +15,34 @@ from scitune.train import scienceqa as sqa
 from tests.conftest import png_bytes
 
 
-def record(question="Which is a mammal?", choices=("frog", "cat"), answer=1, hint="", image=None, split="test",
-           subject="natural science", grade="grade3", lecture="Mammals have fur.", solution="A cat has fur."):
-    return {"question": question, "choices": list(choices), "answer": answer, "hint": hint, "image": image,
-            "task": "closed choice", "grade": grade, "subject": subject, "topic": "biology", "category": "Animals",
-            "skill": "Identify mammals", "lecture": lecture, "solution": solution, "split": split}
+def record(
+    question="Which is a mammal?",
+    choices=("frog", "cat"),
+    answer=1,
+    hint="",
+    image=None,
+    split="test",
+    subject="natural science",
+    grade="grade3",
+    lecture="Mammals have fur.",
+    solution="A cat has fur.",
+):
+    return {
+        "question": question,
+        "choices": list(choices),
+        "answer": answer,
+        "hint": hint,
+        "image": image,
+        "task": "closed choice",
+        "grade": grade,
+        "subject": subject,
+        "topic": "biology",
+        "category": "Animals",
+        "skill": "Identify mammals",
+        "lecture": lecture,
+        "solution": solution,
+        "split": split,
+    }
 
 
 def official_folder(tmp_path, problems: dict[str, dict], images: set[str] = frozenset()):
@@ -57,8 +79,10 @@ def test_official_layout_reads_split_in_pid_splits_order_and_finds_images(tmp_pa
 
 
 def test_hub_parquet_gets_stable_ids_and_image_bytes(tmp_path):
-    rows = [dict(record(question=q), image={"bytes": png_bytes() if i == 0 else None, "path": None})
-            for i, q in enumerate(["Which is a mammal?", "Which is a fish?"])]
+    rows = [
+        dict(record(question=q), image={"bytes": png_bytes() if i == 0 else None, "path": None})
+        for i, q in enumerate(["Which is a mammal?", "Which is a fish?"])
+    ]
     for r in rows:
         del r["split"]
     pq.write_table(pa.Table.from_pylist(rows), tmp_path / "test-00000-of-00001.parquet")
@@ -66,7 +90,9 @@ def test_hub_parquet_gets_stable_ids_and_image_bytes(tmp_path):
     first = list(sqa.read_problems(tmp_path, "test"))
     again = list(sqa.read_problems(tmp_path / "test-00000-of-00001.parquet", "test"))
     assert [p.pid for p in first] == [p.pid for p in again]
-    assert first[0].pid == sqa.hub_id("test", 0, "Which is a mammal?") and first[0].pid.startswith("test-00000-")
+    assert first[0].pid == sqa.hub_id("test", 0, "Which is a mammal?") and first[0].pid.startswith(
+        "test-00000-"
+    )
     assert first[1].pid.startswith("test-00001-") and first[0].pid != first[1].pid
     assert first[0].has_image and first[0].image.startswith(b"\x89PNG")
     assert not first[1].has_image and first[1].image is None
@@ -88,8 +114,14 @@ def test_cqm_a_prompt_is_llava_15_format():
 
 
 def test_qcm_formats_follow_llava_base_prompt():
-    p = sqa.Problem("1", "Which is warmer?", ["cup A", "cup B"], 0, lecture="Heat flows.\nFrom hot to cold.",
-                    solution="Cup A is hotter.")
+    p = sqa.Problem(
+        "1",
+        "Which is warmer?",
+        ["cup A", "cup B"],
+        0,
+        lecture="Heat flows.\nFrom hot to cold.",
+        solution="Cup A is hotter.",
+    )
     assert sqa.question_text(p, "QCM-LEPA") == "Which is warmer?\nContext: N/A\nOptions: (A) cup A (B) cup B"
     assert sqa.target(p, "QCM-LEA") == "Heat flows.\nFrom hot to cold. Cup A is hotter. The answer is A."
     assert sqa.target(p, "QCM-LEPA") == (
@@ -119,20 +151,27 @@ def test_llava_json_and_instruction_rows(tmp_path):
         sqa.to_instruction(missing, "CQM-A")
 
 
-@pytest.mark.parametrize("text, n, expected", [
-    ("B", 3, 1),
-    (" C \n", 3, 2),
-    ("B.", 2, 1),
-    ("A. The cat is a mammal.", 2, 0),
-    ("Because cats have fur. The answer is B.", 2, 1),
-    ("The answer is A", 2, 0),
-    ("LECTURE: fur.\n###\nANSWER: B.", 2, 1),
-    ("The answer is C.", 2, None),  # only two options
-    ("The answer is A. No wait, the answer is B. The answer is B.", 2, None),  # two statements: LLaVA fails it
-    ("I think it is the cat.", 2, None),
-    ("", 2, None),
-    ("Bats are mammals.", 2, None),  # "B" followed by a letter is not an answer
-])
+@pytest.mark.parametrize(
+    "text, n, expected",
+    [
+        ("B", 3, 1),
+        (" C \n", 3, 2),
+        ("B.", 2, 1),
+        ("A. The cat is a mammal.", 2, 0),
+        ("Because cats have fur. The answer is B.", 2, 1),
+        ("The answer is A", 2, 0),
+        ("LECTURE: fur.\n###\nANSWER: B.", 2, 1),
+        ("The answer is C.", 2, None),  # only two options
+        (
+            "The answer is A. No wait, the answer is B. The answer is B.",
+            2,
+            None,
+        ),  # two statements: LLaVA fails it
+        ("I think it is the cat.", 2, None),
+        ("", 2, None),
+        ("Bats are mammals.", 2, None),  # "B" followed by a letter is not an answer
+    ],
+)
 def test_parse_answer_follows_llava(text, n, expected):
     index, why = sqa.parse_answer(text, n)
     assert index == expected
@@ -140,8 +179,11 @@ def test_parse_answer_follows_llava(text, n, expected):
         assert why and len(why) > 2  # a reason, not a letter
 
 
-@given(st.text(alphabet=st.characters(blacklist_characters="T"), max_size=40),
-       st.integers(min_value=0, max_value=4), st.text(alphabet=" .\n", max_size=3))
+@given(
+    st.text(alphabet=st.characters(blacklist_characters="T"), max_size=40),
+    st.integers(min_value=0, max_value=4),
+    st.text(alphabet=" .\n", max_size=3),
+)
 def test_answer_sentence_is_read_whatever_surrounds_it(prefix, index, suffix):
     letter = sqa.OPTIONS[index]
     text = f"{prefix} The answer is {letter}.{suffix}"
@@ -150,7 +192,9 @@ def test_answer_sentence_is_read_whatever_surrounds_it(prefix, index, suffix):
 
 def test_read_predictions_formats(tmp_path):
     jsonl = tmp_path / "answers.jsonl"
-    jsonl.write_text('{"question_id": "4", "prompt": "x", "text": "B"}\n\n{"question_id": 5, "text": "The answer is A."}\n')
+    jsonl.write_text(
+        '{"question_id": "4", "prompt": "x", "text": "B"}\n\n{"question_id": 5, "text": "The answer is A."}\n'
+    )
     assert sqa.read_predictions(jsonl) == {"4": "B", "5": "The answer is A."}
     nested = tmp_path / "results.json"
     nested.write_text(json.dumps({"acc": 50.0, "results": {"4": 1, "5": 0}, "outputs": {"4": "B"}}))
@@ -177,8 +221,15 @@ def small_benchmark():
         P("7", "q", ["a", "b", "c"], 2, hint="", has_image=False, subject="natural science", grade="grade9"),
         P("8", "q", ["a", "b"], 1, hint="", has_image=True, subject="natural science", grade="grade2"),
     ]
-    predictions = {"1": "A", "2": "The answer is B.", "3": 1, "4": "B.", "5": "no idea", "6": "A",
-                   "7": "The answer is D."}  # 8 missing
+    predictions = {
+        "1": "A",
+        "2": "The answer is B.",
+        "3": 1,
+        "4": "B.",
+        "5": "no idea",
+        "6": "A",
+        "7": "The answer is D.",
+    }  # 8 missing
     return problems, predictions
 
 
@@ -186,12 +237,25 @@ def test_standard_scores_hand_computed():
     problems, predictions = small_benchmark()
     judged = sqa.judge(problems, predictions)
     assert [j.correct for j in judged] == [True, False, True, True, False, True, False, False]
-    assert [j.parsed for j in judged][4:] == ["no answer letter found", "A", "letter D is not one of the 3 options",
-                                              "no prediction"]
+    assert [j.parsed for j in judged][4:] == [
+        "no answer letter found",
+        "A",
+        "letter D is not one of the 3 options",
+        "no prediction",
+    ]
     s = sqa.score(problems, judged)
     acc = {k: (v["correct"], v["total"]) for k, v in s.items()}
-    assert acc == {"NAT": (1, 4), "SOC": (2, 2), "LAN": (1, 2), "TXT": (2, 3), "IMG": (2, 3), "NO": (1, 3),
-                   "G1-6": (2, 4), "G7-12": (2, 4), "Avg": (4, 8)}
+    assert acc == {
+        "NAT": (1, 4),
+        "SOC": (2, 2),
+        "LAN": (1, 2),
+        "TXT": (2, 3),
+        "IMG": (2, 3),
+        "NO": (1, 3),
+        "G1-6": (2, 4),
+        "G7-12": (2, 4),
+        "Avg": (4, 8),
+    }
     assert s["TXT"]["accuracy"] == pytest.approx(200 / 3)
 
 
@@ -214,9 +278,15 @@ def test_scitune_variant_hand_computed():
 def test_export_instructions_and_llava_json(tmp_path):
     from datasets import load_dataset
 
-    folder = official_folder(tmp_path / "sqa", {"7": record(image="image.png", split="train"),
-                                                "8": record(split="train"),
-                                                "9": record(image="image.png", split="train")}, images={"7"})
+    folder = official_folder(
+        tmp_path / "sqa",
+        {
+            "7": record(image="image.png", split="train"),
+            "8": record(split="train"),
+            "9": record(image="image.png", split="train"),
+        },
+        images={"7"},
+    )
     report = sqa.export(folder, tmp_path / "out", split="train", fmt="QCM-LEPA")
     assert report["written"] == 2 and [e["id"] for e in report["errors"]] == ["9"]
     rows = load_dataset(str(tmp_path / "out"), "instructions", split="train")
@@ -229,4 +299,6 @@ def test_export_instructions_and_llava_json(tmp_path):
     assert [r["id"] for r in records] == ["7", "8"] and records[0]["image"] == "7/image.png"
     assert (tmp_path / "llava" / "images" / "7" / "image.png").read_bytes() == png_bytes()
     assert records[1]["conversations"] == [
-        {"from": "human", "value": "Which is a mammal?\nA. frog\nB. cat"}, {"from": "gpt", "value": "B"}]
+        {"from": "human", "value": "Which is a mammal?\nA. frog\nB. cat"},
+        {"from": "gpt", "value": "B"},
+    ]

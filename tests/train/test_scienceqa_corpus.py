@@ -28,18 +28,41 @@ def test_gpt3_predictions_score_as_published(tmp_path):
     judged = sqa.judge(problems, predictions)
     s = sqa.score(problems, judged)
     assert len(problems) == 4241
-    assert {c: s[c]["total"] for c in ("TXT", "IMG", "NO", "Avg")} == {"TXT": 2046, "IMG": 2017, "NO": 1435, "Avg": 4241}
+    assert {c: s[c]["total"] for c in ("TXT", "IMG", "NO", "Avg")} == {
+        "TXT": 2046,
+        "IMG": 2017,
+        "NO": 1435,
+        "Avg": 4241,
+    }
     assert {c: f"{s[c]['accuracy']:.2f}" for c in ("Avg", "TXT", "IMG", "NO")} == {
-        "Avg": "75.17", "TXT": "74.68", "IMG": "67.43", "NO": "79.93"}
-    assert s["Avg"]["correct"] == json.loads((SQA / "gpt3_final_test_QCM-ALE_2_seed_3.json").read_text())["correct"]
+        "Avg": "75.17",
+        "TXT": "74.68",
+        "IMG": "67.43",
+        "NO": "79.93",
+    }
+    assert (
+        s["Avg"]["correct"]
+        == json.loads((SQA / "gpt3_final_test_QCM-ALE_2_seed_3.json").read_text())["correct"]
+    )
     assert not [j for j in judged if j.pred is None]  # every GPT-3 result is a valid index
 
 
 def test_gpt3_check_through_the_cli(tmp_path):
     out = tmp_path / "gpt3"
-    cmd = [sys.executable, "-m", "scitune.train.cli", "evaluate", "--task", "scienceqa",
-           "--data", str(SQA / "problems_test_meta.json"),
-           "--predictions", str(SQA / "gpt3_final_test_QCM-ALE_2_seed_3.json"), "-o", str(out)]
+    cmd = [
+        sys.executable,
+        "-m",
+        "scitune.train.cli",
+        "evaluate",
+        "--task",
+        "scienceqa",
+        "--data",
+        str(SQA / "problems_test_meta.json"),
+        "--predictions",
+        str(SQA / "gpt3_final_test_QCM-ALE_2_seed_3.json"),
+        "-o",
+        str(out),
+    ]
     run = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
     assert run.returncode == 0, run.stderr
     assert "Avg 75.17" in run.stdout and "TXT 74.68" in run.stdout
@@ -52,7 +75,10 @@ def test_gpt3_check_through_the_cli(tmp_path):
 
 
 def _llava_prompts() -> dict[str, str]:
-    return {r["id"]: r["conversations"][0]["value"] for r in json.loads((SQA / "llava_test_CQM-A.json").read_text())}
+    return {
+        r["id"]: r["conversations"][0]["value"]
+        for r in json.loads((SQA / "llava_test_CQM-A.json").read_text())
+    }
 
 
 def _same(a: str, b: str) -> bool:
@@ -63,8 +89,11 @@ def test_cqm_a_conversion_matches_llava_for_real_records():
     llava = _llava_prompts()
     small = [p for p in sqa.read_problems(SQA / "problems_small.json", "test")]
     meta = json.loads((SQA / "problems_test_meta.json").read_text())
-    records = [p for p in sqa.read_problems(SQA / "problems_test_meta.json", "test")
-               if meta[p.pid]["text_source"].startswith("record:")]
+    records = [
+        p
+        for p in sqa.read_problems(SQA / "problems_test_meta.json", "test")
+        if meta[p.pid]["text_source"].startswith("record:")
+    ]
     assert len(small) == 50 and len(records) == 220
     checked = 0
     for p in small + records:
