@@ -303,6 +303,21 @@ def read_figures(out: str | Path) -> Iterator[CaptionItem | ReadError]:
 # ----------------------------------------------------------------------------- dispatch
 
 
+def _is_challenge(path: Path) -> bool:
+    """A COCO-style challenge file (top-level `images` and `annotations`), not one SciCap record.
+
+    One SciCap record is a few kB; a challenge split is large, so only small files are parsed to decide
+    (an OCR word such as "images" inside a record must not fool a text search).
+    """
+    if path.stat().st_size > 5_000_000:
+        return True
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        return False  # read_scicap reports it as unreadable
+    return isinstance(data, dict) and "annotations" in data and "images" in data
+
+
 def read_caption_data(
     task: str,
     path: str | Path,
@@ -321,8 +336,7 @@ def read_caption_data(
     if path.is_dir() and (path / "figures").is_dir():
         return "scitune-figures", read_figures(path)
     if path.is_file() and path.suffix == ".json":
-        head = path.read_text(encoding="utf-8")[:4096]
-        if '"annotations"' in head or '"images"' in head:
+        if _is_challenge(path):
             return "scicap-challenge", read_scicap_challenge(path, reference, images)
     return "scicap", read_scicap(path, reference, images)
 

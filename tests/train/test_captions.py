@@ -18,7 +18,7 @@ def scicap_record(
 ):
     return {
         "contains-subfigure": False,
-        "Img-text": ["0", "10", "loss"],
+        "Img-text": ["0", "10", "loss", "images", "annotations"],
         "paper-ID": "2101.00001v1",
         "figure-ID": fid,
         "figure-type": "Graph Plot",
@@ -64,13 +64,12 @@ def test_scicap_reference_variants_and_upstream_spellings(tmp_path):
     assert captions("lowercase") == ["training loss ( a ) for 10 epochs ."] * 2
     assert captions("basic-num")[0] == "training loss ( a ) for [NUM] epochs ."
     assert captions("advanced") == ["training loss BRACKET-TK for [NUM] epochs ."] * 2
+    fmt, _ = cap.read_caption_data("scicap", split / "a.json")
+    assert fmt == "scicap"  # "images" in a record's OCR words does not make it a challenge file
     item = next(cap.read_scicap(split / "a.json"))
     assert item.id == "2101.00001v1-Figure3-1" and item.figure_type == "Graph Plot"
-    assert item.image == str(images / "2101.00001v1-Figure3-1.png") and item.extra["ocr"] == [
-        "0",
-        "10",
-        "loss",
-    ]
+    assert item.image == str(images / "2101.00001v1-Figure3-1.png")
+    assert item.extra["ocr"] == ["0", "10", "loss", "images", "annotations"]
 
 
 def test_scicap_missing_image_and_bad_files_become_errors(tmp_path):

@@ -90,6 +90,20 @@ def test_coco_scores_hand_computed_and_against_pycocoevalcap():
     assert "pycocoevalcap 1." in out["versions"]["BLEU-4"] and "openjdk" in out["versions"]["METEOR"].lower()
 
 
+@needs_java
+def test_caption_metrics_need_no_network_and_no_nltk_data(monkeypatch, tmp_path):
+    import socket
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("a caption metric tried to open a network connection")
+
+    monkeypatch.setattr(socket.socket, "connect", refuse)
+    monkeypatch.setattr(socket, "create_connection", refuse)
+    monkeypatch.setenv("NLTK_DATA", str(tmp_path))  # an empty nltk data folder: nothing may be looked up
+    out = metrics.caption_scores({"a": "a red line plot of loss"}, {"a": ["the red line plot of the loss"]})
+    assert all(out["scores"][k] is not None for k in ("BLEU-4", "METEOR", "ROUGE-L", "CIDEr", "google_bleu_mean"))
+
+
 def test_caption_scores_without_java_say_why(monkeypatch):
     metrics.java_version.cache_clear()
     monkeypatch.setattr(metrics.shutil, "which", lambda name: None)
