@@ -61,7 +61,8 @@ def evaluate(
     out: Path = typer.Option(..., "-o", "--out", help="Results folder (results.json, predictions.jsonl, results.md, PNG)."),
     model: Optional[Path] = typer.Option(None, "--model", help="Checkpoint folder to generate answers with."),
     predictions: Optional[Path] = typer.Option(None, "--predictions", help="Score this prediction file instead of "
-                                               "generating: LLaVA JSONL answers, or {pid: index} (ScienceQA results)."),
+                                               "generating: LLaVA JSONL answers ({question_id, text}; captions may "
+                                               "add type_text), {pid: index} (ScienceQA results), or {id: text}."),
     prompt_format: str = typer.Option("CQM-A", "--prompt-format", help="ScienceQA prompt: CQM-A, QCM-LEA or QCM-LEPA."),
     scitune_variant: bool = typer.Option(False, "--scitune-variant", help="ScienceQA columns as SciTune defined them "
                                          "(TXT = no image, NO = no hint, grade groups = mean of per-grade accuracy)."),
