@@ -165,6 +165,23 @@ def build_mentions(a: Analysis, floats: list[Float]) -> None:
     attach_mentions(texts, a.walk.labels, floats, marked)
 
 
+def _unique_numbers(floats: list[Float], errors: list[FloatError]) -> tuple[list[Float], list[FloatError]]:
+    """One float per (kind, number): the figure_id must be unique. A repeated number (a hand-set
+    \\tablenum, a typed label) keeps the first float and says so."""
+    seen: set[tuple[str, str]] = set()
+    kept = []
+    for f in floats:
+        key = (f.kind, f.number)
+        if key in seen:
+            errors.append(_float_error(f, "float", "duplicate_number",
+                                       f"a second {f.kind} numbered {f.number} ({f.caption_no_index[:60]!r}) was "
+                                       "dropped: the source prints that number twice"))
+            continue
+        seen.add(key)
+        kept.append(f)
+    return kept, errors
+
+
 def _float_error(f: Float, stage: str, error: str, message: str) -> FloatError:
     return FloatError(stage=stage, error=error, message=message, kind=f.kind, number=f.number)
 
@@ -173,9 +190,11 @@ def attach_graphics(a: Analysis, pairs: list[tuple[RawFloat, Float]], workdir: P
                     render: bool) -> list[FloatError]:
     """Resolve every graphic; with `render`, draw each float (and each panel) as a PNG."""
     project = a.project
-    index = GraphicIndex(set(project.files), project.main_dir, a.walk.graphicspath)
+    declared = re.search(r"\\DeclareGraphicsExtensions\s*\{([^}]*)\}", a.preamble)
+    extensions = tuple(e.strip() for e in declared.group(1).split(",") if e.strip()) if declared else ()
+    index = GraphicIndex(set(project.files), project.main_dir, a.walk.graphicspath, extensions)
     errors: list[FloatError] = []
-    cache: dict[str, object] = {}
+    cache: dict[tuple[str, str], object] = {}
     for raw, f in pairs:
         resolved: list[tuple[int, str]] = []
         for k, g in enumerate(raw.graphics):
@@ -197,15 +216,16 @@ def attach_graphics(a: Analysis, pairs: list[tuple[RawFloat, Float]], workdir: P
             continue
         images = {}
         for k, path in resolved:
-            if path not in cache:
+            key = (path, raw.graphics[k].options)
+            if key not in cache:
                 try:
-                    cache[path] = render_file(project.root / path, dpi, workdir)
+                    cache[key] = render_file(project.root / path, dpi, workdir, raw.graphics[k].options)
                 except RenderError as e:
-                    cache[path] = e
-            if isinstance(cache[path], RenderError):
-                errors.append(_float_error(f, "render", "RenderError", f"{f.kind} {f.number}: {cache[path]}"))
+                    cache[key] = e
+            if isinstance(cache[key], RenderError):
+                errors.append(_float_error(f, "render", "RenderError", f"{f.kind} {f.number}: {cache[key]}"))
                 continue
-            images[k] = cache[path]
+            images[k] = cache[key]
         if not images:
             continue
         ks = sorted(images)
@@ -265,6 +285,7 @@ def extract_latex(source: Path, workdir: Path, dpi: int = 150, render: bool = Tr
     floats, pairs = build_floats(a)
     build_mentions(a, floats)
     errors = attach_graphics(a, pairs, workdir, dpi, render)
+    floats, errors = _unique_numbers(floats, errors)
     for name in project.missing_inputs:
         errors.append(FloatError("parse", "missing_input",
                                  f"\\input{{{name}}} names a file that is not in the source; its text is missing"))

@@ -60,6 +60,7 @@ class Graphic:
     width: float | None  # fraction of the text width, when the source says
     row_break: bool  # starts a new row of the layout
     panel: int | None = None  # index into RawFloat.panels
+    options: str = ""  # the \includegraphics options (page=, trim=, clip)
 
 
 @dataclass
@@ -247,6 +248,9 @@ class DocumentWalker:
                 self.c.step(counter)
                 kind = "appendix" if self.c.in_appendix and counter in ("section", "chapter") else "section"
                 self.target = Target(kind, self.c.format(counter))
+            for inner in iter_nodes(title):  # \section{Results\label{sec:res}}
+                if inner.isNodeType(lw.LatexMacroNode) and inner.macroname == "label":
+                    self._set_label(arg_text(inner, 0))
             return
         if name == "label":
             self._set_label(arg_text(node, 0))
@@ -320,6 +324,10 @@ class DocumentWalker:
             self._math_labels(node, numbered=not name.endswith("*") and name != "displaymath")
             self.target = saved
             self.par.append(node)
+        elif name in ("appendices", "appendix", "subappendices"):
+            self.end_paragraph()
+            self.c.appendix()
+            self.walk(node.nodelist)
         elif name == "subequations":
             saved, fmt = self.target, self.c.formats.get("equation", "")
             self.c.step("equation")
@@ -396,7 +404,7 @@ class DocumentWalker:
         scale = _option(opts, "scale")
         if width is None and scale and re.fullmatch(r"[0-9.]+", scale):
             width = None  # scale depends on the file's own size: leave the layout to the image
-        return [Graphic(path.strip(), base, width * ctx.scale if width else None, row_break, ctx.panel)]
+        return [Graphic(path.strip(), base, width * ctx.scale if width else None, row_break, ctx.panel, opts or "")]
 
     # -- floats --
 
@@ -525,6 +533,39 @@ class DocumentWalker:
                     self.dirs.pop()
             elif name in ("renewcommand", "setcounter", "addtocounter", "stepcounter"):
                 self.macro(n)  # counter changes inside a float still count
+            elif name == "ContinuedFloat":
+                events.append(("continued", None, ctx.group))
+            else:
+                # Graphics, labels and tables also hide in arguments: \resizebox{..}{!}{\includegraphics..},
+                # \scalebox, \fbox, \parbox, \adjustbox, \centerline{...}.
+                argd = getattr(n, "nodeargd", None)
+                for arg in (argd.argnlist if argd is not None and argd.argnlist else []):
+                    if arg is not None and not arg.isNodeType(lw.LatexCharsNode):
+                        self._collect([arg], ctx, events, panels, groups)
+
+    def _continue(self, kind: str, events: list, panels: list[Panel]) -> bool:
+        """`\\ContinuedFloat`: same number as the previous float of this kind; its graphics and panels join it."""
+        previous = next((f for f in reversed(self.out.floats) if f.kind == kind), None)
+        if previous is None:
+            return False
+        offset = len(previous.panels)
+        letters = sum(1 for p in previous.panels if p.letter)
+        index = self.out.floats.index(previous)
+        for p in panels:
+            if p.caption is not None:
+                letters += 1
+                p.letter = chr(96 + letters) if letters <= 26 else str(letters)
+            if p.label:
+                self.out.labels.setdefault(p.label, Target("sub" + kind, previous.number + (p.letter or ""), index))
+        previous.panels.extend(panels)
+        for e in events:
+            if e[0] == "graphic":
+                g = e[1]
+                g.panel = g.panel + offset if g.panel is not None else None
+                previous.graphics.append(g)
+            elif e[0] == "label":
+                self.out.labels.setdefault(e[1], Target(kind, previous.number, index))
+        return True
 
     @staticmethod
     def _panel_labels(caption_nodes, panel: Panel) -> None:
@@ -535,7 +576,11 @@ class DocumentWalker:
     def _emit_floats(self, env: str, kind: str, events: list, panels: list[Panel]) -> None:
         captions = [(i, e[1]) for i, e in enumerate(events) if e[0] == "caption"]
         numbered = [(i, c) for i, c in captions if not c.starred]
+        if env.startswith("longtable"):
+            numbered = numbered[:1]  # one table; its caption repeats in the head of every page
         if not numbered:
+            return
+        if any(e[0] == "continued" for e in events) and len(numbered) == 1 and self._continue(kind, events, panels):
             return
         override = next((e[1] for e in events if e[0] == "number" and e[1]), None)
         empty = self.labelformat_empty

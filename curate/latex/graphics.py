@@ -45,6 +45,7 @@ class GraphicIndex:
     files: set[str]
     main_dir: str
     graphicspath: list[str]
+    extensions: tuple[str, ...] = ()  # from \DeclareGraphicsExtensions, tried first
 
     def __post_init__(self) -> None:
         self.lower = {f.lower(): f for f in self.files}
@@ -60,15 +61,14 @@ class GraphicIndex:
                 folders.append(posixpath.join(start, gp) if not gp.startswith("/") else gp.lstrip("/"))
         return list(dict.fromkeys(folders))
 
-    @staticmethod
-    def _candidates(name: str) -> list[str]:
+    def _candidates(self, name: str) -> list[str]:
         stem, ext = posixpath.splitext(name)
         out = []
         if ext.lower() in KNOWN_EXTS:
             out.append(name)
             if ext.lower() in (".eps", ".ps"):
                 out.append(f"{stem}-{ext[1:].lower()}-converted-to.pdf")
-        out += [name + e for e in PDFLATEX_EXTS]
+        out += [name + e for e in dict.fromkeys(self.extensions + PDFLATEX_EXTS)]
         return out
 
     def resolve(self, name: str, base_dir: str = "") -> str | None:
@@ -114,19 +114,47 @@ def _on_white(img: Image.Image) -> Image.Image:
     return img.convert("RGB")
 
 
-def _render_pdf(path: Path, dpi: int) -> Image.Image:
+_BP = {"bp": 1.0, "pt": 72 / 72.27, "in": 72.0, "cm": 72 / 2.54, "mm": 72 / 25.4, "": 1.0}
+
+
+def _trim(options: str) -> tuple[float, float, float, float] | None:
+    """graphicx `trim=l b r t` with `clip`, in PDF points (bp), or None."""
+    if not re.search(r"(?:^|,)\s*clip\s*(?:=\s*true\s*)?(?:,|$)", options):
+        return None
+    m = re.search(r"trim\s*=\s*\{?\s*([^,}]*?)\s*\}?\s*(?:,|$)", options)
+    if not m:
+        return None
+    values = re.findall(r"(-?[\d.]+)\s*(bp|pt|in|cm|mm)?", m.group(1))
+    if len(values) != 4:
+        return None
+    l, b, r, t = (float(v) * _BP[u] for v, u in values)
+    return l, b, r, t
+
+
+def _page(options: str) -> int:
+    m = re.search(r"page\s*=\s*(\d+)", options)
+    return max(1, int(m.group(1))) if m else 1
+
+
+def _render_pdf(path: Path, dpi: int, options: str = "") -> Image.Image:
     import pymupdf
 
     try:
         with pymupdf.open(path) as doc:
             if doc.page_count < 1:
                 raise RenderError(f"{path.name} has no pages")
-            page = doc[0]
-            w, h = page.rect.width, page.rect.height
+            page = doc[min(_page(options), doc.page_count) - 1]
+            clip = page.rect
+            trim = _trim(options)
+            if trim:
+                l, b, r, t = trim
+                cut = pymupdf.Rect(clip.x0 + l, clip.y0 + t, clip.x1 - r, clip.y1 - b)
+                clip = cut if cut.width > 1 and cut.height > 1 else clip
+            w, h = clip.width, clip.height
             zoom = dpi / 72
             if max(w, h) * zoom > MAX_SIDE:
                 zoom = MAX_SIDE / max(w, h, 1)
-            pix = page.get_pixmap(matrix=pymupdf.Matrix(zoom, zoom), alpha=False)
+            pix = page.get_pixmap(matrix=pymupdf.Matrix(zoom, zoom), alpha=False, clip=clip)
             return Image.frombytes("RGB", (pix.width, pix.height), pix.samples)
     except RenderError:
         raise
@@ -197,11 +225,13 @@ def _render_raster(path: Path) -> Image.Image:
         raise RenderError(f"{path.name}: not a readable image ({e})") from e
 
 
-def render_file(path: Path, dpi: int, workdir: Path) -> Image.Image:
-    """One graphic file as an RGB image on white, longest side at most MAX_SIDE."""
+def render_file(path: Path, dpi: int, workdir: Path, options: str = "") -> Image.Image:
+    """One graphic file as an RGB image on white, longest side at most MAX_SIDE.
+
+    `options` are the \\includegraphics options: `page=` and `trim=... ,clip` apply to PDFs."""
     suffix = path.suffix.lower()
     if suffix == ".pdf":
-        return _cap(_render_pdf(path, dpi))
+        return _cap(_render_pdf(path, dpi, options))
     if suffix in (".eps", ".ps"):
         return _render_eps(path, dpi, workdir)
     if suffix == ".svg":

@@ -201,6 +201,9 @@ def find_main(root: Path, files: list[str]) -> Path:
         if _DOCCLASS.search(text) and _BEGIN_DOC.search(text):
             candidates.append(f)
     if not candidates:
+        # Some sources keep \begin{document} in an \input file: a file with \documentclass will do.
+        candidates = [f for f in texts if _DOCCLASS.search(texts[f])]
+    if not candidates:
         if binary and len(binary) == len(tex):
             raise LatexSourceError(
                 f"every .tex file is binary data ({', '.join(binary[:3])}): not a LaTeX source"

@@ -19,7 +19,7 @@ _ABBREV = {
     "al", "e.g", "i.e", "cf", "vs", "viz", "etc", "approx", "resp", "dr", "mr", "mrs", "ms", "prof", "st", "ch",
     "app", "appx", "suppl", "supp", "vol", "pp", "p", "ca", "est", "min", "max", "var", "std", "avg", "incl",
 }
-_SPLIT = re.compile(r"(?<=[.!?])[\"”’)]*\s+(?=[A-Z0-9\"“(\[\ue000\ue002])")
+_SPLIT = re.compile(r"(?<=[.!?])([\"”’)]*)\s+(?=[A-Z0-9\"“(\[\ue000\ue002])")
 _MARK = re.compile(f"{MARK_OPEN}(\\d+){MARK_CLOSE}")
 
 _NUM = r"(?:S|SI\.?|[A-Z]\.?)?\d+(?:\.\d+)*[a-z]?|[IVXL]+"
@@ -34,13 +34,13 @@ def sentences(text: str) -> list[str]:
     out: list[str] = []
     start = 0
     for m in _SPLIT.finditer(text):
-        before = text[start : m.start()].rstrip("\"”’)")
+        before = text[start : m.start()]
         word = re.search(r"([A-Za-z.]+)\.$", before)
-        if word:
+        if word and not m.group(1):
             w = word.group(1).lower().rstrip(".")
             if w in _ABBREV or (len(w) == 1 and w.isalpha()):
                 continue
-        out.append(text[start : m.start()].strip())
+        out.append(text[start : m.end(1)].strip())
         start = m.end()
     tail = text[start:].strip()
     if tail:

@@ -234,6 +234,8 @@ class Renderer:
             MacroTextSpec("rotatebox", simplify_repl=lambda n, l2tobj: self._arg(l2tobj, n, 2)),
             MacroTextSpec("unit", simplify_repl=lambda n, l2tobj: ""),
             MacroTextSpec("input", discard=True), MacroTextSpec("include", discard=True),  # never read files here
+            MacroTextSpec("figurename", "Figure"), MacroTextSpec("tablename", "Table"),
+            MacroTextSpec("figureautorefname", "Figure"), MacroTextSpec("tableautorefname", "Table"),
             MacroTextSpec("ldots", "…"), MacroTextSpec("dots", "…"), MacroTextSpec("textasciitilde", "~"),
         ]
         envs = [EnvironmentTextSpec(n, discard=True) for n in (

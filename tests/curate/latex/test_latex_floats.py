@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from scitune.curate.latex.extract import extract_latex
 from tests.curate.latex.texproj import doc, png, write_tree
@@ -157,3 +159,80 @@ def test_drawn_figure_has_no_graphics_and_no_error(tmp_path: Path) -> None:
     body = "\\begin{figure}\\begin{tikzpicture}\\draw (0,0) -- (1,1);\\end{tikzpicture}\\caption{Drawn.}\\end{figure}"
     r = run(tmp_path, body, render=True)
     assert r.floats[0].graphics == [] and r.floats[0].image_png is None and r.errors == []
+
+
+def test_graphics_inside_boxes_and_section_labels_in_titles(tmp_path: Path) -> None:
+    body = ("\\section{Results\\label{sec:res}}"
+            "\\begin{figure}\\resizebox{\\columnwidth}{!}{\\includegraphics{a}}\\fbox{\\includegraphics{b}}"
+            "\\caption{Boxed, see Section~\\ref{sec:res}.}\\end{figure}"
+            "\\begin{table}\\caption{Scaled.}\\resizebox{\\textwidth}{!}{\\begin{tabular}{c}cell\\end{tabular}}"
+            "\\end{table}")
+    r = run(tmp_path, body, files={"a.png": png(), "b.png": png()})
+    assert r.floats[0].graphics == ["a.png", "b.png"]
+    assert r.floats[0].caption_no_index == "Boxed, see Section 1."
+    assert r.floats[1].ocr == ["cell"]
+
+
+def test_continued_float_longtable_and_appendices(tmp_path: Path) -> None:
+    body = ("\\begin{figure}\\includegraphics{a}\\caption{Part one.}\\label{p1}\\end{figure}"
+            "\\begin{figure}\\ContinuedFloat\\includegraphics{b}\\caption{Part two.}\\label{p2}\\end{figure}"
+            "\\begin{longtable}{c}\\caption{Long.}\\label{lt}\\\\ \\endfirsthead \\caption[]{Long (cont.)}\\\\ "
+            "\\endhead x \\\\ y \\end{longtable}"
+            "\\begin{appendices}\\section{Extra}\\begin{table}\\caption{Late.}\\label{late}\\end{table}"
+            "\\end{appendices} See \\ref{p2}, \\ref{lt} and Appendix~\\ref{late}.")
+    r = run(tmp_path, body, cls="aa", files={"a.png": png(), "b.png": png()})
+    assert [(f.kind, f.number) for f in r.floats] == [("figure", "1"), ("table", "1"), ("table", "A.1")]
+    assert r.floats[0].graphics == ["a.png", "b.png"]
+    assert r.floats[0].mentions == ["See 1, 1 and Appendix A.1."]
+
+
+def test_repeated_numbers_keep_the_first(tmp_path: Path) -> None:
+    body = ("\\begin{deluxetable}{c}\\tablenum{3}\\tablecaption{First.}\\startdata x\\enddata\\end{deluxetable}"
+            "\\begin{deluxetable}{c}\\tablenum{3}\\tablecaption{Again.}\\startdata y\\enddata\\end{deluxetable}")
+    r = run(tmp_path, body, cls="aastex631")
+    assert [(f.number, f.caption_no_index) for f in r.floats] == [("3", "First.")]
+    assert [(e.error, e.number) for e in r.errors] == [("duplicate_number", "3")]
+
+
+def test_trim_clip_and_page_of_a_pdf_graphic(tmp_path: Path) -> None:
+    import pymupdf
+
+    d = pymupdf.open()
+    for w in (200, 300):
+        d.new_page(width=w, height=100)
+    two_pages = d.tobytes()
+    body = ("\\begin{figure}\\includegraphics[page=2]{multi}\\caption{Second page.}\\end{figure}"
+            "\\begin{figure}\\includegraphics[trim=50 0 50 0, clip]{multi}\\caption{Trimmed.}\\end{figure}")
+    r = run(tmp_path, body, files={"multi.pdf": two_pages}, render=True)
+    import io
+
+    from PIL import Image
+
+    sizes = [Image.open(io.BytesIO(f.image_png)).size for f in r.floats]
+    assert sizes[0][0] > sizes[0][1] * 2.5 and abs(sizes[1][0] / sizes[1][1] - 1.0) < 0.05
+
+
+def test_main_file_with_begin_document_in_an_input(tmp_path: Path) -> None:
+    files = {"ms.tex": "\\documentclass{article}\n\\input{body}\n",
+             "body.tex": "\\begin{document}\n" + FIG % ("Inside.", "x") + "\\end{document}\n", "a.png": png()}
+    src = write_tree(tmp_path / "src", files)
+    r = extract_latex(src, tmp_path / "work", render=False)
+    assert [(f.number, f.caption_no_index) for f in r.floats] == [("1", "Inside.")]
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.sampled_from([
+    "\\begin{figure}", "\\end{figure}", "\\begin{table}", "\\end{table}", "\\caption{", "}", "{", "\\label{x}",
+    "\\ref{x}", "\\includegraphics{a}", "\\begin{subfigure}{.5\\textwidth}", "\\end{subfigure}", "\\\\", "$x$",
+    "\\appendix", "\\section{S}", "\\renewcommand{\\thefigure}{S\\arabic{figure}}", "\\newcommand{\\m}[1]{#1}",
+    "\\m{y}", "Figure 1 ", "text. ", "\n\n", "&", "%", "\\cite{k}", "\\begin{tabular}{c}", "\\end{tabular}",
+    "\\captionof{figure}{c}", "\\subfloat[s]{", "\\tablenum{2}", "\\ContinuedFloat",
+]), max_size=30))
+def test_any_mix_of_latex_never_crashes(tmp_path_factory, pieces: list[str]) -> None:
+    base = tmp_path_factory.mktemp("mix")
+    src = write_tree(base / "src", {"ms.tex": doc("".join(pieces)), "a.png": png()})
+    r = extract_latex(src, base / "work", render=False)
+    keys = [(f.kind, f.number) for f in r.floats]
+    assert len(keys) == len(set(keys))
+    for f in r.floats:
+        assert f.caption.startswith(("Figure ", "Table ")) and f.caption_no_index in f.caption
