@@ -75,6 +75,7 @@ class Stats:
 
     rows: dict[str, int] = field(default_factory=dict)
     shards: dict[str, int] = field(default_factory=dict)
+    bytes: dict[str, int] = field(default_factory=dict)  # size of the table's shards on disk
     by_source: Counter = field(default_factory=Counter)
     by_kind: Counter = field(default_factory=Counter)
     by_type: Counter = field(default_factory=Counter)
@@ -115,6 +116,7 @@ def collect_stats(out: Path) -> Stats:
     for table in TABLE_ORDER:
         paths = shard_paths(out, table)
         stats.shards[table] = len(paths)
+        stats.bytes[table] = sum(p.stat().st_size for p in paths)
         stats.rows[table] = 0
         for path in paths:
             try:
@@ -191,7 +193,10 @@ def card_metadata(stats: Stats) -> dict:
         data["license_name"] = "mixed-paper-licenses"
         data["license_link"] = "README.md"  # the "Papers and licences" section lists them
     # Features come from the one schema definition; datasets renders them in its own YAML form.
-    infos = DatasetInfosDict({t: DatasetInfo(features=TABLES[t]) for t in present})
+    # `download_size` also keys datasets' cache: datasets 5 caches a local folder with `configs:` by
+    # folder name and card only, so without it a re-extracted OUT would load the old cached rows.
+    infos = DatasetInfosDict({t: DatasetInfo(features=TABLES[t], download_size=stats.bytes.get(t, 0))
+                              for t in present})
     infos.to_dataset_card_data(data)
     return data.to_dict()
 
@@ -297,7 +302,7 @@ def write_charts(out: Path, stats: Stats) -> list[Path]:
             ax.tick_params(axis="x", labelrotation=45)
         fig.tight_layout()
         path = folder / name
-        _atomic_write(path, lambda f: fig.savefig(f, format="png", dpi=96, metadata={"Software": None}))
+        _atomic_write(path, lambda f, fig=fig: fig.savefig(f, format="png", dpi=96, metadata={"Software": None}))
         plt.close(fig)
         written.append(path)
     return written

@@ -174,12 +174,14 @@ def export_messages(out: Path, dest: Path, tasks: Iterable[str] | None = None,
             stats.by_task[row["task"]] += 1
             yield messages_row(row)
 
-    write_table(rows(), Path(dest) / "data", MESSAGES_FEATURES, prefix="train")
+    shards = write_table(rows(), Path(dest) / "data", MESSAGES_FEATURES, prefix="train")
     card = Path(dest) / "README.md"
+    # download_size keys datasets' cache of this folder (see card.py), so a re-export is not shadowed.
+    size = sum(p.stat().st_size for p in shards)
     with atomic_text(card) as f:
         f.write("---\nconfigs:\n- config_name: default\n  data_files:\n  - split: train\n    path: data/*.parquet\n"
-                "---\n\nscitune instructions in TRL's vision chat form (`messages` + `images`); "
-                f"exported from `{out}` by `scitune-curate export messages`.\n")
+                f"dataset_info:\n  download_size: {size}\n---\n\nscitune instructions in TRL's vision chat form "
+                f"(`messages` + `images`); exported from `{out}` by `scitune-curate export messages`.\n")
     stats.files = [Path(dest) / "data", card]
     return stats
 

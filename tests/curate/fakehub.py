@@ -313,7 +313,7 @@ def _handler(hub: FakeHub):
                             return handler(self, m, data, parse_qs(url.query), method)
                     except HubError as e:
                         return self.fail(e, head=method == "HEAD")
-            self.fail(HubError(404, f"fake hub: no route for {method} {path}"), head=method == "HEAD")
+            self.fail(HubError(404, f"fake hub: no route for {method} {url.path}"), head=method == "HEAD")
 
         def do_GET(self):  # noqa: N802
             self.route("GET")

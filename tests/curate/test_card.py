@@ -95,6 +95,18 @@ def test_card_lists_instructions_when_present_and_loads_offline(tmp_path):
     assert instructions[0]["messages"][1]["content"] == row["caption_no_index"]
 
 
+def test_reloading_a_re_extracted_folder_gives_the_new_rows(tmp_path):
+    """datasets caches a local folder with `configs:` by name and card; the card must change with the data."""
+    from datasets import load_dataset
+
+    out = make_out(tmp_path / "OUT", sample_rows()[:2])
+    write_card(out)
+    assert len(load_dataset(str(out), "figures", split="train")) == 2
+    make_out(out, sample_rows()[:5])
+    write_card(out)
+    assert len(load_dataset(str(out), "figures", split="train")) == 5
+
+
 def test_stats_stream_over_shards_and_caption_lengths(tmp_path):
     rows = [figure_row("p", i, caption_no_index=" ".join(["word"] * i)) for i in range(1, 12)]
     out = make_out(tmp_path / "OUT", rows, shard_rows=3)
