@@ -1,14 +1,17 @@
 """LaTeX-side extraction benchmark: `extract_latex` on every corpus source against its gold.json.
 
-    python benchmarks/extraction_latex.py [--corpus ../shared/corpus] [--render] [--repeat 3] [--json out.json]
+    python benchmarks/extraction_latex.py [--corpus ../shared/corpus] [--render] [--repeat 3]
+
+Results go to benchmarks/results/extraction_latex.{json,md} (git-ignored) and to the terminal.
 
 Each source is given as it is in the corpus (a folder, or the original arXiv `.tar.gz`/`.zip`, unpacked
 by scitune's own `unpack`). Scores (benchmarks/gold.py, every gold float counted, also those a PDF does
 not print): float recall and precision by (kind, number), mean caption token-F1, mention-paragraph
 recall and precision, and graphics: the share of gold floats with files whose resolved `graphics`
 equal the gold list (as sets, relative to the main file's folder). Time: the median over `--repeat`
-runs of parsing one paper without rendering (the number that matters for thousands of papers), and,
-with `--render`, once with every graphic rendered at 150 dpi.
+runs of reading one paper without rendering (unpack, parse, captions, mentions, graphics resolved: the
+number that matters for thousands of papers), wall clock and CPU (CPU is steadier on a shared machine),
+and, with `--render`, one run with every graphic rendered at 150 dpi.
 """
 
 from __future__ import annotations
@@ -53,12 +56,13 @@ def run(corpus: Path, render: bool, repeat: int) -> dict:
     for path in papers:
         gold = load_gold(path)
         source = Path(gold["_dir"]) / gold["source"]
-        times = []
+        times, cpu = [], []
         for _ in range(repeat):
             with tempfile.TemporaryDirectory(prefix="bench-latex-") as work:
-                t0 = time.perf_counter()
+                t0, c0 = time.perf_counter(), time.process_time()
                 side = extract_latex(source, Path(work), render=False)
                 times.append(time.perf_counter() - t0)
+                cpu.append(time.process_time() - c0)
         render_s = None
         if render:
             with tempfile.TemporaryDirectory(prefix="bench-latex-") as work:
@@ -74,7 +78,7 @@ def run(corpus: Path, render: bool, repeat: int) -> dict:
             "recall": score["recall"], "precision": score["precision"],
             "caption_f1": score["mean_caption_f1"], "graphics": right / total if total else None,
             "mention_recall": score["mention_recall"], "mention_precision": score["mention_precision"],
-            "parse_s": statistics.median(times), "render_s": render_s,
+            "parse_s": statistics.median(times), "parse_cpu_s": statistics.median(cpu), "render_s": render_s,
             "missed": score["missed"], "extra": score["extra"], "graphics_wrong": wrong,
             "low_captions": {k: v for k, v in score["caption_f1"].items() if v < 0.9},
             "errors": [f"{e.stage}/{e.error}: {e.message}" for e in side.errors],
@@ -83,6 +87,8 @@ def run(corpus: Path, render: bool, repeat: int) -> dict:
     total["graphics"] = g_right / g_total if g_total else None
     total["median_parse_s"] = statistics.median(r["parse_s"] for r in rows)
     total["max_parse_s"] = max(r["parse_s"] for r in rows)
+    total["median_parse_cpu_s"] = statistics.median(r["parse_cpu_s"] for r in rows)
+    total["max_parse_cpu_s"] = max(r["parse_cpu_s"] for r in rows)
     return {"papers": rows, "pooled": {k: v for k, v in total.items() if k != "counts"}, "counts": total["counts"]}
 
 
@@ -111,19 +117,34 @@ def print_table(report: dict) -> None:
             print(f"- {r['paper']}: " + "; ".join(notes))
 
 
+def markdown(report: dict) -> str:
+    cols = ["recall", "precision", "caption_f1", "graphics", "mention_recall", "mention_precision"]
+    head = "| paper | floats | recall | precision | caption F1 | graphics | mention R | mention P | parse s (CPU s) |"
+    lines = [head, "|" + "---|" * 9]
+    for r in report["papers"]:
+        lines.append(f"| {r['paper']} | {r['floats']} | " + " | ".join(_fmt(r[c]) for c in cols)
+                     + f" | {r['parse_s']:.3f} ({r['parse_cpu_s']:.3f}) |")
+    p = report["pooled"]
+    lines.append(f"| **all** | {report['counts']['gold']} | " + " | ".join(
+        _fmt(p[{"caption_f1": "mean_caption_f1"}.get(c, c)]) for c in cols)
+        + f" | median {p['median_parse_s']:.3f} ({p['median_parse_cpu_s']:.3f}), max {p['max_parse_s']:.3f} |")
+    return "\n".join(lines) + "\n"
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--corpus", type=Path, default=ROOT.parent / "shared" / "corpus")
     ap.add_argument("--render", action="store_true", help="also time a run that renders every graphic")
     ap.add_argument("--repeat", type=int, default=3, help="parse runs per paper (the median is reported)")
-    ap.add_argument("--json", type=Path, help="write the full report here")
+    ap.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results", help="folder for the results")
     args = ap.parse_args()
     if not args.corpus.is_dir():
         sys.exit(f"corpus not found at {args.corpus}; pass --corpus")
     report = run(args.corpus, args.render, args.repeat)
     print_table(report)
-    if args.json:
-        args.json.write_text(json.dumps(report, indent=1, default=str))
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "extraction_latex.json").write_text(json.dumps(report, indent=1, default=str))
+    (args.out / "extraction_latex.md").write_text(markdown(report))
 
 
 if __name__ == "__main__":

@@ -230,6 +230,8 @@ def render_file(path: Path, dpi: int, workdir: Path, options: str = "") -> Image
 
     `options` are the \\includegraphics options: `page=` and `trim=... ,clip` apply to PDFs."""
     suffix = path.suffix.lower()
+    if path.stat().st_size == 0:
+        raise RenderError(f"{path.name} is an empty file (0 bytes); the source ships no image for it")
     if suffix == ".pdf":
         return _cap(_render_pdf(path, dpi, options))
     if suffix in (".eps", ".ps"):
