@@ -4,6 +4,7 @@
     python benchmarks/extraction_pdf.py --crops DIR     # ... and write every crop (and failures) as PNG
     python benchmarks/extraction_pdf.py --speed         # pages/s and peak memory over all corpus PDFs
     python benchmarks/extraction_pdf.py --robustness    # every corpus PDF runs without an exception
+    python benchmarks/extraction_pdf.py --calibrate-crops  # the crop rule on right and wrong crops
 
 Quality: per paper recall, precision, page accuracy, mean caption token-F1, mention-paragraph recall
 and precision (rules in benchmarks/gold.py), crops judged similar to the source graphic (over ALL
@@ -211,10 +212,70 @@ def robustness() -> int:
     return failures
 
 
+def calibrate_crops() -> dict:
+    """How the crop-similarity rule judges right crops and deliberately wrong ones (see gold.py)."""
+    import io
+    import random
+
+    import pymupdf
+    from PIL import Image
+
+    from benchmarks.gold import compare_images, render_graphic
+    from scitune.curate.pdf.extract import analyse_document, extract_pdf, open_pdf
+
+    random.seed(0)
+    kinds = ["right crop", "whole page", "column strip", "text block", "crop + caption row", "crop - 10%",
+             "neighbour figure"]
+    verdicts: dict[str, list[bool]] = {k: [] for k in kinds}
+    cache = Path(tempfile.mkdtemp(prefix="scitune-calib-"))
+    for gold_path in sorted(CORPUS.glob("paired/*/gold.json")):
+        gold = load_gold(gold_path)
+        pdf = gold_path.parent / gold["pdf"]
+        result = extract_pdf(pdf)
+        with open_pdf(pdf) as doc:
+            captions = {(c.kind, c.number): c for c in analyse_document(doc).captions}
+            by_gold = {id(g): p for g, p in match_floats(printed_floats(gold), result.floats)}
+            judge = [g for g in judgeable_figures(gold) if id(g) in by_gold and by_gold[id(g)].bbox]
+            for g in judge:
+                pred = by_gold[id(g)]
+                graphic = render_graphic(resolve_graphic(gold, g["graphics"][0], cache))
+                page = doc[g["page"] - 1]
+
+                def rend(rect, page=page):
+                    pix = page.get_pixmap(dpi=100, clip=pymupdf.Rect(rect) & page.rect)
+                    return Image.open(io.BytesIO(pix.tobytes("png")))
+
+                x0, y0, x1, y1 = pred.bbox
+                h, height = y1 - y0, page.rect.height
+                row = captions[("figure", g["number"])].rows[0]
+                text_y = y1 + 60 if y1 + 60 + h < height else max(0.0, y0 - 60 - h)
+                tests = {
+                    "right crop": Image.open(io.BytesIO(pred.image_png)),
+                    "whole page": rend(page.rect),
+                    "column strip": rend((x0, 40, x1, height - 40)),
+                    "text block": rend((x0, text_y, x1, text_y + h)),
+                    "crop + caption row": rend((min(x0, row.x0), min(y0, row.y0), max(x1, row.x1), max(y1, row.y1))),
+                    "crop - 10%": rend((x0, y0 + 0.1 * h, x1, y1)),
+                }
+                for kind, img in tests.items():
+                    verdicts[kind].append(compare_images(img, graphic).similar)
+                others = [by_gold[id(o)] for o in judge if o is not g]
+                for other in random.sample(others, min(3, len(others))):
+                    verdicts["neighbour figure"].append(
+                        compare_images(Image.open(io.BytesIO(other.image_png)), graphic).similar)
+    print("| comparison | judged similar |\n|---|---|")
+    for kind in kinds:
+        v = verdicts[kind]
+        print(f"| {kind} | {sum(v)}/{len(v)} |")
+    return {k: (sum(v), len(v)) for k, v in verdicts.items()}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--speed", action="store_true", help="measure pages/s and peak memory (3 fresh processes)")
     ap.add_argument("--robustness", action="store_true", help="run every corpus PDF, report crashes")
+    ap.add_argument("--calibrate-crops", action="store_true",
+                    help="judge right and deliberately wrong crops with the crop-similarity rule")
     ap.add_argument("--crops", type=Path, help="write crops as PNG into this folder")
     ap.add_argument("--paper", help="only this paired paper (no results files written)")
     args = ap.parse_args()
@@ -222,6 +283,8 @@ def main() -> None:
         sys.exit(f"corpus not found at {CORPUS}: this benchmark needs ../shared/corpus beside the checkout")
     if args.speed:
         speed()
+    elif args.calibrate_crops:
+        calibrate_crops()
     elif args.robustness:
         sys.exit(1 if robustness() else 0)
     else:
