@@ -400,3 +400,36 @@ def test_real_vistext_records(trained, tmp_path):
     assert result["scores"]["captions"]["L2L3"]["n"] == 2  # charts 1 and 2 are train; chart 3 is validation
     rows = [json.loads(x) for x in (a / "predictions.jsonl").read_text().splitlines()]
     assert [r["gold_type"] for r in rows] == ["line", "area"]
+
+
+def test_caption_prediction_file_scores_exact_answers_perfectly(tmp_path):
+    """No model: a prediction file holding the references and the right types scores 1 everywhere."""
+    data = write_vistext(tmp_path / "vistext", synthetic_vistext_records(), "test")
+    kinds = {1: "line", 2: "bar", 3: "line"}
+    preds = tmp_path / "preds.jsonl"
+    preds.write_text(
+        "".join(
+            json.dumps(
+                {
+                    "question_id": str(i),
+                    "text": f"ASSISTANT: A {kinds[i]} chart of sales from 2000 to 2005.</s>",
+                    "type_text": f"A {kinds[i]} plot." if i != 3 else "No idea.",
+                }
+            )
+            + "\n"
+            for i in (1, 2, 3)
+        )
+    )
+    out = tmp_path / "out"
+    cli("evaluate", "--task", "vistext", "--predictions", preds, "--data", data, "-o", out)
+    result = json.loads((out / "results.json").read_text())
+    l1 = result["scores"]["captions"]["L1"]
+    for metric in ("BLEU-4", "METEOR", "ROUGE-L", "google_bleu_mean", "rougeL_mean"):
+        assert l1[metric] == pytest.approx(1.0), metric
+    assert l1["sacreBLEU"] == pytest.approx(100.0)
+    assert result["scores"]["captions"]["L2L3"]["rougeL_mean"] < 0.5  # the L1 sentence is not an L2L3 caption
+    types = result["scores"]["figure_type"]
+    assert types["accuracy"] == pytest.approx(2 / 3) and types["unparsed"] == 1
+    rows = [json.loads(x) for x in (out / "predictions.jsonl").read_text().splitlines()]
+    assert rows[0]["caption"] == "A line chart of sales from 2000 to 2005."  # chat artefacts cleaned
+    assert [r["figure_type"] for r in rows] == ["line", "bar", None]
