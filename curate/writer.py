@@ -167,24 +167,33 @@ def write_table(
     tmp = folder.with_name(f".{folder.name}.{uuid.uuid4().hex[:8]}.tmp")
     tmp.mkdir()
     written: list[str] = []
-    buffer: list[dict] = []
-    size = 0
+    group: list[dict] = []
+    shard: pq.ParquetWriter | None = None
+    shard_count = shard_size = 0
 
-    def flush() -> None:
-        nonlocal buffer, size
-        name = f"{prefix}-{len(written):05d}.parquet"
-        pq.write_table(encode_rows(buffer, features), tmp / name, row_group_size=ROW_GROUP_ROWS, compression="zstd")
-        written.append(name)
-        buffer, size = [], 0
+    # Rows are written a row group at a time, so memory holds one group, not one shard.
+    def write_group() -> None:
+        nonlocal group, shard, shard_count, shard_size
+        if shard is None:
+            written.append(f"{prefix}-{len(written):05d}.parquet")
+            shard = pq.ParquetWriter(tmp / written[-1], features.arrow_schema, compression="zstd")
+        shard.write_table(encode_rows(group, features))
+        shard_count += len(group)
+        shard_size += sum(_row_bytes(r) for r in group)
+        group = []
+        if shard_count >= shard_rows or shard_size >= shard_bytes:
+            shard.close()
+            shard, shard_count, shard_size = None, 0, 0
 
     try:
         for row in rows:
-            buffer.append(row)
-            size += _row_bytes(row)
-            if len(buffer) >= shard_rows or size >= shard_bytes:
-                flush()
-        if buffer:
-            flush()
+            group.append(row)
+            if len(group) >= min(ROW_GROUP_ROWS, shard_rows - shard_count):
+                write_group()
+        if group:
+            write_group()
+        if shard is not None:
+            shard.close()
         old = folder.with_name(f".{folder.name}.{uuid.uuid4().hex[:8]}.old")
         if folder.exists():
             os.replace(folder, old)
