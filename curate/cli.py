@@ -62,12 +62,13 @@ def extract(
     summary = run_extract(inputs, out, workers=workers, timeout=timeout, dpi=dpi, ocr=ocr, force=force,
                           license=license, pairs=_parse_pairs(pair), max_memory_mb=max_memory, shard_rows=shard_rows,
                           progress=progress)
+    for line in summary.lines():
+        typer.echo(line, err=True)
     if instructions:
         from scitune.curate.instructions import build_instructions
 
-        build_instructions(out)
-    for line in summary.lines():
-        typer.echo(line, err=True)
+        for line in build_instructions(out, progress=progress).lines():
+            typer.echo(line, err=True)
     typer.echo(f"wrote {out}/ (load with datasets.load_dataset({str(out)!r}, 'figures'))", err=True)
 
 
