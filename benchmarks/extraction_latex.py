@@ -27,8 +27,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.gold import load_gold, pool, score_paper  # noqa: E402
-from scitune.curate.latex.extract import extract_latex  # noqa: E402
+from scitune.curate.latex.extract import extract_latex
+
+from benchmarks.gold import load_gold, pool, score_paper
 
 BAR = {"recall": 0.97, "precision": 0.97, "mean_caption_f1": 0.97, "graphics": 0.97,
        "mention_recall": 0.90, "mention_precision": 0.90}

@@ -182,7 +182,7 @@ def _sniff(archive: Path) -> str:
         return "gzip"
     if head.startswith((b"PK\x03\x04", b"PK\x05\x06")):
         return "zip"
-    if head.startswith(b"BZh") or head.startswith(b"\xfd7zXZ\x00"):
+    if head.startswith((b"BZh", b"\xfd7zXZ\x00")):
         return "tar"  # tarfile reads bzip2 and xz compressed tars itself
     if len(head) >= 262 and head[257:262] == b"ustar":
         return "tar"
@@ -275,8 +275,7 @@ def _single_name(archive: Path, g_header_name: str | None) -> str:
             return name if "." in name else name + ".tex"
     stem = archive.name
     for suffix in (".gz", ".tgz"):
-        if stem.endswith(suffix):
-            stem = stem[: -len(suffix)]
+        stem = stem.removesuffix(suffix)
     return stem if stem.endswith(".tex") else stem + ".tex"
 
 

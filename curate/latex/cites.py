@@ -19,9 +19,9 @@ from pathlib import Path
 from scitune.curate.latex.macros import read_group
 
 AUTHORYEAR_CLASSES = re.compile(r"^(aastex\d*|aa|mnras|emulateapj|elsarticle-harv|apa\d*|copernicus|agujournal\w*|"
-                                r"iclr\w*|neurips\w*|nips\w*|icml\w*|pasj\d*|jfm|ametsoc)$", re.I)
+                                r"iclr\w*|neurips\w*|nips\w*|icml\w*|pasj\d*|jfm|ametsoc)$", re.IGNORECASE)
 NUMERIC_CLASSES = re.compile(r"^(revtex\w*|IEEEtran\w*|ieeeconf|llncs|svjour\d*|acmart|sigconf|wlscirep|"
-                             r"cvpr|iccv|eccv|achemso|rsc|nature|naturemag|pnas\w*)$", re.I)
+                             r"cvpr|iccv|eccv|achemso|rsc|nature|naturemag|pnas\w*)$", re.IGNORECASE)
 
 
 @dataclass
@@ -164,7 +164,7 @@ _BIB_ENTRY = re.compile(r"@\s*([a-zA-Z]+)\s*[{(]\s*([^,\s]+)\s*,")
 
 
 def _bib_field(body: str, name: str) -> str | None:
-    m = re.search(r"(?<![a-zA-Z])" + name + r"\s*=\s*", body, re.I)
+    m = re.search(r"(?<![a-zA-Z])" + name + r"\s*=\s*", body, re.IGNORECASE)
     if not m:
         return None
     i = m.end()

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from scitune.curate.archives import unpack
 from scitune.curate.latex.cites import load_bibliography
-from scitune.curate.latex.floats import RawFloat, Walk, walk_document
+from scitune.curate.latex.floats import RawFloat, Walk
 from scitune.curate.latex.graphics import GraphicIndex, RenderError, compose, render_file, to_png
 from scitune.curate.latex.macros import expand_macros
 from scitune.curate.latex.numbering import Counters, rule_from_class_file
@@ -29,13 +29,13 @@ from scitune.curate.latex.refs import attach_mentions
 from scitune.curate.latex.text import Renderer, parse
 from scitune.curate.records import Float, FloatError, SideResult
 
-__all__ = ["LatexSourceError", "extract_latex", "analyse"]
+__all__ = ["LatexSourceError", "analyse", "extract_latex"]
 
 _CITE_KEYS = re.compile(r"\\[a-zA-Z]*cite[a-zA-Z]*\*?\s*(?:\[[^\]]*\]\s*){0,2}\{([^}]*)\}")
 _DEF_THE = re.compile(r"\\[gx]?def\s*\\the([a-zA-Z]+)\s*\{")
 _TYPED = re.compile(r"^\s*(?:Figure|Fig\.?|Table|Tab\.?|FIGURE|TABLE)\s*~?\s*([A-Z]{0,2}\.?\d+(?:\.\d+)*[a-z]?|[IVXL]+)"
                     r"\s*[:.]?\s*")
-_RELEVANT = re.compile(r"\\[a-zA-Z]*ref|fig|tab", re.I)
+_RELEVANT = re.compile(r"\\[a-zA-Z]*ref|fig|tab", re.IGNORECASE)
 
 
 @dataclass
@@ -57,7 +57,7 @@ class Analysis:
 _OPAQUE_ENVS = ("verbatim", "Verbatim", "BVerbatim", "LVerbatim", "lstlisting", "minted", "tikzpicture",
                 "pgfpicture", "pspicture", "forest", "tikzcd", "circuitikz", "thebibliography", "filecontents",
                 "filecontents*", "alltt", "pythoncode", "python")
-_OPAQUE = re.compile(r"(\\begin\{(" + "|".join(re.escape(e) for e in _OPAQUE_ENVS) + r")\})(.*?)(\\end\{\2\})", re.S)
+_OPAQUE = re.compile(r"(\\begin\{(" + "|".join(re.escape(e) for e in _OPAQUE_ENVS) + r")\})(.*?)(\\end\{\2\})", re.DOTALL)
 
 
 def _empty_opaque(text: str) -> str:
@@ -238,7 +238,7 @@ def attach_graphics(a: Analysis, pairs: list[tuple[RawFloat, Float]], workdir: P
 
 
 _CC = re.compile(r"\b(?:CC[ -]?(BY(?:[ -](?:NC|SA|ND))*)|Creative Commons Attribution((?:[- ](?:NonCommercial|"
-                 r"ShareAlike|NoDerivatives|NoDerivs))*))[ -]?(\d\.\d)?(?: International)?", re.I)
+                 r"ShareAlike|NoDerivatives|NoDerivs))*))[ -]?(\d\.\d)?(?: International)?", re.IGNORECASE)
 
 
 def find_license(preamble: str, body: str) -> str | None:

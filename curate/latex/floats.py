@@ -18,7 +18,6 @@ import re
 from dataclasses import dataclass, field
 
 from pylatexenc import latexwalker as lw
-
 from scitune.curate.latex.numbering import Counters
 from scitune.curate.latex.text import Target, arg_nodes, arg_text, is_starred
 
@@ -271,8 +270,8 @@ class DocumentWalker:
                 if name == "refstepcounter":
                     self.target = Target("other", self.c.format(counter))
         elif name in ("counterwithin", "numberwithin"):
-            a, b = (1, 2) if name == "counterwithin" else (1, 2)
-            child, parent = (arg_text(node, a) or "").strip(), (arg_text(node, b) or "").strip()
+            # \counterwithin*{child}{parent} and \numberwithin[fmt]{child}{parent}: arguments 1 and 2.
+            child, parent = (arg_text(node, 1) or "").strip(), (arg_text(node, 2) or "").strip()
             if child and parent:
                 self.c.within(child, parent, change_format=not (name == "counterwithin" and is_starred(node)))
         elif name == "captionsetup":

@@ -23,7 +23,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from PIL import Image
-
 from scitune.curate.latex.floats import Graphic
 
 MAX_SIDE = 2000
@@ -158,7 +157,7 @@ def _render_pdf(path: Path, dpi: int, options: str = "") -> Image.Image:
             return Image.frombytes("RGB", (pix.width, pix.height), pix.samples)
     except RenderError:
         raise
-    except Exception as e:  # noqa: BLE001 - pymupdf raises many types for broken files
+    except Exception as e:
         raise RenderError(f"{path.name}: the PDF could not be rendered ({e})") from e
 
 
@@ -187,7 +186,7 @@ def _render_eps(path: Path, dpi: int, workdir: Path) -> Image.Image:
            "-sDEVICE=png16m", f"-r{dpi}", "-dTextAlphaBits=4", "-dGraphicsAlphaBits=4", f"-sOutputFile={out}",
            str(path)]
     try:
-        proc = subprocess.run(cmd, capture_output=True, timeout=GS_TIMEOUT_S, cwd=workdir)
+        proc = subprocess.run(cmd, capture_output=True, timeout=GS_TIMEOUT_S, cwd=workdir, check=False)
     except subprocess.TimeoutExpired as e:
         raise RenderError(f"{path.name}: ghostscript took more than {GS_TIMEOUT_S} s") from e
     if proc.returncode != 0 or not out.is_file():

@@ -34,7 +34,7 @@ _COUNTER_FORMAT = re.compile(r"^the[a-zA-Z]+$")
 _UNSAFE_BODY = re.compile(r"\\(?:if[a-zA-Z]*|@ifnextchar|@ifstar|expandafter|csname|futurelet|afterassignment|"
                           r"ifthenelse|IfValueTF|IfNoValueTF|IfBooleanTF|loop|repeat)(?![a-zA-Z])")
 
-_CS = re.compile(r"\\([a-zA-Z@]+|.)", re.S)
+_CS = re.compile(r"\\([a-zA-Z@]+|.)", re.DOTALL)
 _DEFINERS = {
     "newcommand", "renewcommand", "providecommand", "DeclareRobustCommand", "def", "gdef", "edef", "xdef",
     "let", "DeclareMathOperator", "newenvironment", "renewenvironment", "NewDocumentCommand",

@@ -140,7 +140,7 @@ def drop_iffalse(text: str) -> str:
 def drop_environments(text: str, names: set[str]) -> str:
     for name in names:
         text = re.sub(r"\\begin\{" + re.escape(name) + r"\}.*?(\\end\{" + re.escape(name) + r"\}|\Z)", " ",
-                      text, flags=re.S)
+                      text, flags=re.DOTALL)
     return text
 
 
@@ -163,8 +163,8 @@ _INPUT_CMD = re.compile(
     r"(?![a-zA-Z@])\s*(?:\{([^{}]*)\}\s*(?:\{([^{}]*)\})?|([^\s{}\\%]+))"
 )
 _AVOID = re.compile(r"(supp|suppl|supplement\w*|si|appendix|response|reply|rebuttal|cover|review|diff|"
-                    r"changes|equations|old|backup|draft|template|sample)$", re.I)
-_PREFER = re.compile(r"^(ms|main|paper|manuscript|article|arxiv)$", re.I)
+                    r"changes|equations|old|backup|draft|template|sample)$", re.IGNORECASE)
+_PREFER = re.compile(r"^(ms|main|paper|manuscript|article|arxiv)$", re.IGNORECASE)
 
 
 def list_files(root: Path) -> list[str]:

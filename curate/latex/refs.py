@@ -62,7 +62,7 @@ def _expand(first: str, rest: str) -> list[str]:
 
 
 _CITATION = re.compile(f"{CITE_OPEN}[^{CITE_CLOSE}]*{CITE_CLOSE}")
-_SUPPLEMENT_BEFORE = re.compile(r"\b(Supplement\w*|Suppl?\.|Extended Data|E?SI|Online)\s*$", re.I)
+_SUPPLEMENT_BEFORE = re.compile(r"\b(Supplement\w*|Suppl?\.|Extended Data|E?SI|Online)\s*$", re.IGNORECASE)
 _OTHER_PAPER_AFTER = re.compile(f"^\\s*(of|in|from)\\s+({CITE_OPEN}|ref\\.|Ref\\.|\\[)")
 
 

@@ -12,11 +12,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from pylatexenc import latexwalker as lw
-from pylatexenc.latex2text import (EnvironmentTextSpec, LatexNodes2Text, MacroTextSpec,
-                                   get_default_latex_context_db as text_context_db)
-from pylatexenc.macrospec import EnvironmentSpec, LatexContextDb, MacroSpec
 
+from pylatexenc import latexwalker as lw
+from pylatexenc.latex2text import EnvironmentTextSpec, LatexNodes2Text, MacroTextSpec
+from pylatexenc.latex2text import get_default_latex_context_db as text_context_db
+from pylatexenc.macrospec import EnvironmentSpec, LatexContextDb, MacroSpec
 from scitune.curate.latex.cites import Bibliography
 
 REF_MACROS = {
@@ -384,5 +384,14 @@ def strip_markers(text: str) -> str:
     return re.sub(f"{MARK_OPEN}\\d+{MARK_CLOSE}|[{CITE_OPEN}{CITE_CLOSE}]", "", text)
 
 
-__all__: list[str] = ["PARSE_CONTEXT", "Renderer", "Target", "arg_nodes", "arg_text", "clean_text", "parse",
-                      "strip_markers", "is_starred"]
+__all__: list[str] = [
+    "PARSE_CONTEXT",
+    "Renderer",
+    "Target",
+    "arg_nodes",
+    "arg_text",
+    "clean_text",
+    "is_starred",
+    "parse",
+    "strip_markers",
+]

@@ -142,8 +142,7 @@ def write_gzip_bomb_tar(folder: Path, gib: int = 1) -> Path:
     zeros = gzip.compress(b"\0" * 1024 * 1024, compresslevel=9)
     with open(path, "wb") as out:
         out.write(gzip.compress(header.tobuf(format=tarfile.USTAR_FORMAT)))
-        for _ in range(size // (1024 * 1024)):
-            out.write(zeros)
+        out.writelines(zeros for _ in range(size // (1024 * 1024)))
         out.write(gzip.compress(b"\0" * 1024))  # end-of-archive blocks
     return path
 
@@ -160,11 +159,11 @@ def write_single_gzip_bomb(folder: Path, mib: int = 64) -> Path:
 def write_zip_bomb(folder: Path, mib: int = 64) -> Path:
     """A small zip whose one member inflates to `mib` MiB of zeros (ratio ~1000)."""
     path = folder / "bomb.zip"
-    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=9) as zf:
-        with zf.open("ms.tex", "w", force_zip64=True) as member:
-            block = b"\0" * (1024 * 1024)
-            for _ in range(mib):
-                member.write(block)
+    block = b"\0" * (1024 * 1024)
+    with (zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=9) as zf,
+          zf.open("ms.tex", "w", force_zip64=True) as member):
+        for _ in range(mib):
+            member.write(block)
     return path
 
 

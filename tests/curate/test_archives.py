@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from scitune.curate.archives import UnpackLimits, UnsafeArchiveError, unpack
 
 from tests.curate import hostile
-from scitune.curate.archives import UnpackLimits, UnsafeArchiveError, unpack
 
 CORPUS = Path(__file__).resolve().parents[2] / ".." / "shared" / "corpus"
 

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 from PIL import Image
-
 from scitune.curate.archives import UnsafeArchiveError
 from scitune.curate.latex.extract import LatexSourceError, extract_latex
 from scitune.curate.records import SideResult
+
 from tests.conftest import CORPUS, EXAMPLES
 from tests.curate import hostile
 from tests.curate.latex.texproj import doc

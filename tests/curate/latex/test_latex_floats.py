@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
 from scitune.curate.latex.extract import extract_latex
+
 from tests.curate.latex.texproj import doc, png, write_tree
 
 

@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 from PIL import Image
-
 from scitune.curate.latex import graphics
 from scitune.curate.latex.extract import extract_latex
 from scitune.curate.latex.floats import Graphic
 from scitune.curate.latex.graphics import GraphicIndex, RenderError, compose, render_file, rows_of
+
 from tests.curate.latex.texproj import doc, eps, pdf, png, write_tree
 
 

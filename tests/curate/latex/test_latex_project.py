@@ -5,9 +5,15 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from scitune.curate.latex.project import (
+    LatexSourceError,
+    clean_source,
+    drop_iffalse,
+    find_main,
+    list_files,
+    load_project,
+)
 
-from scitune.curate.latex.project import (LatexSourceError, clean_source, drop_iffalse, find_main, list_files,
-                                          load_project)
 from tests.curate.latex.texproj import doc, write_tree
 
 

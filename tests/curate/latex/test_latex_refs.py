@@ -6,9 +6,9 @@ from pathlib import Path
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
 from scitune.curate.latex.extract import extract_latex
 from scitune.curate.latex.refs import sentences, text_mentions
+
 from tests.curate.latex.texproj import doc, png, write_tree
 
 FIGS = "".join(
