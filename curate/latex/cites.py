@@ -20,7 +20,7 @@ from scitune.curate.latex.macros import read_group
 
 AUTHORYEAR_CLASSES = re.compile(r"^(aastex\d*|aa|mnras|emulateapj|elsarticle-harv|apa\d*|copernicus|agujournal\w*|"
                                 r"iclr\w*|neurips\w*|nips\w*|icml\w*|pasj\d*|jfm|ametsoc)$", re.IGNORECASE)
-NUMERIC_CLASSES = re.compile(r"^(revtex\w*|IEEEtran\w*|ieeeconf|llncs|svjour\d*|acmart|sigconf|wlscirep|"
+NUMERIC_CLASSES = re.compile(r"^(revtex[\w-]*|IEEEtran[\w-]*|ieeeconf|llncs|svjour\d*|acmart|sigconf|wlscirep|"
                              r"cvpr|iccv|eccv|achemso|rsc|nature|naturemag|pnas\w*)$", re.IGNORECASE)
 
 
