@@ -251,7 +251,11 @@ def find_license(preamble: str, body: str) -> str | None:
             return f"CC-{mods}-{opts.get('version', '4.0')}"
         if opts.get("type", "").upper() == "CC0" or "zero" in opts.get("modifier", ""):
             return "CC0-1.0"
-    m = _CC.search(preamble + body[:20000])
+    # Only a statement about this work counts, not a dataset or figure licensed under CC elsewhere.
+    about = re.search(r"\b(?:this|the)\s+(?:work|article|paper|manuscript|preprint|document)\b[^.]{0,80}?"
+                      r"\b(?:licen[cs]ed|distributed|released|published|available)\s+under\b[^.]{0,40}",
+                      preamble + body[:20000], re.IGNORECASE)
+    m = _CC.search(about.group(0)) if about else None
     if m:
         if m.group(1):
             parts = m.group(1).upper().replace(" ", "-")

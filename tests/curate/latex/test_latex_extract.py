@@ -85,6 +85,9 @@ def test_licence_stated_by_the_source(tmp_path: Path) -> None:
     (tmp_path / "b" / "ms.tex").write_text(doc("This work is licensed under a Creative Commons Attribution 4.0 "
                                                "International License."))
     assert extract_latex(tmp_path / "b", tmp_path / "w2").license == "CC-BY-4.0"
+    (tmp_path / "c").mkdir()
+    (tmp_path / "c" / "ms.tex").write_text(doc("We use images released under CC BY-SA 3.0 by their owners."))
+    assert extract_latex(tmp_path / "c", tmp_path / "w3").license is None  # someone else's licence
 
 
 def _corpus(rel: str) -> Path:
