@@ -273,6 +273,7 @@ def extract_latex(source: Path, workdir: Path, dpi: int = 150, render: bool = Tr
     anywhere else. With `render=False` graphics are resolved but not drawn (`image_png` stays None).
     """
     source, workdir = Path(source), Path(workdir)
+    workdir.mkdir(parents=True, exist_ok=True)
     if source.is_dir():
         root = source
     elif source.is_file():

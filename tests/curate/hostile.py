@@ -211,6 +211,14 @@ def write_binary_tex_source(folder: Path) -> Path:
     return src
 
 
+def write_binary_tex_bundle(folder: Path) -> Path:
+    """An arXiv-style tar.gz whose only `.tex` is binary junk."""
+    path = folder / "binary_tex.tar.gz"
+    with tarfile.open(path, "w:gz") as tf:
+        _tar_add_bytes(tf, "ms.tex", b"\x00\x01\x02PK\x03\x04" + bytes(range(256)) * 8)
+    return path
+
+
 def write_no_main_source(folder: Path) -> Path:
     """A source folder with `.tex` files but no `\\documentclass` + `\\begin{document}`."""
     src = folder / "nomain_src"
@@ -298,6 +306,7 @@ ARCHIVE_CASES = {
 SOURCE_CASES = {
     # name: (writer, words the LatexSourceError message must contain)
     "binary_tex": (write_binary_tex_source, "binary"),
+    "binary_tex_bundle": (write_binary_tex_bundle, "binary"),
     "no_main": (write_no_main_source, "documentclass"),
     "recursive_input": (write_recursive_input_source, "cycle"),
     "self_input": (write_self_input_source, "cycle"),
