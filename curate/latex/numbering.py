@@ -56,6 +56,14 @@ CLASS_RULES: dict[str, ClassRule] = {
     # MNRAS (mnras.cls \appendix): Figure A1, Table B2.
     "mnras": ClassRule(appendix_formats={"figure": r"\thesection\arabic{figure}", "table": r"\thesection\arabic{table}"},
                        appendix_resets={"section": {"figure", "table"}}),
+    # elsarticle (\appendix): Fig. A.1, Table B.1.
+    "elsarticle": ClassRule(appendix_formats={"figure": r"\thesection.\arabic{figure}",
+                                              "table": r"\thesection.\arabic{table}"},
+                            appendix_resets={"section": {"figure", "table"}}),
+    # Copernicus (EGU journals): Figure A1, Table B1.
+    "copernicus": ClassRule(appendix_formats={"figure": r"\thesection\arabic{figure}",
+                                              "table": r"\thesection\arabic{table}"},
+                            appendix_resets={"section": {"figure", "table"}}),
     "book": ClassRule(**_CHAPTERED), "report": ClassRule(**_CHAPTERED), "memoir": ClassRule(**_CHAPTERED),
     "scrbook": ClassRule(**_CHAPTERED), "scrreprt": ClassRule(**_CHAPTERED),
 }
@@ -69,17 +77,24 @@ def class_rule(name: str) -> ClassRule:
     return CLASS_RULES.get(name, ClassRule())
 
 
-_CLS_FIG = re.compile(r"\\(?:renewcommand|def)\s*\{?\\the(figure|table)\}?\s*\{(.*?)\}\s*%?\s*\n")
+_CLS_FIG = re.compile(r"\\(?:renewcommand|g?def|xdef)\s*\{?\\the(figure|table)\}?\s*\{(.*?)\}\s*%?\s*\n")
 
 
 def rule_from_class_file(text: str) -> ClassRule | None:
-    """What a shipped .cls does to figure and table numbers in `\\appendix` (None: nothing found)."""
-    m = re.search(r"\\(?:def|renewcommand|newcommand)\s*\{?\\appendix\}?", text)
+    """What a shipped .cls does to figure and table numbers in `\\appendix` (None: nothing found).
+
+    The body is the one of `\\def\\appendix`, `\\renewcommand\\appendix` or the begin code of an
+    `appendix` environment (which is what `\\appendix` runs)."""
+    from scitune.curate.latex.macros import read_group
+
+    m = re.search(r"\\(?:g?def\s*\\appendix|(?:re)?newcommand\*?\s*\{?\\appendix\}?|"
+                  r"(?:re)?newenvironment\s*\{appendix\})\s*(?:\[[^\]]*\])?\s*", text)
     if not m:
         return None
-    body = text[m.end() : m.end() + 3000]
-    end = re.search(r"\n\\(?:def|newcommand|renewcommand|let)\\(?!the)", body)
-    body = body[: end.start()] if end else body
+    group = read_group(text, m.end())
+    if group is None:
+        return None
+    body = group[0]
     rule = ClassRule()
     for kind, template in _CLS_FIG.findall(body):
         template = re.sub(r"\\@(arabic|Alph|alph|Roman|roman)\s*\\c@([a-z]+)", r"\\\1{\2}", template)

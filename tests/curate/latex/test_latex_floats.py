@@ -236,3 +236,13 @@ def test_any_mix_of_latex_never_crashes(tmp_path_factory, pieces: list[str]) -> 
     assert len(keys) == len(set(keys))
     for f in r.floats:
         assert f.caption.startswith(("Figure ", "Table ")) and f.caption_no_index in f.caption
+
+
+def test_shipped_class_file_decides_appendix_numbers(tmp_path: Path) -> None:
+    cls = ("\\LoadClass{article}\n\\renewenvironment{appendix}{\\par\\setcounter{figure}{0}%\n"
+           "  \\renewcommand\\thesection{\\@Alph\\c@section}%\n"
+           "  \\renewcommand\\thefigure{\\@Alph\\c@section-\\@arabic\\c@figure}%\n"
+           "  \\@addtoreset{figure}{section}}{}\n")
+    body = FIG % ("Main.", "m") + "\\appendix\\section{X}" + FIG % ("X one.", "x") + "\\section{Y}" + FIG % ("Y.", "y")
+    r = run(tmp_path, body, cls="journalx", files={"a.png": png(), "journalx.cls": cls})
+    assert [f.number for f in r.floats] == ["1", "A-1", "B-1"]
