@@ -32,8 +32,10 @@ def finetune(
     checkpoints to OUTPUT/<stage>/checkpoints. Several GPUs: `torchrun --nproc_per_node=8
     $(which scitune-train) finetune scitune-7b --data ...` (add --set train.parallel=fsdp to shard).
     """
+    import os
+
     from scitune.train.config import ConfigError, load_config
-    from scitune.train.loop import finetune as run
+    from scitune.train.loop import close_distributed, finetune as run
 
     if config and config_opt:
         raise typer.BadParameter("give the config once: as an argument or with --config")
@@ -44,7 +46,9 @@ def finetune(
     except (ConfigError, ValueError, FileNotFoundError, FileExistsError) as err:
         typer.echo(f"error: {err}", err=True)
         raise typer.Exit(2) from None
-    if path is not None:
+    finally:
+        close_distributed()
+    if path is not None and os.environ.get("RANK", "0") == "0":
         typer.echo(f"model saved to {path} (load it with scitune.train.model.load_model)")
 
 # --- evaluate, compare (train/evaluate.py) ---

@@ -50,7 +50,8 @@ class ModelConfig:
     tokenizer_train_rows: int = 10000
     """How many training rows feed the tokenizer when `tokenizer: train`."""
     vision_config: dict = field(default_factory=dict)
-    """Keyword arguments of `CLIPVisionConfig` when `vision: config`."""
+    """Keyword arguments of `CLIPVisionConfig` when `vision: config` (with `model_type:
+    siglip_vision_model`, of that model's config instead)."""
     llm_config: dict = field(default_factory=dict)
     """Keyword arguments of `LlamaConfig` when `llm: config` (vocab_size follows the tokenizer)."""
 
@@ -128,6 +129,9 @@ class TrainConfig:
     metrics_file: bool = True
     """Append metrics as JSON lines to OUTPUT/<stage>/metrics.jsonl."""
     progress: bool = True
+    threads: int | None = None
+    """CPU threads of torch (None: torch's default). Small models train faster with 1, and far faster
+    when other processes share the cores (OpenMP threads spin waiting for each other)."""
     peak_flops: float | None = None
     """Peak bf16 FLOP/s of one accelerator for the MFU estimate (default: looked up from the GPU name)."""
 

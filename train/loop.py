@@ -201,7 +201,8 @@ def _to_device(batch: dict, device: torch.device) -> dict:
 
 def step_batches(stream: BatchStream, d: Dist, accum: int, epochs: float, processor, packed: bool, pad_to: int,
                  pin: bool):
-    """Yield, per optimizer step, this process's collated micro-batches and the stream state after.
+    """Yield, per optimizer step: this process's collated micro-batches, the step's tokens on all
+    processes, the stream state after the step and the skip counts.
 
     A step takes `world * accum` micro-batches; micro-batch j goes to rank j % world. The last
     step of a stage may be short; one with fewer micro-batches than processes is dropped (logged).
@@ -221,13 +222,14 @@ def step_batches(stream: BatchStream, d: Dist, accum: int, epochs: float, proces
             if taken:
                 log.warning("dropping the last %d micro-batch(es): fewer than the %d processes", len(taken), d.world)
             return
+        tokens = sum(len(s) for micro in taken for unit in micro for s in (unit if packed else [unit]))
         mine = []
         for micro in taken[d.rank::d.world]:
             b = collate(micro, stream.encoder.pad_id, processor.image_processor, packed, pad_to)
             if pin:
                 b = {k: v.pin_memory() if torch.is_tensor(v) else v for k, v in b.items()}
             mine.append(b)
-        yield mine, state, dict(stream.skipped)
+        yield mine, tokens, state, dict(stream.skipped)
 
 
 class Prefetcher:
@@ -290,7 +292,7 @@ def save_checkpoint(folder: Path, module, optimizer, meta: dict, d: Dist, keep: 
         tmp.mkdir(parents=True)
     d.barrier()
     model_sd, optim_sd = get_state_dict(module, optimizer)
-    dcp.save({"model": model_sd, "optim": optim_sd}, checkpoint_id=str(tmp))
+    dcp.save({"model": model_sd, "optim": optim_sd}, checkpoint_id=str(tmp), no_dist=not dist.is_initialized())
     torch.save({**meta, "rng": _rng_state()}, tmp / f"state-rank{d.rank}.pt")
     d.barrier()
     if d.main:
@@ -320,7 +322,7 @@ def load_checkpoint(folder: Path, module, optimizer, d: Dist) -> dict:
 
     model_sd, optim_sd = get_state_dict(module, optimizer)
     state = {"model": model_sd, "optim": optim_sd}
-    dcp.load(state, checkpoint_id=str(folder))
+    dcp.load(state, checkpoint_id=str(folder), no_dist=not dist.is_initialized())
     set_state_dict(module, optimizer, model_state_dict=state["model"], optim_state_dict=state["optim"])
     meta_path = folder / f"state-rank{d.rank}.pt"
     if not meta_path.exists():
@@ -457,7 +459,7 @@ def train_stage(cfg: Config, name: str, stage: StageConfig, d: Dist, init: Path 
     state_after, skipped = stream.state, dict(stream.skipped)
     grad_norm = torch.zeros(())
 
-    for micro_batches, state_after, skipped in batches:
+    for micro_batches, step_tokens, state_after, skipped in batches:
         if step >= total:
             break
         lr = lr_at(step, total, stage)
@@ -474,7 +476,6 @@ def train_stage(cfg: Config, name: str, stage: StageConfig, d: Dist, init: Path 
                     loss_sum = module(**_to_device(b, d.device))
                 (loss_sum * scale).backward()
             loss_acc += loss_sum.detach() / n_targets
-            window_tokens += b["n_tokens"]
             window_flops += flops_of(b)
             for problem in b["problems"]:
                 log.warning("%s", problem)
@@ -483,7 +484,8 @@ def train_stage(cfg: Config, name: str, stage: StageConfig, d: Dist, init: Path 
         optimizer.step()
         optimizer.zero_grad(set_to_none=True)
         step += 1
-        tokens_seen += sum(b["n_tokens"] for b in micro_batches)
+        tokens_seen += step_tokens
+        window_tokens += step_tokens
         if bar is not None:
             bar.update(1)
 
@@ -492,13 +494,13 @@ def train_stage(cfg: Config, name: str, stage: StageConfig, d: Dist, init: Path 
                 dist.all_reduce(loss_acc)
             now = time.perf_counter()
             steps_in_window = cfg.train.log_every if step % cfg.train.log_every == 0 else step % cfg.train.log_every
-            tps = window_tokens * d.world / (now - t_window)
+            tps = window_tokens / (now - t_window)
             record = {"stage": name, "step": step, "loss": loss_acc.item() / steps_in_window, "lr": lr,
                       "grad_norm": float(getattr(grad_norm, "full_tensor", lambda: grad_norm)()),
                       "tokens_per_s": round(tps, 1), "epoch": round(stream.epoch_progress(state_after), 4),
                       "elapsed_s": round(now - t_start, 2)}
             if peak:
-                record["mfu"] = round(window_flops * d.world / (now - t_window) / (peak * d.world), 4)
+                record["mfu"] = round(window_flops / (now - t_window) / peak, 4)  # rank 0, as nanoGPT
             metrics(record)
             if bar is not None:
                 bar.set_postfix(loss=f"{record['loss']:.4f}", lr=f"{lr:.2e}", tok_s=f"{tps:.0f}",
@@ -549,11 +551,12 @@ def check_packing(model) -> None:
     a[a == model.config.image_token_id] = 0
     b[b == model.config.image_token_id] = 0
     with torch.no_grad():
-        ha = model.model(input_ids=a, attention_mask=torch.ones_like(a)).last_hidden_state
-        hb = model.model(input_ids=b, attention_mask=torch.ones_like(b)).last_hidden_state
+        ha = model.model(input_ids=a, attention_mask=torch.ones_like(a), use_cache=False).last_hidden_state
+        hb = model.model(input_ids=b, attention_mask=torch.ones_like(b), use_cache=False).last_hidden_state
         packed = torch.cat([a, b], dim=1)
         positions = torch.cat([torch.arange(7), torch.arange(5)])[None]
-        hp = model.model(input_ids=packed, position_ids=positions).last_hidden_state
+        # no cache and no attention mask: what the training forward does with packed rows
+        hp = model.model(input_ids=packed, position_ids=positions, use_cache=False).last_hidden_state
     model.train(model_was_training)
     if not torch.allclose(hp, torch.cat([ha, hb], dim=1), atol=1e-4, rtol=1e-3):
         raise ValueError("packing is not exact for this model and attention implementation (packed rows would "
@@ -566,29 +569,33 @@ def check_packing(model) -> None:
 def finetune(cfg: Config, resume: bool = False) -> Path | None:
     """Run every enabled stage; returns the folder of the final model (None if stopped early)."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if cfg.train.threads:
+        torch.set_num_threads(cfg.train.threads)
     d = setup_distributed(cfg.train.parallel)
     out = Path(cfg.train.output)
     stages = cfg.stages()
     if not stages:
         raise ValueError("no stage enabled: set align.enabled or instruct.enabled")
+    if not resume and any((out / name).exists() for name, _ in stages):  # every rank sees the same folder
+        raise FileExistsError(f"{out} already holds a run: pass --resume to continue it, or another --output")
     if d.main:
-        if not resume and any((out / name).exists() for name, _ in stages):
-            raise FileExistsError(f"{out} already holds a run: pass --resume to continue it, or another --output")
         out.mkdir(parents=True, exist_ok=True)
         save_config(cfg, out / "config.yaml")
     d.barrier()
     init = Path(cfg.model.init_from) if cfg.model.init_from else None
     path = None
-    try:
-        for name, stage in stages:
-            if (out / name / "done.json").exists():
-                path = init = out / name / "model"
-                continue
-            path = train_stage(cfg, name, stage, d, init, resume)
-            if path is None:
-                return None
-            init = path
-    finally:
-        if dist.is_initialized():
-            dist.destroy_process_group()
+    for name, stage in stages:
+        if (out / name / "done.json").exists():
+            path = init = out / name / "model"
+            continue
+        path = train_stage(cfg, name, stage, d, init, resume)
+        if path is None:
+            return None
+        init = path
     return path
+
+
+def close_distributed() -> None:
+    """Leave the process group (end of a torchrun process; `finetune` keeps it for further calls)."""
+    if dist.is_initialized():
+        dist.destroy_process_group()

@@ -159,7 +159,10 @@ def _vision_config(cfg: ModelConfig):
     from transformers import AutoConfig, CLIPVisionConfig
 
     if cfg.vision == "config":
-        return CLIPVisionConfig(**cfg.vision_config)
+        kwargs = dict(cfg.vision_config)
+        model_type = kwargs.pop("model_type", "clip_vision_model")  # e.g. siglip_vision_model
+        return CLIPVisionConfig(**kwargs) if model_type == "clip_vision_model" else \
+            AutoConfig.for_model(model_type, **kwargs)
     config = AutoConfig.from_pretrained(cfg.vision)
     return getattr(config, "vision_config", config)  # a full CLIP/SigLIP checkpoint holds a text tower too
 

@@ -1,0 +1,186 @@
+"""Rows -> samples -> micro-batches: image expansion, truncation, skips, order, resume, padding, packing."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+from train_fixtures import draw, png, row, synthetic_rows, write_instructions
+
+from scitune.train.config import load_config
+from scitune.train.data import (
+    IGNORE, BatchStream, Encoder, Skip, StreamState, collate, open_rows, pack,
+)
+from scitune.train.model import build_model
+
+TEXTS = [r["messages"][1]["content"] for r in synthetic_rows(40)] * 3
+
+
+@pytest.fixture(scope="module")
+def parts():
+    torch.manual_seed(0)
+    return build_model(load_config("tiny-cpu").model, TEXTS)
+
+
+@pytest.fixture(scope="module")
+def rows():
+    return synthetic_rows(24)
+
+
+def test_image_tokens_are_expanded_exactly_as_the_processor_does(parts, rows):
+    model, processor = parts
+    enc = Encoder(processor, max_length=512)
+    r = rows[0]
+    sample = enc.encode(r)
+    text = processor.apply_chat_template(r["messages"], tokenize=False)
+    image = Image.open(__import__("io").BytesIO(r["images"][0]["bytes"]))
+    expected = processor(text=text, images=image, return_tensors="pt")["input_ids"][0].tolist()
+    assert sample.input_ids.tolist() == expected
+    is_image = sample.input_ids == processor.image_token_id
+    assert is_image.sum() == model.config.image_seq_length
+    assert (sample.labels[is_image] == IGNORE).all()
+    learned = sample.labels != IGNORE
+    assert processor.tokenizer.decode(sample.input_ids[learned]) == r["messages"][1]["content"] + "<|im_end|>\n"
+
+
+def test_truncation_keeps_image_spans_whole(parts):
+    _, processor = parts
+    long_answer = "The flux rises with frequency. " * 40
+    r = row("p/figure1", draw("line plot", "red", 5), "Describe the figure.", long_answer)
+    sample = Encoder(processor, max_length=64).encode(r)
+    assert len(sample) == 64 and (sample.labels != IGNORE).any()
+    late_image = row("p/figure2", draw("line plot", "red", 5), "x " * 80 + "<image>", "Short.")
+    late_image["messages"][0]["content"] = "word " * 80 + "<image>"
+    with pytest.raises(Skip, match="image span"):
+        Encoder(processor, max_length=64).encode(late_image)
+
+
+@pytest.mark.parametrize("change, reason", [
+    (lambda r: r["messages"].pop(), "no assistant turn"),
+    (lambda r: r["images"].append(r["images"][0]), "1 <image> tags but 2 images"),
+    (lambda r: r["images"].__setitem__(0, {"bytes": b"not an image", "path": None}), "unreadable image"),
+    (lambda r: r["messages"][1].__setitem__("content", "See <image>"), "<image> outside a user turn"),
+])
+def test_unusable_rows_are_skipped_with_a_reason(parts, rows, change, reason):
+    _, processor = parts
+    r = json.loads(json.dumps(rows[1], default=lambda b: b.decode("latin1")))
+    r["images"] = [dict(rows[1]["images"][0])]
+    change(r)
+    with pytest.raises(Skip, match=reason.replace("<", ".").replace(">", ".")):
+        Encoder(processor, max_length=512).encode(r)
+
+
+def test_stream_covers_every_row_once_per_epoch_and_resumes_exactly(parts, rows):
+    _, processor = parts
+    enc = Encoder(processor, max_length=512)
+
+    def ids(stream, n):
+        out = []
+        for k, (micro, state) in enumerate(stream):
+            out.append(([s.id for s in micro], state))
+            if k + 1 == n:
+                return out
+
+    full = ids(BatchStream(rows, enc, batch_size=4, seed=3, group_chunk=2), 12)  # 2 epochs of 6 micro-batches
+    first_epoch = sorted(i for batch, _ in full[:6] for i in batch)
+    assert first_epoch == sorted(r["id"] for r in rows)
+    assert [b for b, _ in full[:6]] != [b for b, _ in full[6:]]  # a new order each epoch
+    assert full[5][1] == StreamState(1, 0, 0)
+    again = ids(BatchStream(rows, enc, batch_size=4, seed=3, group_chunk=2), 12)
+    assert again == full
+    state = full[3][1]
+    resumed = ids(BatchStream(rows, enc, batch_size=4, seed=3, group_chunk=2, state=state), 8)
+    assert resumed == full[4:]
+
+
+def test_length_grouping_cuts_padding(parts):
+    _, processor = parts
+    rng = np.random.default_rng(0)
+    rows = [row(f"p/figure{i}", draw("bar chart", "blue", 4), "Describe.", "word " * int(rng.integers(1, 60)))
+            for i in range(64)]
+    enc = Encoder(processor, max_length=512)
+
+    def padding(group: bool) -> int:
+        stream = BatchStream(rows, enc, batch_size=8, group_by_length=group, group_chunk=8)
+        total = 0
+        for k, (micro, _) in enumerate(stream):
+            lengths = [len(s) for s in micro]
+            total += max(lengths) * len(lengths) - sum(lengths)
+            if k == 7:
+                return total
+
+    assert padding(True) < padding(False) / 3
+
+
+def test_collate_pads_right_with_masks_from_lengths(parts, rows):
+    _, processor = parts
+    enc = Encoder(processor, max_length=512)
+    samples = [enc.encode(r) for r in rows[:3]]
+    pad = processor.tokenizer.pad_token_id
+    assert pad == processor.tokenizer.eos_token_id  # pad == eos: masks must not come from ids
+    b = collate(samples, pad, processor.image_processor, pad_to_multiple_of=8)
+    assert b["input_ids"].shape[1] % 8 == 0
+    for i, s in enumerate(samples):
+        n = len(s)
+        assert b["attention_mask"][i, :n].all() and not b["attention_mask"][i, n:].any()
+        assert (b["input_ids"][i, :n].numpy() == s.input_ids).all()
+        assert (b["labels"][i, n:] == IGNORE).all()
+        assert (s.input_ids == pad).any() and b["attention_mask"][i, :n][torch.from_numpy(s.input_ids == pad)].all()
+    assert b["pixel_values"].shape[0] == 3
+    shifted = b["labels"][:, 1:].reshape(-1)
+    assert torch.equal(shifted[b["target_index"]], b["target_ids"]) and b["n_targets"] == (shifted != IGNORE).sum()
+
+
+def test_collate_packs_with_restarting_positions(parts, rows):
+    _, processor = parts
+    enc = Encoder(processor, max_length=512)
+    samples = [enc.encode(r) for r in rows[:3]]
+    b = collate([samples[:2], samples[2:]], processor.tokenizer.pad_token_id, processor.image_processor, packed=True)
+    n0, n1 = len(samples[0]), len(samples[1])
+    pos = b["position_ids"][0]
+    assert pos[:n0].tolist() == list(range(n0)) and pos[n0: n0 + n1].tolist() == list(range(n1))
+    assert "attention_mask" not in b
+    assert b["labels"][0, n0] == IGNORE  # a packed sample's first token is never predicted from the previous one
+
+
+def test_pack_fills_bins_within_capacity():
+    lengths = [50, 40, 30, 30, 20, 10, 90, 5]
+    bins = pack(lengths, 100)
+    assert sorted(i for b in bins for i in b) == list(range(len(lengths)))
+    assert all(sum(lengths[i] for i in b) <= 100 for b in bins)
+    assert len(bins) == 3
+
+
+def test_a_corrupt_image_trains_nothing_and_is_reported(parts, rows):
+    _, processor = parts
+    enc = Encoder(processor, max_length=512)
+    good, bad = enc.encode(rows[0]), enc.encode(rows[1])
+    broken = png(Image.new("RGB", (8, 8)))[:40]  # a PNG header whose data is cut off
+    bad.images = [{"bytes": broken, "path": None}]
+    b = collate([good, bad], processor.tokenizer.pad_token_id, processor.image_processor)
+    assert len(b["problems"]) == 1 and bad.id in b["problems"][0]
+    assert (b["labels"][1] == IGNORE).all() and (b["labels"][0] != IGNORE).any()
+    assert b["pixel_values"].shape[0] == 2
+
+
+def test_reads_an_out_folder_and_llava_json(tmp_path, rows):
+    write_instructions(tmp_path / "out", rows[:5])
+    ds = open_rows(str(tmp_path / "out"))
+    assert len(ds) == 5 and ds[0]["messages"][0]["content"].startswith("<image>")
+    assert ds[0]["images"][0]["bytes"].startswith(b"\x89PNG")
+
+    (tmp_path / "img").mkdir()
+    (tmp_path / "img" / "a.png").write_bytes(draw("bar chart", "red", 3))
+    records = [{"id": "q1", "image": "a.png", "conversations": [
+        {"from": "human", "value": "What is shown?"}, {"from": "gpt", "value": "A red bar chart."}]},
+        {"id": "q2", "conversations": [{"from": "human", "value": "2+2?"}, {"from": "gpt", "value": "4"}]}]
+    (tmp_path / "llava.json").write_text(json.dumps(records))
+    rows_json = open_rows(str(tmp_path / "llava.json"), image_folder=str(tmp_path / "img"))
+    first = rows_json[0]
+    assert first["messages"] == [{"role": "user", "content": "<image>\nWhat is shown?"},
+                                 {"role": "assistant", "content": "A red bar chart."}]
+    assert first["images"][0]["path"].endswith("img/a.png")
+    assert rows_json[1]["images"] == []
