@@ -385,7 +385,7 @@ def _mark_body(pages: list[PageText], stats: DocStats) -> None:
                 continue
             col = stats.column_of(r.x0, r.x1)
             col_width = (col[1] - col[0]) if col else (stats.text_x1 - stats.text_x0)
-            table_like = r.max_gap > 1.6 * max(r.size, 1)
+            table_like = r.max_gap > 1.0 * max(r.size, 1)
             if r.width >= 0.7 * col_width and not table_like:
                 wide_ids.add(id(r))
         for r in p.rows:
@@ -397,9 +397,22 @@ def _mark_body(pages: list[PageText], stats: DocStats) -> None:
             if n_wide == 0:
                 continue
             for r in members:
-                if r.role == "other" and _is_body_styled(r, stats) and r.max_gap <= 1.6 * max(r.size, 1):
+                if r.role == "other" and _is_body_styled(r, stats) and r.max_gap <= 1.0 * max(r.size, 1):
                     if n_wide >= 2 or len(r.text) > 40:
                         r.role = "body"
+        # the last row of a paragraph right below a body row that does not end a sentence
+        body = sorted((r for r in p.rows if r.role == "body"), key=lambda r: r.y0)
+        for r in sorted(p.rows, key=lambda r: r.y0):
+            if r.role != "other" or not _is_body_styled(r, stats) or r.max_gap > 1.0 * max(r.size, 1):
+                continue
+            for above in body:
+                step = r.baseline - above.baseline
+                if (0 < step <= 1.3 * stats.line_height and above.x0 - 2.5 * r.size <= r.x0 <= above.x0 + 2
+                        and r.x1 <= above.x1 + 2):
+                    if not re.search(r"[.!?:]['\")\]]*$", above.text):
+                        r.role = "body"
+                        body.append(r)
+                    break
 
 
 _WEIGHTS = re.compile(r"bold|medi(um)?|regu(lar)?|roman|ital(ic)?|semi|demi|black|heavy|light|obli(que)?|"

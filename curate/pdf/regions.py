@@ -170,13 +170,21 @@ class PageRegions:
     def __init__(self, page: PageText, captions: list[Caption], stats: DocStats, graphics: Graphics):
         self.page, self.captions, self.stats, self.graphics = page, captions, stats, graphics
         own = {id(r) for c in captions for r in c.rows}
-        self.blockers = [r for r in page.rows if r.horizontal and (r.role in ("body", "header", "heading", "equation") or
-                                                                   (r.role == "caption" and id(r) in own))]
+        # a bold "heading" or an "equation" drawn over a graphic is a label of the figure, not text flow
+        drawn_over = {id(r) for r in page.rows if r.role in ("heading", "equation") and self._on_graphic(r)}
+        self.blockers = [r for r in page.rows if r.horizontal and id(r) not in drawn_over and (
+            r.role in ("body", "header", "heading", "equation") or (r.role == "caption" and id(r) in own))]
         self.elements = list(graphics.elements) + [
-            Element(r.rect, "text", r) for r in page.rows if r.role == "other" and r.text.strip()
+            Element(r.rect, "text", r) for r in page.rows
+            if (r.role == "other" or id(r) in drawn_over) and r.text.strip()
         ]
         self.max_gap = max(3.0 * stats.line_height, 30.0)
         self.first_gap = max(5.0 * stats.line_height, 50.0)
+
+    def _on_graphic(self, row: Row) -> bool:
+        cx, cy = (row.x0 + row.x1) / 2, (row.y0 + row.y1) / 2
+        return any(e.rect[0] <= cx <= e.rect[2] and e.rect[1] <= cy <= e.rect[3]
+                   and _area(e.rect) > 4 * max(_area(row.rect), 1.0) for e in self.graphics.elements)
 
     # -- zones ------------------------------------------------------------------------------
     def band(self, c: Caption) -> tuple[float, float]:
@@ -244,7 +252,15 @@ class PageRegions:
 
     # -- contents ---------------------------------------------------------------------------
     def contents(self, zone: Rect, c: Caption, direction: str) -> list[Element]:
-        inside = [e for e in self.elements if _inside_share(e.rect, zone) >= 0.5 and not _overlaps_rows(e, c)]
+        # elements mostly inside the zone; a big element only partly inside (a full-width figure over
+        # a caption set in one column) when the rest of it does not cover body text
+        inside = []
+        for e in self.elements:
+            share = _inside_share(e.rect, zone)
+            if _overlaps_rows(e, c) or share < 0.2:
+                continue
+            if share >= 0.5 or (e.kind != "text" and self._free(e.rect, c)):
+                inside.append(e)
         if not inside:
             return []
         x0, y0, x1, y1 = c.bbox
