@@ -27,6 +27,7 @@ import random
 import shutil
 import threading
 import time
+import warnings
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -292,7 +293,8 @@ def save_checkpoint(folder: Path, module, optimizer, meta: dict, d: Dist, keep: 
         tmp.mkdir(parents=True)
     d.barrier()
     model_sd, optim_sd = get_state_dict(module, optimizer)
-    dcp.save({"model": model_sd, "optim": optim_sd}, checkpoint_id=str(tmp), no_dist=not dist.is_initialized())
+    with _single_process_ok():
+        dcp.save({"model": model_sd, "optim": optim_sd}, checkpoint_id=str(tmp), no_dist=not dist.is_initialized())
     torch.save({**meta, "rng": _rng_state()}, tmp / f"state-rank{d.rank}.pt")
     d.barrier()
     if d.main:
@@ -302,6 +304,14 @@ def save_checkpoint(folder: Path, module, optimizer, meta: dict, d: Dist, keep: 
             if old != folder and not old.name.endswith(".tmp"):
                 shutil.rmtree(old, ignore_errors=True)
     d.barrier()
+
+
+@contextlib.contextmanager
+def _single_process_ok():
+    """torch.distributed.checkpoint warns when used without a process group, which is intended here."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="torch.distributed is disabled")
+        yield
 
 
 def _step_of(path: Path) -> int:
@@ -322,7 +332,8 @@ def load_checkpoint(folder: Path, module, optimizer, d: Dist) -> dict:
 
     model_sd, optim_sd = get_state_dict(module, optimizer)
     state = {"model": model_sd, "optim": optim_sd}
-    dcp.load(state, checkpoint_id=str(folder), no_dist=not dist.is_initialized())
+    with _single_process_ok():
+        dcp.load(state, checkpoint_id=str(folder), no_dist=not dist.is_initialized())
     set_state_dict(module, optimizer, model_state_dict=state["model"], optim_state_dict=state["optim"])
     meta_path = folder / f"state-rank{d.rank}.pt"
     if not meta_path.exists():

@@ -244,8 +244,11 @@ def build_model(cfg: ModelConfig, texts: Iterable[str] | None = None, tokenizer=
         raise ValueError(f"model.projector must be linear or mlp2x_gelu, not {cfg.projector!r}")
     tokenizer = tokenizer if tokenizer is not None else _load_tokenizer(cfg, texts)
     vision_config = _vision_config(cfg)
-    if cfg.image_size:
-        vision_config.image_size = cfg.image_size  # position embeddings are interpolated on load
+    if cfg.image_size and cfg.image_size != vision_config.image_size:
+        if cfg.vision != "config":  # LLaVA does not interpolate position embeddings
+            raise ValueError(f"{cfg.vision} works at {vision_config.image_size} px, not model.image_size="
+                             f"{cfg.image_size}; choose an encoder trained at that size")
+        vision_config.image_size = cfg.image_size
     image_processor = _image_processor(cfg, vision_config)
 
     if cfg.vision == "config":
@@ -253,8 +256,7 @@ def build_model(cfg: ModelConfig, texts: Iterable[str] | None = None, tokenizer=
     else:
         with torch.device("meta"):
             cls = type(AutoModel.from_config(vision_config))
-        vision = cls.from_pretrained(cfg.vision, config=vision_config, dtype=torch.float32,
-                                     ignore_mismatched_sizes=bool(cfg.image_size))
+        vision = cls.from_pretrained(cfg.vision, config=vision_config, dtype=torch.float32)
     llm = _llm(cfg, len(tokenizer))
     if llm.get_input_embeddings().weight.shape[0] < len(tokenizer):
         llm.resize_token_embeddings(len(tokenizer), mean_resizing=True)
