@@ -125,7 +125,7 @@ def _substitute(body: str, args: list[str]) -> str:
         k = int(m.group(1)) - 1
         return args[k] if 0 <= k < len(args) else ""
 
-    return re.sub(r"##|#([1-9])", rep, body)
+    return re.sub(r"(?<!\\)(?:##|#([1-9]))", rep, body)  # `\#` is a hash sign, not a parameter
 
 
 class Expander:
