@@ -191,10 +191,24 @@ def _caption_rows(first: Row, page: PageText, starts: set[int], stats: DocStats,
             break  # wider than the caption's zone: body text of a full-width layout, or a table row
         if any(rl[1] >= last.y1 - 1 and rl[3] <= r.y0 + 1 and rl[0] < r.x1 and rl[2] > r.x0 for rl in rules):
             break  # a horizontal rule between the rows: the table starts
+        if _ends_caption(last, x1, zone):
+            break
         rows.append(r)
         x0, x1 = min(x0, r.x0), max(x1, r.x1)
         last = r
     return rows
+
+
+def _ends_caption(last: Row, right: float, zone: tuple[float, float]) -> bool:
+    """The row ends a sentence and stops short of the caption's right edge: the caption's last row
+    (a one-row caption centred in its zone counts too)."""
+    if not _SENTENCE_END.search(last.text) or last.text.endswith((":", ";")):
+        return False
+    size = max(last.size, 1)
+    if last.x1 < right - 2 * size:
+        return True
+    centred = abs((last.x0 - zone[0]) - (zone[1] - last.x1)) < 2 * size
+    return centred and last.width < 0.85 * (zone[1] - zone[0])
 
 
 def join_rows(texts: list[str], vocabulary: Counter | None = None) -> str:

@@ -152,7 +152,7 @@ def _finish(row: Row) -> Row:
 def _attaches(row: Row, bbox: tuple, baseline: float, size: float) -> str | None:
     """How a line relates to a row: "same" baseline, "script" (sub/superscript next to it), or None."""
     if abs(baseline - row.baseline) <= 0.25 * max(row.size, 1):
-        return "same"
+        return "same"  # (rows joined across a column gutter are split again in `analyse`)
     # a script starts inside the row or right after it; a small number left of the row's start is
     # a margin line number, not a script
     near = row.x0 - 0.2 * row.size <= bbox[0] <= row.x1 + 0.5 * row.size
@@ -203,7 +203,10 @@ def read_page(page: pymupdf.Page) -> PageText:
             main = max(raw, key=lambda s: len(s["text"].strip()) * s.get("size", 1))
             dx, dy = line.get("dir", (1.0, 0.0))
             baseline = float(main.get("origin", (0, line["bbox"][3]))[1])
-            lines.append((bno, tuple(line["bbox"]), [_span(s) for s in raw], abs(dy) < 0.05 and dx > 0,
+            spans = [sp for sp in (_span(s) for s in raw) if sp.text.strip()]
+            if not spans:
+                continue  # only glyphs without a text mapping (icons)
+            lines.append((bno, tuple(line["bbox"]), spans, abs(dy) < 0.05 and dx > 0,
                           baseline, float(main.get("size", 0))))
     numeric = [i for i, t in enumerate(lines) if t[3] and _NUMERIC.match("".join(s.text for s in t[2]).strip())]
     flagged = {numeric[j] for j in _line_numbers([(lines[i][1][2], lines[i][1][1],
@@ -449,12 +452,44 @@ def _mark_headings_and_equations(pages: list[PageText], stats: DocStats) -> None
                 r.role = "heading"
 
 
+def _split_at_gutter(pages: list[PageText], stats: DocStats) -> None:
+    """pymupdf sometimes puts rows of two columns that share a baseline into one line: cut them at
+    the gutter when a gap between their spans covers it."""
+    if len(stats.columns) < 2:
+        return
+    lo, hi = stats.columns[0][1], stats.columns[1][0]
+    for p in pages:
+        out = []
+        for r in p.rows:
+            if not r.horizontal or r.x0 >= lo or r.x1 <= hi or len(r.spans) < 2:
+                out.append(r)
+                continue
+            cut = None
+            for i in range(1, len(r.spans)):
+                left = max(s.bbox[2] for s in r.spans[:i])
+                right = r.spans[i].bbox[0]
+                if left <= lo + 1 and right >= hi - 1:  # the gap covers the whole gutter
+                    cut = i
+                    break
+            if cut is None:
+                out.append(r)
+                continue
+            for part in (r.spans[:cut], r.spans[cut:]):
+                box = (min(s.bbox[0] for s in part), min(s.bbox[1] for s in part),
+                       max(s.bbox[2] for s in part), max(s.bbox[3] for s in part))
+                piece = Row(r.page, *box, spans=list(part), block=r.block, index_in_block=r.index_in_block,
+                            role=r.role, baseline=r.baseline)
+                out.append(_finish(piece))
+        p.rows = out
+
+
 def analyse(pages: list[PageText]) -> DocStats:
     """Assign row roles (header, linenumber, body, heading, equation) and return the document statistics."""
     _mark_headers(pages)
     stats = DocStats()
     stats.body_size, stats.body_fonts = _body_style(pages)
     _columns(pages, stats)
+    _split_at_gutter(pages, stats)
     _mark_body(pages, stats)
     _mark_headings_and_equations(pages, stats)
     return stats

@@ -168,7 +168,14 @@ class PageRegions:
     """Region finding for the captions of one page."""
 
     def __init__(self, page: PageText, captions: list[Caption], stats: DocStats, graphics: Graphics):
-        self.page, self.captions, self.stats, self.graphics = page, captions, stats, graphics
+        self.page, self.captions, self.stats = page, captions, stats
+        # rules and logos of the running head/foot: level with or beyond its text rows
+        heads = [r for r in page.rows if r.role == "header"]
+        top = max((r.y1 for r in heads if r.y1 < 0.12 * page.height), default=-1e9) + 0.5 * stats.line_height
+        bottom = min((r.y0 for r in heads if r.y0 > 0.88 * page.height), default=1e9) - 0.5 * stats.line_height
+        keep = [e for e in graphics.elements if e.rect[3] > top and e.rect[1] < bottom]
+        self.graphics = Graphics(keep, graphics.rules, graphics.images, graphics.n_paths)
+        graphics = self.graphics
         own = {id(r) for c in captions for r in c.rows}
         # a bold "heading" or an "equation" drawn over a graphic is a label of the figure, not text flow
         drawn_over = {id(r) for r in page.rows if r.role in ("heading", "equation") and self._on_graphic(r)}
@@ -307,11 +314,41 @@ class PageRegions:
         out = {}
         for direction in ("up", "down"):
             zone = self.vertical_zone(c, direction, lo, hi)
-            out[direction] = Proposal(direction, self.contents(zone, c, direction))
+            out[direction] = self._widened(c, direction, Proposal(direction, self.contents(zone, c, direction)))
         for direction in ("left", "right"):
             zone = self.side_zone(c, direction)
             out[direction] = Proposal(direction, self.contents(zone, c, direction) if zone else [])
         return out
+
+    def _widened(self, c: Caption, direction: str, p: Proposal) -> Proposal:
+        """A short caption set in one column under a float that spans the columns: take the whole
+        text width when that holds the float without body text or another caption beside it."""
+        if p.rect is None or len(self.stats.columns) < 2 or self.stats.column_of(*c.bbox[::2]) is None:
+            return p
+        lo, hi = self.stats.text_x0 - 6, self.stats.text_x1 + 6
+        zone = self.vertical_zone(c, direction, lo, hi)
+        r = p.rect
+        if zone[1] > r[1] + 2 or zone[3] < r[3] - 2:
+            return p  # body text beside the float in the other column cuts the wide zone short
+        check = (lo, zone[1] + 1, hi, zone[3] - 1 + (2 * self.stats.line_height if direction == "up" else 0))
+        if direction == "down":
+            check = (lo, zone[1] + 1 - 2 * self.stats.line_height, hi, zone[3] - 1)
+        for other in self.captions:
+            if other is not c and _intersect(other.bbox, check) is not None:
+                return p
+        # beside the caption itself the other column must be empty: a float there that goes on past
+        # the caption's level is a float of its own
+        x0, y0, x1, y1 = c.bbox
+        level = (lo, y0, hi, y1)
+        for e in self.elements:
+            if (e.row is None or all(e.row is not r for r in c.rows)) and _intersect(e.rect, level) is not None:
+                if e.rect[0] >= x1 - 1 or e.rect[2] <= x0 + 1:
+                    return p
+        wide = Proposal(direction, self.contents(zone, c, direction))
+        wr = wide.rect
+        if wr is None or wr[0] > r[0] + 1 or wr[2] < r[2] - 1 or (wr[2] - wr[0]) < 1.2 * (r[2] - r[0]):
+            return p
+        return wide
 
     # -- choice -----------------------------------------------------------------------------
     def choose(self) -> dict[int, Proposal]:
