@@ -126,6 +126,8 @@ class TrainConfig:
     stop_at: int | None = None
     """Stop after this step of the current stage, leaving a checkpoint (time-boxed jobs); the learning
     rate schedule still spans the whole stage, so `--resume` continues exactly."""
+    save_model: bool = True
+    """Write the final transformers checkpoint (false only for throughput measurements)."""
     metrics_file: bool = True
     """Append metrics as JSON lines to OUTPUT/<stage>/metrics.jsonl."""
     progress: bool = True

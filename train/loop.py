@@ -476,17 +476,20 @@ def train_stage(cfg: Config, name: str, stage: StageConfig, d: Dist, init: Path 
         lr = lr_at(step, total, stage)
         for group in optimizer.param_groups:
             group["lr"] = lr
-        n_targets = torch.tensor(float(sum(b["n_targets"] for b in micro_batches)), device=d.device)
-        if d.world > 1:
-            dist.all_reduce(n_targets)  # the step's learned tokens on all ranks: the loss denominator
-        scale = d.world / n_targets.clamp(min=1.0)  # DDP/FSDP average gradients over ranks; undo that
+        n_targets = float(sum(b["n_targets"] for b in micro_batches))
+        if d.world > 1:  # the step's learned tokens on all ranks: the loss denominator
+            n_targets = torch.tensor(n_targets, device=d.device)
+            dist.all_reduce(n_targets)
+            scale = d.world / n_targets.clamp(min=1.0)  # DDP/FSDP average gradients over ranks; undo that
+        else:
+            scale = 1.0 / max(n_targets, 1.0)  # a host number: no device traffic
         for i, b in enumerate(micro_batches):
             last = i == len(micro_batches) - 1
             with _grad_sync(module, d, last):
                 with autocast():
                     loss_sum = module(**_to_device(b, d.device))
                 (loss_sum * scale).backward()
-            loss_acc += loss_sum.detach() / n_targets
+            loss_acc += loss_sum.detach() * (scale / d.world)
             window_flops += flops_of(b)
             for problem in b["problems"]:
                 log.warning("%s", problem)
@@ -506,7 +509,8 @@ def train_stage(cfg: Config, name: str, stage: StageConfig, d: Dist, init: Path 
             now = time.perf_counter()
             steps_in_window = cfg.train.log_every if step % cfg.train.log_every == 0 else step % cfg.train.log_every
             tps = window_tokens / (now - t_window)
-            record = {"stage": name, "step": step, "loss": loss_acc.item() / steps_in_window, "lr": lr,
+            record = {"stage": name, "step": step, "tokens": tokens_seen, "loss": loss_acc.item() / steps_in_window,
+                      "lr": lr,
                       "grad_norm": float(getattr(grad_norm, "full_tensor", lambda: grad_norm)()),
                       "tokens_per_s": round(tps, 1), "epoch": round(stream.epoch_progress(state_after), 4),
                       "elapsed_s": round(now - t_start, 2)}
@@ -536,11 +540,17 @@ def train_stage(cfg: Config, name: str, stage: StageConfig, d: Dist, init: Path 
         bar.close()
     if skipped and d.main:
         log.warning("stage %s skipped rows: %s", name, ", ".join(f"{n} x {r}" for r, n in sorted(skipped.items())))
-    path = export_model(module, processor, stage_dir / "model", d)
+    path = stage_dir / "model"
+    if cfg.train.save_model or name != stages_last(cfg):
+        export_model(module, processor, path, d)
     if d.main:
         (stage_dir / "done.json").write_text(json.dumps({"steps": step, "tokens": tokens_seen, "skipped": skipped}))
         log.info("stage %s done: %d steps, %d tokens; model saved to %s", name, step, tokens_seen, path)
     return path
+
+
+def stages_last(cfg: Config) -> str:
+    return cfg.stages()[-1][0]
 
 
 def _grad_sync(module, d: Dist, sync: bool):
