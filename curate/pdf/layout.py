@@ -134,7 +134,8 @@ def _finish(row: Row) -> Row:
         by_font[s.font] += n
         if prev is not None and row.horizontal:
             gap = s.bbox[0] - prev.bbox[2]
-            if s.text.strip() and prev.text.strip():
+            # gaps next to one- or two-character spans are math layout, not table columns
+            if len(s.text.strip()) > 2 and len(prev.text.strip()) > 2:
                 max_gap = max(max_gap, gap)
             # pymupdf keeps explicit spaces; add one where two separate lines were merged
             if gap > 0.15 * max(s.size, 1) and parts and not parts[-1].endswith(" ") and not s.text.startswith(" "):
@@ -416,6 +417,16 @@ def _mark_body(pages: list[PageText], stats: DocStats) -> None:
                         r.role = "body"
                         body.append(r)
                     break
+            else:
+                # the end of a paragraph carried over to the top of a column, right above the next
+                # (indented) paragraph
+                for below in body:
+                    step = below.baseline - r.baseline
+                    if (0 < step <= 1.3 * stats.line_height and below.x0 - 2.5 * r.size <= r.x0 <= below.x0 + 2
+                            and re.search(r"[.!?]['\")\]]*$", r.text)):
+                        r.role = "body"
+                        body.append(r)
+                        break
 
 
 _WEIGHTS = re.compile(r"bold|medi(um)?|regu(lar)?|roman|ital(ic)?|semi|demi|black|heavy|light|obli(que)?|"
@@ -430,6 +441,17 @@ def font_family(font: str) -> str:
     return _WEIGHTS.sub("", name)
 
 
+def _gap_before_tail(row: Row, tail: str) -> float:
+    """Horizontal space in front of the spans that spell `tail` at the end of the row."""
+    need = len(tail.replace(" ", ""))
+    got = 0
+    for i in range(len(row.spans) - 1, 0, -1):
+        got += len(row.spans[i].text.replace(" ", ""))
+        if got >= need:
+            return row.spans[i].bbox[0] - row.spans[i - 1].bbox[2]
+    return 0.0
+
+
 def _mark_headings_and_equations(pages: list[PageText], stats: DocStats) -> None:
     """Section headings (bold, in the body's font family) and display-equation rows (an equation
     number at the column's right edge) are part of the text flow: floats never swallow them."""
@@ -442,7 +464,7 @@ def _mark_headings_and_equations(pages: list[PageText], stats: DocStats) -> None
             if m and abs(r.size - stats.body_size) <= 1.5:
                 col = stats.column_of(r.x0, r.x1) or (stats.text_x0, stats.text_x1)
                 alone = len(r.text.strip()) == len(m.group(0).strip())
-                if r.x1 >= col[1] - 1.0 * r.size and (alone or r.max_gap > 1.2 * r.size):
+                if r.x1 >= col[1] - 1.0 * r.size and (alone or _gap_before_tail(r, m.group(0)) > 1.2 * r.size):
                     r.role = "equation"
                     continue
             chars = sum(len(s.text.strip()) for s in r.spans) or 1

@@ -262,10 +262,14 @@ class PageRegions:
         # elements mostly inside the zone; a big element only partly inside (a full-width figure over
         # a caption set in one column) when the rest of it does not cover body text
         inside = []
+        one_column = len(self.stats.columns) > 1 and zone[2] - zone[0] < 0.62 * (self.stats.text_x1 - self.stats.text_x0)
+        gutter = (self.stats.columns[0][1], self.stats.columns[1][0]) if len(self.stats.columns) > 1 else None
         for e in self.elements:
             share = _inside_share(e.rect, zone)
             if _overlaps_rows(e, c) or share < 0.2:
                 continue
+            if one_column and gutter and e.kind == "text" and e.rect[0] < gutter[0] - 5 and e.rect[2] > gutter[1] + 5:
+                continue  # a row of text across the gutter belongs to no one-column float
             if share >= 0.5 or (e.kind != "text" and self._free(e.rect, c)):
                 inside.append(e)
         if not inside:
@@ -430,7 +434,11 @@ class PageRegions:
                     if owned.get(id(e), id(c)) != id(c) or _overlaps_rows(e, c):
                         continue
                     if _near(e.rect, rect, 1.5) and not _contains(rect, e.rect) and self._free(e.rect, c):
-                        grown = _union(grown, e.rect)
+                        # labels and legends stick out a little; a row of text twice as wide does not
+                        u = _union(rect, e.rect)
+                        w, h = rect[2] - rect[0], rect[3] - rect[1]
+                        if (u[2] - u[0]) - w <= max(20.0, 0.15 * w) and (u[3] - u[1]) - h <= max(20.0, 0.15 * h):
+                            grown = _union(grown, e.rect)
                 if grown == rect:
                     break
                 rect = grown

@@ -88,11 +88,16 @@ def build_paragraphs(pages: list[PageText], stats: DocStats, vocabulary: Counter
                 paragraphs.append(Paragraph(text, current[0].page, list(current)))
         current.clear()
 
+    flows = []
     for page in pages:
         order = reading_order(page, stats)
-        if not order:
-            continue
-        edges = _left_edges(page, order)
+        if order:
+            flows.append((order, _left_edges(page, order)))
+    # justified text ends rows at the column edge, so a row ending a sentence a little short of it
+    # ends its paragraph; ragged-right text needs a clearly short row
+    ends = [r.x1 >= edges[ci][1] - 1.5 for order, edges in flows for r, ci in order]
+    justified = sum(ends) >= 0.5 * max(len(ends), 1)
+    for order, edges in flows:
         for r, ci in order:
             left, right = edges[ci]
             size = max(r.size, 1.0)
@@ -103,11 +108,11 @@ def build_paragraphs(pages: list[PageText], stats: DocStats, vocabulary: Counter
             elif 0.6 * size <= indent <= 6 * size:
                 new = True
             elif _SENT_END.search(prev.text) and not _ABBREV.search(prev.text):
-                same_flow = prev.page == r.page and 0 <= r.y0 - prev.y1 < 3 * stats.line_height
-                prev_right = prev_edges[1] if prev_edges else right
-                short = prev.x1 < prev_right - 1.5 * size
-                spaced = same_flow and r.y0 - prev.y1 > 0.9 * stats.line_height
-                new = short or spaced or (not same_flow and prev.x1 < prev_right - 0.5 * size)
+                prev_left, prev_right = prev_edges if prev_edges else (left, right)
+                limit = 0.5 * size if justified else max(1.5 * size, 0.25 * (prev_right - prev_left))
+                # vertical space, a heading, an equation or a float between the rows on one page
+                spaced = prev.page == r.page and r.baseline - prev.baseline > 1.45 * stats.line_height
+                new = prev.x1 < prev_right - limit or spaced
             if new:
                 flush()
             current.append(r)
