@@ -235,6 +235,8 @@ def join_rows(texts: list[str], vocabulary: Counter | None = None) -> str:
                 joined = vocabulary.get(f"{left}{right}".lower(), 0)
                 keep = hyphenated > joined
             out = out + t if keep else out[:-1] + t
+        elif re.search(r"\w[-\u2010\u2013]$", out) and t[:1].isalnum():
+            out = out + t  # "Navier-" + "Stokes", "10–" + "20": the hyphen or dash stays, no space
         else:
             out = out + " " + t
     return re.sub(r"\s+", " ", out).strip()

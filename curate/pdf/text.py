@@ -25,7 +25,7 @@ _NUM = r"(?:[A-Z]{1,3}\.?)?\d+(?:\.\d+)*[a-z]?(?:\s?\([a-z](?:\s*[,–-]\s*[a-z]
 REF = re.compile(
     r"(?P<supp>\b(?:Supplementary|Supplemental|Suppl\.|Extended\s+Data)\s+)?"
     r"\b(?P<word>[Ff]igures?|[Ff]igs?\.?|FIGS?\.?|FIGURES?|[Tt]ables?|TABLES?|[Tt]abs?\.)\s*"
-    rf"(?P<list>(?:{_NUM})(?:\s*(?:,|;|and|&|or|to|--|-|–|—)\s*(?:{_NUM}))*)"
+    rf"(?P<list>(?:{_NUM})(?:\s*(?:,\s*(?:and|&|or)?|;|and|&|or|to|--|-|–|—)\s*(?:{_NUM}))*)"
 )
 _ITEM = re.compile(_NUM)
 _RANGE = re.compile(rf"({_NUM})\s*(?:-|–|—|--|to)\s*({_NUM})")

@@ -86,8 +86,16 @@ def _caption(page: pymupdf.Page, col: tuple[float, float], y: float, label: str,
     return pymupdf.Rect(x, y, col[1], y + 10.5 * len(rows) + 2)
 
 
-def _plot(page: pymupdf.Page, rect: pymupdf.Rect) -> None:
-    """A line plot: axes, a curve, tick marks and tick labels (Helvetica, 7 pt)."""
+def _plot(page: pymupdf.Page, rect: pymupdf.Rect) -> pymupdf.Rect:
+    """A line plot: axes, a curve, tick marks and tick labels (Helvetica, 7 pt); returns its extent."""
+    helv = pymupdf.Font("helv")
+    extent = pymupdf.Rect(rect.x0 + 19, rect.y0 + 4, rect.x1 - 4, rect.y1 - 15)
+
+    def label(x: float, y: float, text: str) -> None:
+        nonlocal extent
+        page.insert_text((x, y), text, fontsize=7, fontname="helv")
+        extent |= pymupdf.Rect(x, y - 7, x + helv.text_length(text, 7), y + 2)
+
     ax = pymupdf.Rect(rect.x0 + 22, rect.y0 + 4, rect.x1 - 4, rect.y1 - 18)
     shape = page.new_shape()
     shape.draw_rect(ax)
@@ -104,10 +112,11 @@ def _plot(page: pymupdf.Page, rect: pymupdf.Rect) -> None:
     shape.commit()
     for i in range(5):
         x = ax.x0 + i * ax.width / 4
-        page.insert_text((x - 4, ax.y1 + 11), f"{i * 25}", fontsize=7, fontname="helv")
+        label(x - 4, ax.y1 + 11, f"{i * 25}")
         y = ax.y1 - i * ax.height / 4
-        page.insert_text((rect.x0 + 2, y + 2.5), f"{i * 0.5:.1f}", fontsize=7, fontname="helv")
-    page.insert_text((ax.x0 + ax.width / 2 - 15, rect.y1 - 1), "time (s)", fontsize=7, fontname="helv")
+        label(rect.x0 + 2, y + 2.5, f"{i * 0.5:.1f}")
+    label(ax.x0 + ax.width / 2 - 15, rect.y1 - 1, "time (s)")
+    return extent
 
 
 def _table(page: pymupdf.Page, col: tuple[float, float], y: float) -> pymupdf.Rect:
@@ -137,8 +146,7 @@ def two_column_paper() -> Drawn:
     p.insert_text((130, 90), "This article is licensed under a Creative Commons Attribution 4.0 International License.",
                   fontsize=7, fontname="tiro")
     # left column: plot at the top, caption below, then body text
-    out.plot_rect = pymupdf.Rect(LEFT[0] + 10, 110, LEFT[1] - 10, 250)
-    _plot(p, out.plot_rect)
+    out.plot_rect = _plot(p, pymupdf.Rect(LEFT[0] + 10, 110, LEFT[1] - 10, 250))
     out.captions[("figure", "1")] = _caption(p, LEFT, 262, "Figure 1:", [
         "Mean squared displacement of a random walk as a",
         "function of time. The curve grows quadratically in this exam-",
