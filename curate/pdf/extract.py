@@ -82,14 +82,15 @@ def _hints(page: PageText, rect: Rect, graphics: Graphics, words: list[str]) -> 
     """Evidence from the PDF for guess_figure_type: raster share, drawings, tick numbers, fonts."""
     area = max((rect[2] - rect[0]) * (rect[3] - rect[1]), 1e-6)
     raster = 0.0
-    paths = 0
+    paths = marks = rects = strokes = 0
     for e in graphics.elements:
         ix = max(0.0, min(e.rect[2], rect[2]) - max(e.rect[0], rect[0]))
         iy = max(0.0, min(e.rect[3], rect[3]) - max(e.rect[1], rect[1]))
         if e.kind == "image":
             raster += ix * iy
-        elif ix > 0 or iy > 0:
-            paths += 1 if (ix * iy > 0 or e.rect[2] - e.rect[0] < 1 or e.rect[3] - e.rect[1] < 1) else 0
+        elif ix * iy > 0 or (ix > 0 and iy >= 0 and e.rect[3] - e.rect[1] < 1) or (iy > 0 and e.rect[2] - e.rect[0] < 1):
+            paths += 1
+            marks, rects, strokes = marks + e.marks, rects + e.rects, strokes + e.strokes
     mono = total = 0
     for r in page.rows:
         if r.role == "other" and r.x0 >= rect[0] - 1 and r.x1 <= rect[2] + 1 and r.y0 >= rect[1] - 1 and r.y1 <= rect[3] + 1:
@@ -100,8 +101,12 @@ def _hints(page: PageText, rect: Rect, graphics: Graphics, words: list[str]) -> 
     return {
         "raster_share": min(1.0, raster / area),
         "n_paths": paths,
+        "marks": marks,
+        "filled_rects": rects,
+        "strokes": strokes,
         "numeric_words": sum(1 for w in words if _NUMBER_WORD.match(w)),
-        "text_only": raster == 0 and paths <= 3 and total > 0,
+        # frames and rules around a listing are fine; marks, bars and images are not
+        "text_only": raster == 0 and marks == 0 and rects == 0 and strokes <= 6 and total > 0,
         "monospace_share": mono / total if total else 0.0,
     }
 

@@ -37,6 +37,11 @@ class Element:
     rect: Rect
     kind: str  # "image" | "path" | "text"
     row: Row | None = None
+    # what a run of drawings is made of (hints for figure_type): small marks (scatter markers),
+    # filled axis-aligned rectangles (bars, heatmap cells), other strokes (lines, curves, boxes)
+    marks: int = 0
+    rects: int = 0
+    strokes: int = 0
 
 
 @dataclass
@@ -91,7 +96,7 @@ def read_graphics(page: pymupdf.Page) -> Graphics:
             out.elements.append(Element(r, "image"))
             out.images.append(r)
     stack: list[tuple[int, Rect]] = []
-    run: Rect | None = None
+    run: Element | None = None
     run_clip: Rect | None = None
     for d in page.get_cdrawings(extended=True):
         level = d.get("level", 0)
@@ -117,14 +122,21 @@ def read_graphics(page: pymupdf.Page) -> Graphics:
             continue
         if r[3] - r[1] < 2.0 and r[2] - r[0] > 30:
             out.rules.append(r)
-        if run is not None and run_clip == clip and _near(run, r, 3.0):
-            run = _union(run, r)
+        if run is not None and run.rect and run_clip == clip and _near(run.rect, r, 3.0):
+            run.rect = _union(run.rect, r)
         else:
             if run is not None:
-                out.elements.append(Element(run, "path"))
-            run, run_clip = r, clip
+                out.elements.append(run)
+            run, run_clip = Element(r, "path"), clip
+        items = d.get("items") or ()
+        if r[2] - r[0] <= 8 and r[3] - r[1] <= 8:
+            run.marks += 1
+        elif "f" in (kind or "") and items and all(it[0] == "re" for it in items):
+            run.rects += len(items)
+        else:
+            run.strokes += 1
     if run is not None:
-        out.elements.append(Element(run, "path"))
+        out.elements.append(run)
     return out
 
 
