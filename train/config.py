@@ -26,11 +26,13 @@ class ModelConfig:
     """Where the model parts come from and how they are joined (LLaVA: vision -> projector -> LLM)."""
 
     vision: str = "config"
-    """Vision encoder: a Hub id or local folder (CLIP, SigLIP), or `config` to build one from `vision_config`."""
+    """Vision encoder: a Hub id or local folder (CLIP, SigLIP), or `config` to build one from
+    `vision_config`."""
     llm: str = "config"
     """Causal LM: a Hub id, a local folder, a `.gguf` file, or `config` to build one from `llm_config`."""
     tokenizer: str | None = None
-    """Tokenizer: a Hub id or folder; `train` trains a byte-level BPE on the training text; None: the LLM's."""
+    """Tokenizer: a Hub id or folder; `train` trains a byte-level BPE on the training text; None: the
+    LLM's own."""
     chat_template: str | None = None
     """A built-in template name (`vicuna`, `chatml`, `llama-2`, `llama-3`), a Jinja string, or None
     for the tokenizer's own template."""
@@ -79,8 +81,11 @@ class DataConfig:
     pad_to_multiple_of: int = 8
     shuffle_buffer: int = 10000
     """Shuffle buffer of streamed datasets."""
+    workers: int = 0
+    """Processes that prepare batches (decode and preprocess images); 0: a thread of the training
+    process does it. The order of the batches is the same either way."""
     prefetch: int = 2
-    """Steps of batches prepared ahead in a background thread (0: none)."""
+    """Steps prepared ahead (by the thread, or per worker process); 0 with `workers: 0`: none."""
 
 
 @dataclass
@@ -168,7 +173,8 @@ def _read_yaml(name_or_path: str) -> dict:
             raise ConfigError(f"config file {path} does not exist")
         return yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     if name_or_path not in presets():
-        raise ConfigError(f"{name_or_path!r} is neither a YAML file nor a preset; presets: {', '.join(presets())}")
+        raise ConfigError(f"{name_or_path!r} is neither a YAML file nor a preset; "
+                          f"presets: {', '.join(presets())}")
     text = (resources.files("scitune.train") / "configs" / f"{name_or_path}.yaml").read_text(encoding="utf-8")
     return yaml.safe_load(text) or {}
 

@@ -22,6 +22,7 @@ stop a run.
 from __future__ import annotations
 
 import io
+import itertools
 import json
 import logging
 import math
@@ -36,7 +37,8 @@ from scitune.train.model import IMAGE_TOKEN, image_seq_length
 log = logging.getLogger(__name__)
 
 IGNORE = -100
-LLAVA_ROLES = {"human": "user", "gpt": "assistant", "system": "system", "user": "user", "assistant": "assistant"}
+LLAVA_ROLES = {"human": "user", "gpt": "assistant", "system": "system", "user": "user",
+               "assistant": "assistant"}
 
 
 # --- 1. rows --------------------------------------------------------------------------------------
@@ -112,7 +114,10 @@ def open_rows(source: str, split: str = "train", streaming: bool = False, image_
 
 def row_texts(rows, limit: int):
     """The message texts of the first `limit` rows (to train a tokenizer)."""
-    iterator = iter(rows) if not hasattr(rows, "__getitem__") else (rows[i] for i in range(min(limit, len(rows))))
+    if hasattr(rows, "__getitem__"):
+        iterator = (rows[i] for i in range(min(limit, len(rows))))
+    else:
+        iterator = iter(rows)
     for n, row in enumerate(iterator):
         if n >= limit:
             break
@@ -270,7 +275,8 @@ class BatchStream:
         self.shuffle_buffer = shuffle_buffer
         self.state = state or StreamState()
         self.skipped: Counter = Counter(skipped or {})
-        self.rows_used = 0
+        self._order = None  # (epoch, permutation) of an indexable dataset
+        self._live = None  # (epoch, next chunk, iterator) of a streamed one
 
     @property
     def num_rows(self) -> int | None:
@@ -279,11 +285,17 @@ class BatchStream:
     def _chunk_rows(self, epoch: int, chunk: int) -> list[dict]:
         start, stop = chunk * self.chunk_rows, (chunk + 1) * self.chunk_rows
         if self.num_rows is not None:
-            order = np.random.default_rng([self.seed, epoch]).permutation(self.num_rows)
-            return [self.rows[int(i)] for i in order[start:stop]]
-        ds = self.rows.shuffle(seed=self.seed, buffer_size=self.shuffle_buffer)
-        ds.set_epoch(epoch)
-        return list(ds.skip(start).take(self.chunk_rows))
+            if self._order is None or self._order[0] != epoch:
+                self._order = (epoch, np.random.default_rng([self.seed, epoch]).permutation(self.num_rows))
+            return [self.rows[int(i)] for i in self._order[1][start:stop]]
+        # A streamed dataset is read on from where the last chunk ended; only a resume skips ahead.
+        if self._live is None or self._live[:2] != (epoch, chunk):
+            ds = self.rows.shuffle(seed=self.seed, buffer_size=self.shuffle_buffer)
+            ds.set_epoch(epoch)
+            self._live = (epoch, chunk, iter(ds.skip(start) if start else ds))
+        rows = list(itertools.islice(self._live[2], self.chunk_rows))
+        self._live = (epoch, chunk + 1, self._live[2])
+        return rows
 
     def _micro_batches(self, epoch: int, chunk: int, rows: list[dict]) -> list[list]:
         samples = []
@@ -373,7 +385,8 @@ def _check_image(image: dict) -> None:
     Image.open(io.BytesIO(image["bytes"])) if image.get("bytes") else Image.open(image["path"])
 
 
-def collate(units: list, pad_id: int, image_processor, packed: bool = False, pad_to_multiple_of: int = 1) -> dict:
+def collate(units: list, pad_id: int, image_processor, packed: bool = False,
+            pad_to_multiple_of: int = 1) -> dict:
     """Tensors for one micro-batch: input_ids, labels, attention_mask or position_ids, pixel_values.
 
     Unpacked: right padding, the attention mask comes from the lengths. Packed: each unit is a list
@@ -381,8 +394,9 @@ def collate(units: list, pad_id: int, image_processor, packed: bool = False, pad
     transformers turns into separate attention per sample; there is no attention mask.
     `labels` are the usual transformers labels (B, L); `target_ids` and `target_index` are the
     learned tokens and their flat positions in the shifted sequence (B, L-1), so the loss needs no
-    device-side boolean indexing. Also returns host-side counts: `n_targets` (learned tokens), `n_tokens` (non-pad), `n_rows`,
-    `seq_sq` (sum of squared sample lengths, for attention FLOPs) and `problems` (samples whose image failed to decode: trained on nothing, reported).
+    device-side boolean indexing. Also returns host-side counts: `n_targets` (learned tokens),
+    `n_tokens` (non-pad), `n_rows`, `seq_sq` (sum of squared sample lengths, for attention FLOPs) and
+    `problems` (samples whose image failed to decode: they train nothing and are reported).
     """
     rows = [[u] for u in units] if not packed else units
     lengths = [sum(len(s) for s in row) for row in rows]

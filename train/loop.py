@@ -73,13 +73,13 @@ def setup_distributed(parallel: str) -> Dist:
     if parallel == "single" and world > 1:
         raise ValueError("train.parallel=single under torchrun with several processes")
     mode = "ddp" if parallel == "auto" and world > 1 else ("single" if parallel == "auto" else parallel)
-    d = Dist(rank=int(os.environ.get("RANK", "0")), world=world, local_rank=int(os.environ.get("LOCAL_RANK", "0")),
-             mode=mode)
+    d = Dist(rank=int(os.environ.get("RANK", "0")), world=world,
+             local_rank=int(os.environ.get("LOCAL_RANK", "0")), mode=mode)
     if torch.cuda.is_available():
         torch.cuda.set_device(d.local_rank)
         d.device = torch.device("cuda", d.local_rank)
     if mode in ("ddp", "fsdp") and not dist.is_initialized():
-        if "RANK" not in os.environ:  # one process, still through the distributed code path (tests, FSDP on 1 GPU)
+        if "RANK" not in os.environ:  # one process through the distributed code path (FSDP on 1 GPU)
             os.environ.update(RANK="0", WORLD_SIZE="1", LOCAL_RANK="0", MASTER_ADDR="127.0.0.1",
                               MASTER_PORT=os.environ.get("MASTER_PORT", "29511"))
         dist.init_process_group("nccl" if d.device.type == "cuda" else "gloo")
@@ -112,8 +112,9 @@ class TrainModule(torch.nn.Module):
 
     def forward(self, input_ids, target_ids, target_index, attention_mask=None, position_ids=None,
                 pixel_values=None):
-        hidden = self.llava.model(input_ids=input_ids, pixel_values=pixel_values, attention_mask=attention_mask,
-                                  position_ids=position_ids, use_cache=False).last_hidden_state
+        hidden = self.llava.model(input_ids=input_ids, pixel_values=pixel_values,
+                                  attention_mask=attention_mask, position_ids=position_ids,
+                                  use_cache=False).last_hidden_state
         hidden = hidden[:, :-1].reshape(-1, hidden.shape[-1]).index_select(0, target_index)
         logits = self.llava.lm_head(hidden).float()
         loss = F.cross_entropy(logits, target_ids, reduction="sum")
@@ -127,19 +128,26 @@ class TrainModule(torch.nn.Module):
 
 def wrap(module: TrainModule, d: Dist, cast: torch.dtype | None):
     """Move to the device and wrap for DDP or FSDP2."""
+    if d.mode == "fsdp":
+        from torch.distributed.device_mesh import init_device_mesh
+        from torch.distributed.fsdp import MixedPrecisionPolicy, fully_shard
+
+        mesh = init_device_mesh(d.device.type, (d.world,))
+        mp = MixedPrecisionPolicy(param_dtype=cast, reduce_dtype=torch.float32) if cast else \
+            MixedPrecisionPolicy()
+        # One shard group per transformer block (vision and LLM), then the rest. fully_shard moves
+        # each group's parameters to the mesh's device as it shards them, so the whole model never
+        # has to fit on one device.
+        for m in module.modules():
+            if type(m).__name__.endswith(("DecoderLayer", "EncoderLayer")):
+                fully_shard(m, mesh=mesh, mp_policy=mp)
+        fully_shard(module, mesh=mesh, mp_policy=mp)  # also moves the buffers
+        return module
     module.to(d.device)
     if d.mode == "ddp":
         from torch.nn.parallel import DistributedDataParallel as DDP
 
         return DDP(module, device_ids=[d.local_rank] if d.device.type == "cuda" else None)
-    if d.mode == "fsdp":
-        from torch.distributed.fsdp import MixedPrecisionPolicy, fully_shard
-
-        mp = MixedPrecisionPolicy(param_dtype=cast, reduce_dtype=torch.float32) if cast else MixedPrecisionPolicy()
-        for m in module.modules():  # one shard group per transformer block (vision and LLM)
-            if type(m).__name__.endswith(("DecoderLayer", "EncoderLayer")):
-                fully_shard(m, mp_policy=mp)
-        fully_shard(module, mp_policy=mp)
     return module
 
 
@@ -200,17 +208,20 @@ def _to_device(batch: dict, device: torch.device) -> dict:
     return {k: batch[k].to(device, non_blocking=True) for k in keys if k in batch}
 
 
-def step_batches(stream: BatchStream, d: Dist, accum: int, epochs: float, processor, packed: bool, pad_to: int,
-                 pin: bool):
+def step_batches(stream: BatchStream, d: Dist, accum: int, epochs: float, processor, packed: bool,
+                 pad_to: int, worker: int = 0, workers: int = 1):
     """Yield, per optimizer step: this process's collated micro-batches, the step's tokens on all
     processes, the stream state after the step and the skip counts.
 
     A step takes `world * accum` micro-batches; micro-batch j goes to rank j % world. The last
     step of a stage may be short; one with fewer micro-batches than processes is dropped (logged).
+    With several loader workers, worker w collates (decodes images for) steps w, w + workers, ...
+    only; every worker walks the same stream, so the steps come out in one fixed order.
     """
     it = iter(stream)
     per_step = d.world * accum
     done = False
+    k = -1
     while not done:
         taken, state = [], None
         for micro, state in it:
@@ -221,40 +232,82 @@ def step_batches(stream: BatchStream, d: Dist, accum: int, epochs: float, proces
                 break
         if len(taken) < d.world:
             if taken:
-                log.warning("dropping the last %d micro-batch(es): fewer than the %d processes", len(taken), d.world)
+                log.warning("dropping the last %d micro-batch(es): fewer than the %d processes",
+                            len(taken), d.world)
             return
+        k += 1
+        if k % workers != worker:
+            continue
         tokens = sum(len(s) for micro in taken for unit in micro for s in (unit if packed else [unit]))
-        mine = []
-        for micro in taken[d.rank::d.world]:
-            b = collate(micro, stream.encoder.pad_id, processor.image_processor, packed, pad_to)
-            if pin:
-                b = {k: v.pin_memory() if torch.is_tensor(v) else v for k, v in b.items()}
-            mine.append(b)
+        mine = [collate(micro, stream.encoder.pad_id, processor.image_processor, packed, pad_to)
+                for micro in taken[d.rank::d.world]]
         yield mine, tokens, state, dict(stream.skipped)
 
 
-class Prefetcher:
-    """Runs a generator in a thread, `depth` items ahead (decoding images while the GPU works)."""
+class StepSource(torch.utils.data.IterableDataset):
+    """The steps as an iterable dataset, for DataLoader worker processes (images decoded off the
+    training process, as transformers' Trainer does with its workers). Worker w of n yields steps
+    w, w + n, ...; DataLoader takes from its workers in turn, so the order stays the stream's."""
 
-    def __init__(self, gen, depth: int):
-        self.gen, self.depth = gen, depth
-        if depth > 0:
-            self.q: queue.Queue = queue.Queue(maxsize=depth)
-            self.thread = threading.Thread(target=self._run, daemon=True)
-            self.thread.start()
-
-    def _run(self):
-        try:
-            for item in self.gen:
-                self.q.put(("item", item))
-            self.q.put(("end", None))
-        except BaseException as e:  # hand the error to the training thread
-            self.q.put(("error", e))
+    def __init__(self, make_steps):
+        self.make_steps = make_steps
 
     def __iter__(self):
-        if self.depth <= 0:
-            yield from self.gen
-            return
+        info = torch.utils.data.get_worker_info()
+        return self.make_steps(info.id if info else 0, info.num_workers if info else 1)
+
+
+def _as_is(item):
+    return item
+
+
+def _pinned(value):
+    return value.pin_memory() if torch.is_tensor(value) else value
+
+
+class StepLoader:
+    """The steps of a stage, prepared ahead: in a thread (`workers=0`) or in worker processes."""
+
+    def __init__(self, make_steps, workers: int, depth: int, pin: bool):
+        self.stop = threading.Event()
+        self.loader = None
+        if workers > 0:
+            self.loader = torch.utils.data.DataLoader(
+                StepSource(make_steps), batch_size=None, num_workers=workers, collate_fn=_as_is,
+                pin_memory=pin, prefetch_factor=max(1, depth))
+            self.items = iter(self.loader)
+        elif depth > 0:
+            self.q: queue.Queue = queue.Queue(maxsize=depth)
+            self.thread = threading.Thread(target=self._run, args=(make_steps(0, 1), pin), daemon=True)
+            self.thread.start()
+            self.items = self._from_thread()
+        else:
+            self.items = make_steps(0, 1)
+
+    def __iter__(self):
+        return self.items
+
+    def _put(self, item) -> bool:
+        while not self.stop.is_set():
+            try:
+                self.q.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def _run(self, steps, pin: bool):
+        try:
+            for mine, *rest in steps:
+                if pin:
+                    mine = [{k: _pinned(v) for k, v in b.items()} for b in mine]
+                if not self._put(("item", (mine, *rest))):
+                    return
+            self._put(("end", None))
+        except BaseException as e:  # hand the error to the training thread
+            self._put(("error", e))
+
+    def _from_thread(self):
         while True:
             kind, item = self.q.get()
             if kind == "end":
@@ -262,6 +315,14 @@ class Prefetcher:
             if kind == "error":
                 raise item
             yield item
+
+    def close(self) -> None:
+        """Stop preparing steps (a stage that ends before its data does)."""
+        self.stop.set()
+        if hasattr(self, "thread"):
+            self.thread.join()
+        if self.loader is not None:
+            del self.items  # shuts the worker processes down
 
 
 # --- checkpoints ----------------------------------------------------------------------------------
@@ -294,7 +355,8 @@ def save_checkpoint(folder: Path, module, optimizer, meta: dict, d: Dist, keep: 
     d.barrier()
     model_sd, optim_sd = get_state_dict(module, optimizer)
     with _single_process_ok():
-        dcp.save({"model": model_sd, "optim": optim_sd}, checkpoint_id=str(tmp), no_dist=not dist.is_initialized())
+        dcp.save({"model": model_sd, "optim": optim_sd}, checkpoint_id=str(tmp),
+                 no_dist=not dist.is_initialized())
     torch.save({**meta, "rng": _rng_state()}, tmp / f"state-rank{d.rank}.pt")
     d.barrier()
     if d.main:
@@ -337,7 +399,7 @@ def load_checkpoint(folder: Path, module, optimizer, d: Dist) -> dict:
     set_state_dict(module, optimizer, model_state_dict=state["model"], optim_state_dict=state["optim"])
     meta_path = folder / f"state-rank{d.rank}.pt"
     if not meta_path.exists():
-        raise RuntimeError(f"{folder} was written by fewer processes; resume with the same number of processes")
+        raise RuntimeError(f"{folder} was written by fewer processes; resume with the same number")
     meta = torch.load(meta_path, weights_only=False)
     if meta.get("world") != d.world:
         raise RuntimeError(f"{folder} was written by {meta.get('world')} processes, not {d.world}: the data "
@@ -436,7 +498,7 @@ def train_stage(cfg: Config, name: str, stage: StageConfig, d: Dist, init: Path 
     optimizer = torch.optim.AdamW(
         [{"params": decay, "weight_decay": stage.weight_decay}, {"params": no_decay, "weight_decay": 0.0}],
         lr=stage.lr, betas=tuple(cfg.train.adam_betas), eps=cfg.train.adam_eps,
-        fused=d.device.type == "cuda" or None,
+        fused=(d.device.type == "cuda" and d.mode != "fsdp") or None,  # FSDP: foreach over DTensors
     )
 
     step, tokens_seen = 0, 0
@@ -449,8 +511,8 @@ def train_stage(cfg: Config, name: str, stage: StageConfig, d: Dist, init: Path 
             log.info("resumed %s from %s (step %d)", name, ckpt, step)
     if d.main:
         stage_dir.mkdir(parents=True, exist_ok=True)
-        log.info("stage %s: %s; %d trained tensors; %d steps of %d x %d x %d rows; data %s", name, describe(model),
-                 len(trained), total, d.world, stage.grad_accum, stage.batch_size, source)
+        log.info("stage %s: %s; %d trained tensors; %d steps of %d x %d x %d rows; data %s", name,
+                 describe(model), len(trained), total, d.world, stage.grad_accum, stage.batch_size, source)
 
     flops_of = flop_counter(model, name)
     peak = peak_flops(cfg, d.device)
@@ -461,8 +523,11 @@ def train_stage(cfg: Config, name: str, stage: StageConfig, d: Dist, init: Path 
 
         bar = tqdm(total=total, initial=step, desc=name, unit="step", dynamic_ncols=True)
 
-    batches = Prefetcher(step_batches(stream, d, stage.grad_accum, epochs, processor, cfg.data.packing,
-                                      cfg.data.pad_to_multiple_of, pin=d.device.type == "cuda"), cfg.data.prefetch)
+    def make_steps(worker: int, workers: int):
+        return step_batches(stream, d, stage.grad_accum, epochs, processor, cfg.data.packing,
+                            cfg.data.pad_to_multiple_of, worker, workers)
+
+    batches = StepLoader(make_steps, cfg.data.workers, cfg.data.prefetch, pin=d.device.type == "cuda")
     autocast = (lambda: torch.autocast(d.device.type, dtype=cast)) if cast else contextlib.nullcontext
     loss_acc = torch.zeros((), device=d.device)
     window_tokens, window_flops, t_window, t_start = 0, 0.0, time.perf_counter(), time.perf_counter()
@@ -507,10 +572,10 @@ def train_stage(cfg: Config, name: str, stage: StageConfig, d: Dist, init: Path 
             if d.world > 1:
                 dist.all_reduce(loss_acc)
             now = time.perf_counter()
-            steps_in_window = cfg.train.log_every if step % cfg.train.log_every == 0 else step % cfg.train.log_every
+            steps_in_window = step % cfg.train.log_every or cfg.train.log_every
             tps = window_tokens / (now - t_window)
-            record = {"stage": name, "step": step, "tokens": tokens_seen, "loss": loss_acc.item() / steps_in_window,
-                      "lr": lr,
+            record = {"stage": name, "step": step, "tokens": tokens_seen,
+                      "loss": loss_acc.item() / steps_in_window, "lr": lr,
                       "grad_norm": float(getattr(grad_norm, "full_tensor", lambda: grad_norm)()),
                       "tokens_per_s": round(tps, 1), "epoch": round(stream.epoch_progress(state_after), 4),
                       "elapsed_s": round(now - t_start, 2)}
@@ -525,26 +590,30 @@ def train_stage(cfg: Config, name: str, stage: StageConfig, d: Dist, init: Path 
 
         stopping = stop_at is not None and step >= stop_at and step < total
         if step < total and ((stage.save_every and step % stage.save_every == 0) or stopping):
-            meta = {"step": step, "tokens_seen": tokens_seen, "stream": asdict(state_after), "skipped": skipped,
-                    "world": d.world, "stage": name}
+            meta = {"step": step, "tokens_seen": tokens_seen, "stream": asdict(state_after),
+                    "skipped": skipped, "world": d.world, "stage": name}
             save_checkpoint(stage_dir / "checkpoints" / f"step-{step:07d}", module, optimizer, meta, d,
                             cfg.train.keep_checkpoints)
         if stopping:
+            batches.close()
             if bar is not None:
                 bar.close()
             if d.main:
                 log.info("stopped at step %d of %d (train.stop_at); continue with --resume", step, total)
             return None
 
+    batches.close()
     if bar is not None:
         bar.close()
     if skipped and d.main:
-        log.warning("stage %s skipped rows: %s", name, ", ".join(f"{n} x {r}" for r, n in sorted(skipped.items())))
+        log.warning("stage %s skipped rows: %s", name,
+                    ", ".join(f"{n} x {r}" for r, n in sorted(skipped.items())))
     path = stage_dir / "model"
     if cfg.train.save_model or name != stages_last(cfg):
         export_model(module, processor, path, d)
     if d.main:
-        (stage_dir / "done.json").write_text(json.dumps({"steps": step, "tokens": tokens_seen, "skipped": skipped}))
+        done = {"steps": step, "tokens": tokens_seen, "skipped": skipped}
+        (stage_dir / "done.json").write_text(json.dumps(done))
         log.info("stage %s done: %d steps, %d tokens; model saved to %s", name, step, tokens_seen, path)
     return path
 
@@ -580,8 +649,8 @@ def check_packing(model) -> None:
         hp = model.model(input_ids=packed, position_ids=positions, use_cache=False).last_hidden_state
     model.train(model_was_training)
     if not torch.allclose(hp, torch.cat([ha, hb], dim=1), atol=1e-4, rtol=1e-3):
-        raise ValueError("packing is not exact for this model and attention implementation (packed rows would "
-                         "attend across samples); set data.packing=false")
+        raise ValueError("packing is not exact for this model and attention implementation (packed rows "
+                         "would attend across samples); set data.packing=false")
 
 
 # --- the whole run --------------------------------------------------------------------------------

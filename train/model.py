@@ -64,7 +64,8 @@ CHAT_TEMPLATES: dict[str, dict] = {
             "{% set loop_messages = messages %}{% endif %}"
             "{% for message in loop_messages %}{% if message['role'] == 'user' %}"
             "{% if loop.index0 == 0 and system %}"
-            "{{ bos_token + '[INST] <<SYS>>\n' + system + '\n<</SYS>>\n\n' + message['content'] + ' [/INST]' }}"
+            "{{ bos_token + '[INST] <<SYS>>\n' + system + '\n<</SYS>>\n\n' + message['content']"
+            " + ' [/INST]' }}"
             "{% else %}{{ bos_token + '[INST] ' + message['content'] + ' [/INST]' }}{% endif %}"
             "{% else %}{{ ' ' + message['content'] + ' ' + eos_token }}{% endif %}{% endfor %}"
         ),
@@ -75,7 +76,8 @@ CHAT_TEMPLATES: dict[str, dict] = {
         "template": (
             "{{ bos_token }}{% for message in messages %}{{ '<|start_header_id|>' + message['role']"
             " + '<|end_header_id|>\n\n' + message['content'] + '<|eot_id|>' }}{% endfor %}"
-            "{% if add_generation_prompt %}{{ '<|start_header_id|>assistant<|end_header_id|>\n\n' }}{% endif %}"
+            "{% if add_generation_prompt %}{{ '<|start_header_id|>assistant<|end_header_id|>\n\n' }}"
+            "{% endif %}"
         ),
     },
 }
@@ -146,7 +148,8 @@ def _load_tokenizer(cfg: ModelConfig, texts: Iterable[str] | None):
         raise ValueError(f"the tokenizer of {source} has no chat template: set model.chat_template "
                          f"(one of {', '.join(CHAT_TEMPLATES)} or a Jinja string)")
     if IMAGE_TOKEN not in tok.get_vocab():
-        tok.add_special_tokens({"additional_special_tokens": [IMAGE_TOKEN]}, replace_extra_special_tokens=False)
+        tok.add_special_tokens({"additional_special_tokens": [IMAGE_TOKEN]},
+                               replace_extra_special_tokens=False)
     if tok.pad_token is None:
         tok.pad_token = tok.eos_token  # masks come from lengths, so pad == eos is safe
     return tok
@@ -172,7 +175,7 @@ def _llm(cfg: ModelConfig, vocab_size: int):
 
     if cfg.llm == "config":
         kwargs = dict(cfg.llm_config)
-        kwargs["vocab_size"] = max(vocab_size, kwargs.get("vocab_size", 0))
+        kwargs["vocab_size"] = max(-(-vocab_size // 64) * 64, kwargs.get("vocab_size", 0))  # a multiple of 64
         return LlamaForCausalLM(LlamaConfig(**kwargs))
     path = Path(cfg.llm)
     if path.suffix == ".gguf":
@@ -217,8 +220,8 @@ def _image_processor(cfg: ModelConfig, vision_config):
 
 
 def _input_size(image_processor) -> int:
-    size = getattr(image_processor, "crop_size", None) if getattr(image_processor, "do_center_crop", False) else None
-    size = size or image_processor.size
+    cropped = getattr(image_processor, "do_center_crop", False)
+    size = (getattr(image_processor, "crop_size", None) if cropped else None) or image_processor.size
     return int(size.get("height") or size.get("shortest_edge"))
 
 
@@ -259,7 +262,9 @@ def build_model(cfg: ModelConfig, texts: Iterable[str] | None = None, tokenizer=
         vision = cls.from_pretrained(cfg.vision, config=vision_config, dtype=torch.float32)
     llm = _llm(cfg, len(tokenizer))
     if llm.get_input_embeddings().weight.shape[0] < len(tokenizer):
-        llm.resize_token_embeddings(len(tokenizer), mean_resizing=True)
+        # new rows (<image>, template tokens) start at the mean of the old ones; a multiple of 64 keeps
+        # the LM head's matrix shapes friendly to tensor cores
+        llm.resize_token_embeddings(len(tokenizer), pad_to_multiple_of=64, mean_resizing=True)
 
     # Extra tokens the vision encoder emits besides the patches (CLIP: 1 CLS; SigLIP: none).
     side = _input_size(image_processor)
@@ -268,7 +273,8 @@ def build_model(cfg: ModelConfig, texts: Iterable[str] | None = None, tokenizer=
     n_patches = (side // vision_config.patch_size) ** 2
     n_extra = probe.hidden_states[-1].shape[1] - n_patches
     if cfg.drop_cls and n_extra != 1:
-        raise ValueError(f"{cfg.vision}: the encoder emits {n_extra} extra tokens, not one CLS; set model.drop_cls=false")
+        raise ValueError(f"{cfg.vision}: the encoder emits {n_extra} extra tokens, not one CLS; "
+                         "set model.drop_cls=false")
 
     processor = LlavaProcessor(
         image_processor=image_processor, tokenizer=tokenizer, patch_size=vision_config.patch_size,

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-
 from scitune.train.config import Config, ConfigError, load_config, presets, save_config
 
 
@@ -19,8 +18,8 @@ def test_every_shipped_config_loads():
 def test_scitune_presets_follow_the_paper(name, llm):
     cfg = load_config(name)
     assert cfg.model.llm.endswith(llm) and "clip-vit-large-patch14" in cfg.model.vision
-    assert (cfg.model.projector, cfg.model.vision_feature_layer, cfg.model.drop_cls, cfg.model.image_size) == \
-        ("linear", -2, True, 224)
+    m = cfg.model
+    assert (m.projector, m.vision_feature_layer, m.drop_cls, m.image_size) == ("linear", -2, True, 224)
     assert cfg.data.max_length == 2048 and cfg.train.dtype == "bf16" and cfg.train.parallel == "fsdp"
     assert [n for n, _ in cfg.stages()] == ["align", "instruct"]
     a, i = cfg.align, cfg.instruct

@@ -8,13 +8,19 @@ import numpy as np
 import pytest
 import torch
 from PIL import Image
-from train_fixtures import draw, png, row, synthetic_rows, write_instructions
-
 from scitune.train.config import load_config
 from scitune.train.data import (
-    IGNORE, BatchStream, Encoder, Skip, StreamState, collate, open_rows, pack,
+    IGNORE,
+    BatchStream,
+    Encoder,
+    Skip,
+    StreamState,
+    collate,
+    open_rows,
+    pack,
 )
 from scitune.train.model import build_model
+from train_fixtures import draw, png, row, synthetic_rows, write_instructions
 
 TEXTS = [r["messages"][1]["content"] for r in synthetic_rows(40)] * 3
 
@@ -43,7 +49,8 @@ def test_image_tokens_are_expanded_exactly_as_the_processor_does(parts, rows):
     assert is_image.sum() == model.config.image_seq_length
     assert (sample.labels[is_image] == IGNORE).all()
     learned = sample.labels != IGNORE
-    assert processor.tokenizer.decode(sample.input_ids[learned]) == r["messages"][1]["content"] + "<|im_end|>\n"
+    answer = r["messages"][1]["content"]
+    assert processor.tokenizer.decode(sample.input_ids[learned]) == answer + "<|im_end|>\n"
 
 
 def test_truncation_keeps_image_spans_whole(parts):
@@ -128,22 +135,25 @@ def test_collate_pads_right_with_masks_from_lengths(parts, rows):
         assert b["attention_mask"][i, :n].all() and not b["attention_mask"][i, n:].any()
         assert (b["input_ids"][i, :n].numpy() == s.input_ids).all()
         assert (b["labels"][i, n:] == IGNORE).all()
-        assert (s.input_ids == pad).any() and b["attention_mask"][i, :n][torch.from_numpy(s.input_ids == pad)].all()
+        real_pads = torch.from_numpy(s.input_ids == pad)  # the end-of-turn tokens inside the row
+        assert real_pads.any() and b["attention_mask"][i, :n][real_pads].all()
     assert b["pixel_values"].shape[0] == 3
     shifted = b["labels"][:, 1:].reshape(-1)
-    assert torch.equal(shifted[b["target_index"]], b["target_ids"]) and b["n_targets"] == (shifted != IGNORE).sum()
+    assert torch.equal(shifted[b["target_index"]], b["target_ids"])
+    assert b["n_targets"] == (shifted != IGNORE).sum()
 
 
 def test_collate_packs_with_restarting_positions(parts, rows):
     _, processor = parts
     enc = Encoder(processor, max_length=512)
     samples = [enc.encode(r) for r in rows[:3]]
-    b = collate([samples[:2], samples[2:]], processor.tokenizer.pad_token_id, processor.image_processor, packed=True)
+    b = collate([samples[:2], samples[2:]], processor.tokenizer.pad_token_id, processor.image_processor,
+                packed=True)
     n0, n1 = len(samples[0]), len(samples[1])
     pos = b["position_ids"][0]
     assert pos[:n0].tolist() == list(range(n0)) and pos[n0: n0 + n1].tolist() == list(range(n1))
     assert "attention_mask" not in b
-    assert b["labels"][0, n0] == IGNORE  # a packed sample's first token is never predicted from the previous one
+    assert b["labels"][0, n0] == IGNORE  # a packed sample's first token is not predicted from the one before
 
 
 def test_pack_fills_bins_within_capacity():
@@ -184,3 +194,29 @@ def test_reads_an_out_folder_and_llava_json(tmp_path, rows):
                                  {"role": "assistant", "content": "A red bar chart."}]
     assert first["images"][0]["path"].endswith("img/a.png")
     assert rows_json[1]["images"] == []
+
+
+def test_a_streamed_dataset_is_read_once_per_epoch_and_resumes(parts, rows, tmp_path, monkeypatch):
+    import datasets
+
+    # datasets sleeps 5 s whenever a streamed shard iterator closes (an Arrow shutdown workaround)
+    monkeypatch.setattr(datasets.config, "SLEEP_TIME_ON_THREADS_SHUTDOWN", 0)
+    _, processor = parts
+    write_instructions(tmp_path / "out", rows)
+    streamed = open_rows(str(tmp_path / "out"), streaming=True)
+    assert not hasattr(streamed, "__len__") or not hasattr(streamed, "__getitem__")
+    enc = Encoder(processor, max_length=512)
+
+    def take(stream, n):
+        out = []
+        for micro, state in stream:
+            out.append(([s.id for s in micro], state))
+            if len(out) == n:
+                return out
+
+    full = take(BatchStream(streamed, enc, batch_size=4, seed=1, group_chunk=2, shuffle_buffer=8), 7)
+    assert sorted(i for ids, _ in full[:6] for i in ids) == sorted(r["id"] for r in rows)
+    assert full[6][1] == StreamState(1, 0, 1)  # the 7th micro-batch opens the second epoch
+    resumed = take(BatchStream(streamed, enc, batch_size=4, seed=1, group_chunk=2, shuffle_buffer=8,
+                               state=full[1][1]), 3)
+    assert resumed == full[2:5]

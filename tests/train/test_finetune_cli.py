@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import json
 
-from train_fixtures import synthetic_rows, write_instructions
-from typer.testing import CliRunner
-
 from scitune.train.cli import app
 from scitune.train.model import load_model
+from train_fixtures import synthetic_rows, write_instructions
+from typer.testing import CliRunner
 
 
 def test_help_documents_the_options():
@@ -21,8 +20,8 @@ def test_help_documents_the_options():
 def test_finetune_tiny_cpu_on_an_out_folder_then_resume(tmp_path):
     data = write_instructions(tmp_path / "out", synthetic_rows(8))
     run = tmp_path / "run"
-    args = ["finetune", "tiny-cpu", "--data", str(data), "--output", str(run), "--set", "instruct.max_steps=6",
-            "--set", "train.progress=false", "--set", "train.log_every=2"]
+    args = ["finetune", "tiny-cpu", "--data", str(data), "--output", str(run), "--set",
+            "instruct.max_steps=6", "--set", "train.progress=false", "--set", "train.log_every=2"]
     first = CliRunner().invoke(app, args + ["--set", "train.stop_at=2", "--set", "instruct.save_every=1"])
     assert first.exit_code == 0, first.output
     assert not (run / "instruct" / "model").exists()
@@ -31,7 +30,8 @@ def test_finetune_tiny_cpu_on_an_out_folder_then_resume(tmp_path):
     resumed = CliRunner().invoke(app, args + ["--resume"])
     assert resumed.exit_code == 0, resumed.output
     assert "model saved to" in resumed.output
-    steps = [json.loads(line)["step"] for line in (run / "instruct" / "metrics.jsonl").read_text().splitlines()]
+    metrics = (run / "instruct" / "metrics.jsonl").read_text().splitlines()
+    steps = [json.loads(line)["step"] for line in metrics]
     assert steps == [2, 4, 6]
     model, processor = load_model(run / "instruct" / "model")
     assert model.config.model_type == "llava" and processor.tokenizer.chat_template

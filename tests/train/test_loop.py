@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -12,12 +13,11 @@ import pytest
 import torch
 from PIL import Image
 from safetensors.torch import load_file
-from train_fixtures import synthetic_rows, write_instructions
-
 from scitune.train.config import StageConfig, load_config
 from scitune.train.data import Encoder, collate
 from scitune.train.loop import TrainModule, check_packing, finetune, lr_at
 from scitune.train.model import build_model, load_model
+from train_fixtures import synthetic_rows, write_instructions
 
 HERE = Path(__file__).resolve().parent
 
@@ -25,6 +25,10 @@ HERE = Path(__file__).resolve().parent
 @pytest.fixture(scope="module")
 def data16(tmp_path_factory):
     return write_instructions(tmp_path_factory.mktemp("synth16"), synthetic_rows(16))
+
+
+def texts(rows: list[dict]) -> list[str]:
+    return [r["messages"][1]["content"] for r in rows] * 5
 
 
 def weights(run: Path) -> dict:
@@ -40,8 +44,9 @@ def greedy(model, processor, r) -> str:
 
 
 def test_tiny_model_overfits_and_reproduces_captions(data16, tmp_path):
-    cfg = load_config("tiny-cpu", [f"data.path={data16}", f"train.output={tmp_path / 'run'}", "train.progress=false",
-                                   "instruct.max_steps=100", "instruct.batch_size=16", "train.log_every=20"])
+    cfg = load_config("tiny-cpu", [f"data.path={data16}", f"train.output={tmp_path / 'run'}",
+                                   "train.progress=false", "instruct.max_steps=100", "instruct.batch_size=16",
+                                   "train.log_every=20"])
     path = finetune(cfg)
     last = [line for line in (tmp_path / "run" / "instruct" / "metrics.jsonl").read_text().splitlines()][-1]
     assert __import__("json").loads(last)["loss"] < 0.05
@@ -55,13 +60,24 @@ def test_resume_matches_an_uninterrupted_run(data16, tmp_path):
     common = [f"data.path={data16}", "train.progress=false", "instruct.max_steps=8", "instruct.batch_size=4",
               "instruct.grad_accum=2", "data.group_chunk=2", "train.log_every=4"]
     finetune(load_config("tiny-cpu", common + [f"train.output={tmp_path / 'a'}"]))
-    assert finetune(load_config("tiny-cpu", common + [f"train.output={tmp_path / 'b'}", "train.stop_at=3"])) is None
+    interrupted = common + [f"train.output={tmp_path / 'b'}"]
+    assert finetune(load_config("tiny-cpu", interrupted + ["train.stop_at=3"])) is None
     assert (tmp_path / "b" / "instruct" / "checkpoints" / "step-0000003").is_dir()
     with pytest.raises(FileExistsError):
-        finetune(load_config("tiny-cpu", common + [f"train.output={tmp_path / 'b'}"]))
-    finetune(load_config("tiny-cpu", common + [f"train.output={tmp_path / 'b'}"]), resume=True)
+        finetune(load_config("tiny-cpu", interrupted))
+    finetune(load_config("tiny-cpu", interrupted), resume=True)
     a, b = weights(tmp_path / "a"), weights(tmp_path / "b")
     assert a.keys() == b.keys()
+    for k in a:
+        assert torch.equal(a[k], b[k]), k
+
+
+def test_worker_processes_feed_the_same_batches_as_the_thread(data16, tmp_path):
+    common = [f"data.path={data16}", "train.progress=false", "instruct.max_steps=6", "instruct.batch_size=4",
+              "data.group_chunk=2", "train.log_every=2"]
+    finetune(load_config("tiny-cpu", common + [f"train.output={tmp_path / 'thread'}", "data.workers=0"]))
+    finetune(load_config("tiny-cpu", common + [f"train.output={tmp_path / 'procs'}", "data.workers=2"]))
+    a, b = weights(tmp_path / "thread"), weights(tmp_path / "procs")
     for k in a:
         assert torch.equal(a[k], b[k]), k
 
@@ -72,7 +88,7 @@ def test_loss_is_normalised_by_the_target_tokens_of_the_whole_step():
     rows = synthetic_rows(4)
     rows[0]["messages"][1]["content"] = "A much longer caption that has many more target tokens than others."
     torch.manual_seed(0)
-    model, processor = build_model(load_config("tiny-cpu").model, [r["messages"][1]["content"] for r in rows] * 5)
+    model, processor = build_model(load_config("tiny-cpu").model, texts(rows))
     enc = Encoder(processor, 512)
     samples = [enc.encode(r) for r in rows]
     pad = processor.tokenizer.pad_token_id
@@ -87,7 +103,7 @@ def test_loss_is_normalised_by_the_target_tokens_of_the_whole_step():
 
     model.zero_grad()
     module = TrainModule(model)
-    micro = [collate(samples[:1], pad, processor.image_processor), collate(samples[1:], pad, processor.image_processor)]
+    micro = [collate(part, pad, processor.image_processor) for part in (samples[:1], samples[1:])]
     assert micro[0]["n_targets"] != micro[1]["n_targets"] / 3
     total = sum(b["n_targets"] for b in micro)
     for b in micro:
@@ -100,7 +116,7 @@ def test_loss_is_normalised_by_the_target_tokens_of_the_whole_step():
 def test_packed_rows_give_the_same_loss_as_separate_rows():
     rows = synthetic_rows(4)
     torch.manual_seed(0)
-    model, processor = build_model(load_config("tiny-cpu").model, [r["messages"][1]["content"] for r in rows] * 5)
+    model, processor = build_model(load_config("tiny-cpu").model, texts(rows))
     check_packing(model)
     enc = Encoder(processor, 512)
     samples = [enc.encode(r) for r in rows]
@@ -131,8 +147,15 @@ def test_ddp_and_fsdp2_match_one_process_with_accumulation(data16, tmp_path):
     env = dict(os.environ, OMP_NUM_THREADS="1", MASTER_PORT="29533")
     cmd = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node=2", "--master_port=29533",
            str(HERE / "dist_runs.py"), str(data16), str(tmp_path)]
-    done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300)
-    assert done.returncode == 0, done.stderr[-3000:]
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            start_new_session=True)
+    try:
+        _, stderr = proc.communicate(timeout=300)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)  # the launcher and both workers
+        _, stderr = proc.communicate()
+        pytest.fail(f"distributed run hung: {stderr[-3000:]}")
+    assert proc.returncode == 0, stderr[-3000:]
     single = load_config("tiny-cpu", [f"data.path={data16}", f"train.output={tmp_path / 'single'}",
                                       "train.progress=false", "instruct.max_steps=4", "instruct.batch_size=4",
                                       "instruct.grad_accum=2", "data.group_chunk=2", "data.prefetch=0"])
@@ -143,3 +166,15 @@ def test_ddp_and_fsdp2_match_one_process_with_accumulation(data16, tmp_path):
         assert got.keys() == ref.keys()
         for k in ref:
             assert torch.allclose(got[k], ref[k], atol=1e-6), (mode, k)
+
+
+@pytest.mark.corpus
+@pytest.mark.slow
+def test_tiny_model_overfits_16_corpus_captions(tmp_path):
+    """The acceptance run (about a minute): benchmarks/train_overfit.py on real gold captions."""
+    from benchmarks.train_overfit import CORPUS, run
+
+    result = run(CORPUS, None, tmp_path, [])
+    assert result["records"] == 16
+    assert result["final_loss"] < 0.05
+    assert result["exact_captions"] >= 1

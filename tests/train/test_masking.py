@@ -10,7 +10,8 @@ from scitune.train.model import CHAT_TEMPLATES, train_tokenizer
 
 CORPUS = ["The flux of Pictor A rises with frequency.", "Figure 3 shows a bar chart of gains.",
           "A chat between a curious human and an artificial intelligence assistant.",
-          "USER: ASSISTANT: [INST] [/INST] <<SYS>> system user assistant", "What is shown? Describe the image."] * 20
+          "USER: ASSISTANT: [INST] [/INST] <<SYS>> system user assistant",
+          "What is shown? Describe the image."] * 20
 
 # What each template appends around an assistant turn's content: the learned span must be exactly
 # this text (content plus the end-of-turn marker the model must learn to emit).
@@ -70,13 +71,13 @@ def test_mask_matches_the_answer_spans_token_by_token(tokenizers, template, conv
     assert tok.decode([i for i, keep in zip(ids, learned) if keep]) == answers
 
 
+TEXT = st.text(st.characters(codec="utf-8", exclude_categories=("Cs", "Cc")), min_size=1, max_size=30)
+
+
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(
     template=st.sampled_from(sorted(CHAT_TEMPLATES)),
-    turns=st.lists(st.tuples(st.text(st.characters(codec="utf-8", exclude_categories=("Cs", "Cc")), min_size=1,
-                                     max_size=30),
-                             st.text(st.characters(codec="utf-8", exclude_categories=("Cs", "Cc")), min_size=1,
-                                     max_size=30)), min_size=1, max_size=3),
+    turns=st.lists(st.tuples(TEXT, TEXT), min_size=1, max_size=3),
 )
 def test_mask_is_exact_or_refused_for_any_text(tokenizers, template, turns):
     tok = tokenizers[template]
@@ -99,8 +100,8 @@ def test_a_template_that_merges_across_turns_is_refused(tokenizers):
     tok = train_tokenizer(CORPUS, vocab_size=400, chat_template="chatml")
     # the generation prompt "assist" and an answer "ant ..." glue into " assistant", one token of this
     # vocabulary, so the answer would change the prompt's tokens: refused, never masked wrongly
-    tok.chat_template = ("{% for m in messages %}{% if m['role'] == 'user' %}{{ m['content'] + ' ' }}{% else %}"
-                         "{{ 'assist' + m['content'] + '<|im_end|>' }}{% endif %}{% endfor %}"
+    tok.chat_template = ("{% for m in messages %}{% if m['role'] == 'user' %}{{ m['content'] + ' ' }}"
+                         "{% else %}{{ 'assist' + m['content'] + '<|im_end|>' }}{% endif %}{% endfor %}"
                          "{% if add_generation_prompt %}{{ 'assist' }}{% endif %}")
     assert len(tok(" assistant", add_special_tokens=False)["input_ids"]) == 1
     messages = [{"role": "user", "content": "Who"}, {"role": "assistant", "content": "ant here"}]

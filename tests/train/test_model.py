@@ -5,10 +5,15 @@ from __future__ import annotations
 import pytest
 import torch
 from PIL import Image
-
 from scitune.train.config import ModelConfig, load_config
 from scitune.train.model import (
-    IMAGE_TOKEN, build_model, count_parameters, image_seq_length, load_model, save_model, set_trainable,
+    IMAGE_TOKEN,
+    build_model,
+    count_parameters,
+    image_seq_length,
+    load_model,
+    save_model,
+    set_trainable,
 )
 
 TEXTS = ["A red bar chart with 5 points.", "Describe the figure.", "The flux rises with frequency."] * 30
@@ -39,7 +44,8 @@ def test_linear_projector_is_one_linear_map(tiny_model):
 def test_stages_freeze_the_right_parts(tiny_model):
     model, _ = tiny_model
     align = set_trainable(model, "align")
-    assert align == ["model.multi_modal_projector.linear_1.weight", "model.multi_modal_projector.linear_1.bias"]
+    assert align == ["model.multi_modal_projector.linear_1.weight",
+                     "model.multi_modal_projector.linear_1.bias"]
     instruct = set(set_trainable(model, "instruct"))
     assert not any(n.startswith("model.vision_tower") for n in instruct)
     assert not any("linear_2" in n for n in instruct)  # the identity half stays the identity
@@ -58,8 +64,8 @@ def test_mlp2x_gelu_projector_trains_both_layers():
 
 
 def _inputs(processor, color=(200, 30, 30)):
-    text = processor.apply_chat_template([{"role": "user", "content": f"{IMAGE_TOKEN}\nDescribe the figure."}],
-                                         tokenize=False, add_generation_prompt=True)
+    messages = [{"role": "user", "content": f"{IMAGE_TOKEN}\nDescribe the figure."}]
+    text = processor.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
     return processor(text=text, images=Image.new("RGB", (80, 60), color), return_tensors="pt")
 
 
@@ -88,12 +94,13 @@ def test_scitune_vision_geometry_gives_256_image_tokens():
     vision = dict(load_config("tiny-cpu").model.vision_config, image_size=224, patch_size=14)
     model, processor = build_model(tiny(vision_config=vision), TEXTS)
     assert model.config.image_seq_length == 256 == image_seq_length(processor)
-    assert model.config.vision_feature_layer == -2 and model.config.vision_feature_select_strategy == "default"
+    assert model.config.vision_feature_layer == -2
+    assert model.config.vision_feature_select_strategy == "default"
 
 
 def test_siglip_keeps_all_patches_and_refuses_to_drop_a_cls_it_lacks():
-    vision = dict(model_type="siglip_vision_model", hidden_size=64, intermediate_size=128, num_hidden_layers=2,
-                  num_attention_heads=4, image_size=64, patch_size=16)
+    vision = dict(model_type="siglip_vision_model", hidden_size=64, intermediate_size=128,
+                  num_hidden_layers=2, num_attention_heads=4, image_size=64, patch_size=16)
     model, processor = build_model(tiny(vision_config=vision, drop_cls=False), TEXTS)
     assert model.config.vision_feature_select_strategy == "full"
     assert model.config.image_seq_length == 16 == image_seq_length(processor)
@@ -107,4 +114,5 @@ def test_siglip_keeps_all_patches_and_refuses_to_drop_a_cls_it_lacks():
 def test_tiny_model_is_a_few_million_parameters(tiny_model):
     model, processor = tiny_model
     assert 1e5 < count_parameters(model) < 5e6
-    assert processor.tokenizer.chat_template and processor.tokenizer.pad_token_id == processor.tokenizer.eos_token_id
+    tok = processor.tokenizer
+    assert tok.chat_template and tok.pad_token_id == tok.eos_token_id

@@ -1,15 +1,13 @@
 """Instruction records for the training tests, in the `instructions` schema (no shared files needed).
 
 `synthetic_rows` draws distinct figures with PIL (bars, lines, dots) and writes a caption that says
-what is drawn; `corpus_rows` makes rows from real papers' gold captions and their graphics files
-(`../shared/corpus`), PDF graphics rendered with pymupdf. `write_instructions` stores rows as an
-OUT folder that `datasets` and `scitune-train finetune --data OUT` read.
+what is drawn; `write_instructions` stores rows as an OUT folder that `datasets` and
+`scitune-train finetune --data OUT` read. (Rows from real corpus papers: benchmarks/train_overfit.py.)
 """
 
 from __future__ import annotations
 
 import io
-import json
 import random
 from pathlib import Path
 
@@ -52,7 +50,8 @@ def draw(kind: str, color: str, n: int, size: int = 96) -> bytes:
 def row(rid: str, image: bytes, prompt: str, answer: str, task: str = "caption") -> dict:
     return {"id": f"{rid}/{task}", "figure_id": rid, "paper_id": rid.split("/")[0], "task": task,
             "images": [{"bytes": image, "path": None}],
-            "messages": [{"role": "user", "content": f"<image>\n{prompt}"}, {"role": "assistant", "content": answer}],
+            "messages": [{"role": "user", "content": f"<image>\n{prompt}"},
+                         {"role": "assistant", "content": answer}],
             "template_id": "test", "template_version": "1", "license": "CC-BY-4.0"}
 
 
@@ -63,7 +62,8 @@ def synthetic_rows(n: int, seed: int = 0) -> list[dict]:
     rng.shuffle(combos)
     for i, (kind, color, points) in enumerate(combos[:n]):
         caption = f"A {color} {kind} with {points} points."
-        rows.append(row(f"synthetic/figure{i + 1}", draw(kind, color, points), "Describe the figure.", caption))
+        image = draw(kind, color, points)
+        rows.append(row(f"synthetic/figure{i + 1}", image, "Describe the figure.", caption))
     return rows
 
 
@@ -79,66 +79,6 @@ def write_instructions(out: Path, rows: list[dict], shard_rows: int = 1000) -> P
         table = pa.Table.from_pylist(encoded, schema=INSTRUCTION_FEATURES.arrow_schema)
         pq.write_table(table, folder / f"part-{k // shard_rows:05d}.parquet")
     (Path(out) / "README.md").write_text(
-        "---\nconfigs:\n- config_name: instructions\n  data_files: instructions/*.parquet\n---\n", encoding="utf-8")
+        "---\nconfigs:\n- config_name: instructions\n  data_files: instructions/*.parquet\n---\n",
+        encoding="utf-8")
     return Path(out)
-
-
-def _render_graphic(path: Path, max_side: int) -> bytes | None:
-    """The graphic as a PNG of at most `max_side` pixels; None when it is missing or unreadable."""
-    try:
-        return _render(path, max_side)
-    except Exception:  # corpus files that were too large to copy are empty placeholders
-        return None
-
-
-def _render(path: Path, max_side: int) -> bytes | None:
-    from PIL import Image
-
-    if path.suffix.lower() == ".pdf":
-        import pymupdf
-
-        with pymupdf.open(path) as doc:
-            page = doc[0]
-            zoom = max_side / max(page.rect.width, page.rect.height)
-            pix = page.get_pixmap(matrix=pymupdf.Matrix(zoom, zoom), alpha=False)
-            return pix.tobytes("png")
-    if path.suffix.lower() in (".png", ".jpg", ".jpeg"):
-        im = Image.open(path).convert("RGB")
-        im.thumbnail((max_side, max_side))
-        return png(im)
-    return None
-
-
-def corpus_rows(corpus: Path, papers: list[str], limit: int, max_side: int = 128,
-                max_caption_chars: int = 400) -> list[dict]:
-    """Rows from gold captions and the first graphic of each single-figure float of `papers`.
-
-    Captions longer than `max_caption_chars` are cut at a sentence end (keeps the tiny test fast).
-    """
-    rows = []
-    for name in papers:
-        folder = next((p for p in (corpus / "latex" / name, corpus / "paired" / name) if p.is_dir()), None)
-        if folder is None:
-            continue
-        gold = json.loads((folder / "gold.json").read_text(encoding="utf-8"))
-        roots = [p for p in folder.iterdir() if p.is_dir()]
-        main_dir = None
-        for root in roots:
-            if (root / gold["main_tex"]).is_file():
-                main_dir = (root / gold["main_tex"]).parent
-        if main_dir is None:
-            continue
-        for f in gold["floats"]:
-            if f["kind"] != "figure" or not f.get("graphics") or f.get("stale_graphic"):
-                continue
-            image = _render_graphic(main_dir / f["graphics"][0], max_side)
-            if image is None:
-                continue
-            caption = " ".join(f["caption"].split())
-            if len(caption) > max_caption_chars:
-                cut = caption[:max_caption_chars]
-                caption = cut[: cut.rfind(". ") + 1] if ". " in cut else cut
-            rows.append(row(f"{name}/figure{f['number']}", image, "Write the caption of this figure.", caption))
-            if len(rows) == limit:
-                return rows
-    return rows
