@@ -33,7 +33,7 @@ LABEL = re.compile(
     (?P<word>(?i:figure|fig\.|fig|table|tab\.))
     \s*
     (?P<number>
-        (?:[A-Z]{1,3}[.\-]?\s?)?\d{1,3}(?:[.\-]\d{1,3}){0,2}   # 3, S2, A.1, S2.3, SI.1, A1, 2.1
+        (?:[A-Z]{1,3}[.\-]?)?\d{1,3}(?:[.\-]\d{1,3}){0,2}   # 3, S2, A.1, S2.3, SI.1, A1, 2.1
       | [IVXLC]{1,6}(?![a-z])                              # II, IV (roman, upper case)
     )
     (?P<rest>.*)$""",

@@ -92,8 +92,10 @@ def _hints(page: PageText, rect: Rect, graphics: Graphics, words: list[str]) -> 
             paths += 1
             marks, rects, strokes = marks + e.marks, rects + e.rects, strokes + e.strokes
     mono = total = 0
+    text_area = 0.0
     for r in page.rows:
         if r.role == "other" and r.x0 >= rect[0] - 1 and r.x1 <= rect[2] + 1 and r.y0 >= rect[1] - 1 and r.y1 <= rect[3] + 1:
+            text_area += r.width * r.height
             for s in r.spans:
                 n = len(s.text.strip())
                 total += n
@@ -105,8 +107,9 @@ def _hints(page: PageText, rect: Rect, graphics: Graphics, words: list[str]) -> 
         "filled_rects": rects,
         "strokes": strokes,
         "numeric_words": sum(1 for w in words if _NUMBER_WORD.match(w)),
-        # frames and rules around a listing are fine; marks, bars and images are not
-        "text_only": raster == 0 and marks == 0 and rects == 0 and strokes <= 6 and total > 0,
+        # dense text with at most frames, rules or a shaded background: a listing or a typeset table
+        "text_only": raster == 0 and marks == 0 and strokes <= 6 and text_area >= 0.2 * area,
+        "text_share": min(1.0, text_area / area),
         "monospace_share": mono / total if total else 0.0,
     }
 
