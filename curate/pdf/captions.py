@@ -168,6 +168,10 @@ def _caption_rows(first: Row, page: PageText, starts: set[int], stats: DocStats,
     x0, x1 = first.x0, first.x1
     col = stats.column_of(first.x0, first.x1)
     zone = col if col else (min(stats.text_x0, first.x0), max(stats.text_x1, first.x1))
+    if (first.x0 + first.x1) / 2 < stats.text_x0:  # a caption in the page margin stays there
+        zone = (first.x0, stats.text_x0 - 1)
+    elif (first.x0 + first.x1) / 2 > stats.text_x1:
+        zone = (stats.text_x1 + 1, first.x1)
     candidates = sorted((r for r in page.rows if r.horizontal and r.y0 > first.y0 + 0.3 * first.height),
                         key=lambda r: r.y0)
     last = first

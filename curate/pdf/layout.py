@@ -475,24 +475,25 @@ def _mark_headings_and_equations(pages: list[PageText], stats: DocStats) -> None
 
 
 def _split_at_gutter(pages: list[PageText], stats: DocStats) -> None:
-    """pymupdf sometimes puts rows of two columns that share a baseline into one line: cut them at
-    the gutter when a gap between their spans covers it."""
-    if len(stats.columns) < 2:
-        return
-    lo, hi = stats.columns[0][1], stats.columns[1][0]
+    """pymupdf sometimes puts rows of two columns that share a baseline into one line (or a margin
+    caption and the text beside it): cut them where a gap between their spans covers a gutter or the
+    edge of the text area."""
+    cuts = [(stats.columns[i][1], stats.columns[i + 1][0], 0.0) for i in range(len(stats.columns) - 1)]
+    cuts += [(stats.text_x0 - 3, stats.text_x0 - 0.5, 0.8), (stats.text_x1 + 0.5, stats.text_x1 + 3, 0.8)]
     for p in pages:
         out = []
         for r in p.rows:
-            if not r.horizontal or r.x0 >= lo or r.x1 <= hi or len(r.spans) < 2:
-                out.append(r)
-                continue
             cut = None
-            for i in range(1, len(r.spans)):
-                left = max(s.bbox[2] for s in r.spans[:i])
-                right = r.spans[i].bbox[0]
-                if left <= lo + 1 and right >= hi - 1:  # the gap covers the whole gutter
-                    cut = i
-                    break
+            if r.horizontal and len(r.spans) >= 2:
+                for i in range(1, len(r.spans)):
+                    left = max(s.bbox[2] for s in r.spans[:i])
+                    right = r.spans[i].bbox[0]
+                    for lo, hi, min_gap in cuts:
+                        if left <= lo + 1 and right >= hi - 1 and right - left >= min_gap * max(r.size, 1):
+                            cut = i
+                            break
+                    if cut is not None:
+                        break
             if cut is None:
                 out.append(r)
                 continue

@@ -211,6 +211,11 @@ class PageRegions:
         col = self.stats.column_of(x0, x1)
         lo, hi = col if col else (min(self.stats.text_x0, x0), max(self.stats.text_x1, x1))
         lo, hi = lo - 6, hi + 6
+        # a caption in the page margin (beside the text area) labels a float in that margin
+        if (x0 + x1) / 2 < self.stats.text_x0:
+            lo, hi = min(x0, self.stats.text_x0) - 6, self.stats.text_x0 - 1
+        elif (x0 + x1) / 2 > self.stats.text_x1:
+            lo, hi = self.stats.text_x1 + 1, max(x1, self.stats.text_x1) + 6
         for other in self.captions:
             if other is c:
                 continue
