@@ -161,7 +161,7 @@ def _score(row: Row, label: Label, page: PageText, stats: DocStats) -> float:
 
 
 def _caption_rows(first: Row, page: PageText, starts: set[int], stats: DocStats,
-                  rules: list[tuple[float, float, float, float]]) -> list[Row]:
+                  rules: list[tuple[float, float, float, float]], label_only: bool = False) -> list[Row]:
     """The first row plus the rows that continue the caption below it."""
     rows = [first]
     size = first.size
@@ -189,8 +189,8 @@ def _caption_rows(first: Row, page: PageText, starts: set[int], stats: DocStats,
             expected = max(expected, rows[-1].y1 - rows[-2].y1)
         if r.y0 - last.y1 > 0.5 * max(size, 1) and step > 1.25 * expected:
             break
-        if abs(r.size - size) > 1.0:
-            break
+        if abs(r.size - size) > 1.0 and not (len(rows) == 1 and label_only and 0.6 * size <= r.size <= 1.4 * size):
+            break  # (the title under a lone "TABLE I" may be set in small capitals)
         if inside < 0.9 * r.width:
             break  # wider than the caption's zone: body text of a full-width layout, or a table row
         if any(rl[1] >= last.y1 - 1 and rl[3] <= r.y0 + 1 and rl[0] < r.x1 and rl[2] > r.x0 for rl in rules):
@@ -278,7 +278,7 @@ def find_captions(pages: list[PageText], stats: DocStats, rules_by_page: dict[in
     captions = []
     for row, label, score, page in sorted(best.values(), key=lambda c: (c[3].number, c[0].y0, c[0].x0)):
         rules = (rules_by_page or {}).get(page.number, [])
-        rows = _caption_rows(row, page, starts, stats, rules)
+        rows = _caption_rows(row, page, starts, stats, rules, label.separator == "end")
         for r in rows:
             r.role = "caption"
         text = join_rows([r.text for r in rows], vocabulary)

@@ -99,6 +99,10 @@ class DocStats:
         width = self.text_x1 - self.text_x0
         if len(self.columns) < 2 or (x1 - x0) > 0.62 * width:
             return None
+        for left, right in zip(self.columns, self.columns[1:]):
+            mid = (left[1] + right[0]) / 2
+            if x0 < mid - 1 and x1 > mid + 1:
+                return None  # across the middle of a gutter: a centred full-width line
         cx = (x0 + x1) / 2
         best = min(self.columns, key=lambda c: 0 if c[0] <= cx <= c[1] else min(abs(cx - c[0]), abs(cx - c[1])))
         # a box that crosses the gutter by more than a little belongs to no single column
