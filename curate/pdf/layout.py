@@ -117,10 +117,16 @@ def clean_text(text: str) -> str:
     return "".join(ch if ch.isprintable() or ch == " " else " " for ch in text)
 
 
-def _span(s: dict) -> Span:
+def _span(s: dict, horizontal: bool = True) -> Span:
     font = s.get("font", "")
     bold = bool(s.get("flags", 0) & 16) or bool(_BOLD_FONT.search(font))
-    return Span(clean_text(s.get("text", "")), font, float(s.get("size", 0.0)), bold, tuple(s["bbox"]))
+    size = float(s.get("size", 0.0))
+    x0, y0, x1, y1 = s["bbox"]
+    if horizontal and size > 0 and y1 - y0 > 2.2 * size and "origin" in s:
+        # broken font metrics (ascender/descender of a whole em or more): rebuild from the baseline
+        base = float(s["origin"][1])
+        y0, y1 = base - 0.8 * size, base + 0.25 * size
+    return Span(clean_text(s.get("text", "")), font, size, bold, (x0, y0, x1, y1))
 
 
 def _finish(row: Row) -> Row:
@@ -208,11 +214,15 @@ def read_page(page: pymupdf.Page) -> PageText:
             main = max(raw, key=lambda s: len(s["text"].strip()) * s.get("size", 1))
             dx, dy = line.get("dir", (1.0, 0.0))
             baseline = float(main.get("origin", (0, line["bbox"][3]))[1])
-            spans = [sp for sp in (_span(s) for s in raw) if sp.text.strip()]
+            horizontal = abs(dy) < 0.05 and dx > 0
+            spans = [sp for sp in (_span(s, horizontal) for s in raw) if sp.text.strip()]
             if not spans:
                 continue  # only glyphs without a text mapping (icons)
-            lines.append((bno, tuple(line["bbox"]), spans, abs(dy) < 0.05 and dx > 0,
-                          baseline, float(main.get("size", 0))))
+            bbox = tuple(line["bbox"])
+            if horizontal:
+                bbox = (min(sp.bbox[0] for sp in spans), min(sp.bbox[1] for sp in spans),
+                        max(sp.bbox[2] for sp in spans), max(sp.bbox[3] for sp in spans))
+            lines.append((bno, bbox, spans, horizontal, baseline, float(main.get("size", 0))))
     numeric = [i for i, t in enumerate(lines) if t[3] and _NUMERIC.match("".join(s.text for s in t[2]).strip())]
     flagged = {numeric[j] for j in _line_numbers([(lines[i][1][2], lines[i][1][1],
                                                     int("".join(s.text for s in lines[i][2]).strip()))

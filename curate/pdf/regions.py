@@ -336,6 +336,13 @@ class PageRegions:
         for direction in ("up", "down"):
             zone = self.vertical_zone(c, direction, lo, hi)
             out[direction] = self._widened(c, direction, Proposal(direction, self.contents(zone, c, direction)))
+        x0, _, x1, _ = c.bbox
+        if not out["up"].elements and not out["down"].elements and x1 - x0 < 0.75 * (hi - lo):
+            # a float wrapped by body text (wrapfigure): only the caption's own width is free
+            pad = 0.1 * (x1 - x0) + 6
+            for direction in ("up", "down"):
+                zone = self.vertical_zone(c, direction, x0 - pad, x1 + pad)
+                out[direction] = Proposal(direction, self.contents(zone, c, direction))
         for direction in ("left", "right"):
             zone = self.side_zone(c, direction)
             out[direction] = Proposal(direction, self.contents(zone, c, direction) if zone else [])
