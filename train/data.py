@@ -15,8 +15,8 @@ The flow, one stage each:
 4. `collate` pads on the right (masks from lengths, so pad may equal eos) or lays packed rows out
    with restarting position ids, and runs the image processor.
 
-Rows that cannot be used are counted by reason (`BatchStream.skipped`) and reported; they never
-stop a run.
+Rows that cannot be used are counted by reason (`BatchStream.skipped`, first epoch) and reported;
+they never stop a run.
 """
 
 from __future__ import annotations
@@ -303,6 +303,8 @@ class BatchStream:
             try:
                 samples.append(self.encoder.encode(row))
             except Skip as e:
+                if epoch > 0:  # the same rows fail every epoch: count them once
+                    continue
                 reason = str(e)
                 if self.skipped[reason] == 0:
                     log.warning("skipping row %s: %s", row.get("id"), reason)

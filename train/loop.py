@@ -521,7 +521,8 @@ def train_stage(cfg: Config, name: str, stage: StageConfig, d: Dist, init: Path 
     if cfg.train.progress and d.main:
         from tqdm.auto import tqdm
 
-        bar = tqdm(total=total, initial=step, desc=name, unit="step", dynamic_ncols=True)
+        # a bar on a terminal; in a log file (no terminal) a line per log step instead
+        bar = tqdm(total=total, initial=step, desc=name, unit="step", dynamic_ncols=True, disable=None)
 
     def make_steps(worker: int, workers: int):
         return step_batches(stream, d, stage.grad_accum, epochs, processor, cfg.data.packing,
@@ -532,6 +533,7 @@ def train_stage(cfg: Config, name: str, stage: StageConfig, d: Dist, init: Path 
     loss_acc = torch.zeros((), device=d.device)
     window_tokens, window_flops, t_window, t_start = 0, 0.0, time.perf_counter(), time.perf_counter()
     stop_at = cfg.train.stop_at
+    first_step = step
     state_after, skipped = stream.state, dict(stream.skipped)
     grad_norm = torch.zeros(())
 
@@ -582,9 +584,14 @@ def train_stage(cfg: Config, name: str, stage: StageConfig, d: Dist, init: Path 
             if peak:
                 record["mfu"] = round(window_flops / (now - t_window) / peak, 4)  # rank 0, as nanoGPT
             metrics(record)
-            if bar is not None:
+            if bar is not None and not bar.disable:
                 bar.set_postfix(loss=f"{record['loss']:.4f}", lr=f"{lr:.2e}", tok_s=f"{tps:.0f}",
                                 **({"mfu": f"{record['mfu']:.1%}"} if "mfu" in record else {}))
+            elif bar is not None:
+                eta = (total - step) * (now - t_start) / max(1, step - first_step)
+                log.info("%s step %d/%d loss %.4f lr %.2e %.0f tokens/s%s eta %s", name, step, total,
+                         record["loss"], lr, tps, f" mfu {record['mfu']:.1%}" if "mfu" in record else "",
+                         time.strftime("%H:%M:%S", time.gmtime(eta)))
             loss_acc.zero_()
             window_tokens, window_flops, t_window = 0, 0.0, time.perf_counter()
 

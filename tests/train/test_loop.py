@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 import os
 import signal
 import subprocess
@@ -49,7 +50,7 @@ def test_tiny_model_overfits_and_reproduces_captions(data16, tmp_path):
                                    "train.log_every=20"])
     path = finetune(cfg)
     last = [line for line in (tmp_path / "run" / "instruct" / "metrics.jsonl").read_text().splitlines()][-1]
-    assert __import__("json").loads(last)["loss"] < 0.05
+    assert json.loads(last)["loss"] < 0.05
     model, processor = load_model(path)
     rows = synthetic_rows(16)
     exact = sum(greedy(model, processor, r) == r["messages"][1]["content"] for r in rows)
@@ -178,3 +179,28 @@ def test_tiny_model_overfits_16_corpus_captions(tmp_path):
     assert result["records"] == 16
     assert result["final_loss"] < 0.05
     assert result["exact_captions"] >= 1
+
+
+def test_two_stages_train_the_projector_then_the_llm(data16, tmp_path):
+    """align changes only the projector; instruct starts from align's model and keeps vision frozen."""
+    from transformers import AutoTokenizer
+
+    run = tmp_path / "run"
+    cfg = load_config("tiny-cpu", [f"data.path={data16}", f"train.output={run}", "train.progress=false",
+                                   "align.enabled=true", "align.max_steps=3", "instruct.max_steps=3",
+                                   "train.log_every=1"])
+    assert finetune(cfg) == run / "instruct" / "model"
+    torch.manual_seed(cfg.train.seed)
+    initial, _ = build_model(cfg.model, tokenizer=AutoTokenizer.from_pretrained(run / "tokenizer"))
+    start = initial.state_dict()
+    aligned = load_model(run / "align" / "model")[0].state_dict()
+    tuned = load_model(run / "instruct" / "model")[0].state_dict()
+    assert start.keys() == aligned.keys() == tuned.keys()
+    for k, v in start.items():
+        assert torch.equal(aligned[k], v) != ("multi_modal_projector.linear_1" in k), k
+        if "vision_tower" in k or "linear_2" in k:
+            assert torch.equal(tuned[k], v), k
+        elif "language_model.layers" in k or "lm_head" in k:
+            assert not torch.equal(tuned[k], v), k
+    assert [json.loads(x)["stage"] for x in (run / "align" / "metrics.jsonl").read_text().splitlines()] == \
+        ["align"] * 3
