@@ -418,6 +418,20 @@ def _mark_body(pages: list[PageText], stats: DocStats) -> None:
                 if r.role == "other" and _is_body_styled(r, stats) and r.max_gap <= 1.0 * max(r.size, 1):
                     if n_wide >= 2 or len(r.text) > 40:
                         r.role = "body"
+        # a run of >= 3 stacked rows that each end in a number is a table, not prose
+        numeric_end = re.compile(r"\s[-−+]?[\d.,]*\d[\d.,%]*\s?[A-Za-z%]{0,5}$")
+        stacked = sorted((r for r in p.rows if r.role == "body"), key=lambda r: (round(r.x0 / 20), r.y0))
+        run: list[Row] = []
+        for r in stacked + [None]:  # type: ignore[list-item]
+            if r is not None and numeric_end.search(r.text) and (
+                    not run or (0 < r.baseline - run[-1].baseline <= 1.5 * stats.line_height
+                                and abs(r.x0 - run[-1].x0) < 3)):
+                run.append(r)
+                continue
+            if len(run) >= 3:
+                for t in run:
+                    t.role = "other"
+            run = [r] if r is not None and numeric_end.search(r.text) else []
         # the last row of a paragraph right below a body row that does not end a sentence
         body = sorted((r for r in p.rows if r.role == "body"), key=lambda r: r.y0)
         for r in sorted(p.rows, key=lambda r: r.y0):
@@ -455,6 +469,18 @@ def font_family(font: str) -> str:
     return _WEIGHTS.sub("", name)
 
 
+_SECTION_NUMBER = re.compile(r"^(?:\d+(?:\.\d+)*\.?|[A-Z]\.|[IVX]+\.)\s+\S")
+
+
+def _body_follows(row: Row, page: PageText, stats: DocStats) -> bool:
+    """Body text starts right below the row (within 2.5 lines) in the same column."""
+    for r in page.rows:
+        if r.role == "body" and 0 < r.y0 - row.y1 <= 2.5 * stats.line_height:
+            if min(r.x1, row.x1) - max(r.x0, row.x0) > 0 or abs(r.x0 - row.x0) < 2 * stats.body_size:
+                return True
+    return False
+
+
 def _gap_before_tail(row: Row, tail: str) -> float:
     """Horizontal space in front of the spans that spell `tail` at the end of the row."""
     need = len(tail.replace(" ", ""))
@@ -484,7 +510,15 @@ def _mark_headings_and_equations(pages: list[PageText], stats: DocStats) -> None
             chars = sum(len(s.text.strip()) for s in r.spans) or 1
             bold = sum(len(s.text.strip()) for s in r.spans if s.bold) / chars
             if (bold >= 0.6 and len(r.text) >= 3 and 0.85 * stats.body_size <= r.size <= 1.6 * stats.body_size
-                    and font_family(r.font) in families):
+                    and font_family(r.font) in families
+                    and (_SECTION_NUMBER.match(r.text) or _body_follows(r, p, stats))):
+                r.role = "heading"  # (a bold axis title is neither numbered nor followed by body text)
+        # a heading that wraps: bold rows right below a heading row continue it
+        for r in sorted(p.rows, key=lambda r: r.y0):
+            if r.role != "other" or not r.spans or not all(sp.bold for sp in r.spans if len(sp.text.strip()) > 1):
+                continue
+            if any(h.role == "heading" and 0 < r.baseline - h.baseline <= 1.3 * stats.line_height
+                   and min(h.x1, r.x1) - max(h.x0, r.x0) > 0 and abs(h.size - r.size) < 0.6 for h in p.rows):
                 r.role = "heading"
 
 

@@ -386,6 +386,8 @@ class PageRegions:
         for c in self.captions:
             props = self.proposals(c)
             prior, other = ("down", "up") if c.kind == "table" else ("up", "down")
+            if not _substantial(props[prior]) and _substantial(props[other]):
+                prior, other = other, prior  # a lone rule on the preferred side is no float
             chosen[id(c)] = props[prior] if props[prior].elements else props[other]
             alternative[id(c)] = props[other] if props[prior].elements else Proposal(prior, [])
             lo, hi = self.band(c)
@@ -478,6 +480,11 @@ class PageRegions:
             if inter and _area(inter) > 0.3 * _area(b.rect):
                 return False
         return True
+
+
+def _substantial(p: Proposal) -> bool:
+    """Holds text or a graphic with some extent, not only thin rules."""
+    return any(e.kind == "text" or (e.rect[2] - e.rect[0] >= 3 and e.rect[3] - e.rect[1] >= 3) for e in p.elements)
 
 
 def _contains(outer: Rect, inner: Rect) -> bool:
