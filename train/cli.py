@@ -17,20 +17,20 @@ app = typer.Typer(
 
 @app.command()
 def finetune(
-    config: str = typer.Argument(None, help="A preset name (tiny-cpu, scitune-7b, scitune-13b) or a YAML file."),
+    config: str = typer.Argument(None, help="A preset (tiny-cpu, scitune-7b, scitune-13b) or a YAML file."),
     config_opt: str = typer.Option(None, "--config", "-c", help="Same as the CONFIG argument."),
-    data: str = typer.Option(None, "--data", help="Training data of every stage: a scitune OUT folder (its "
-                             "instructions/), Parquet files, a LLaVA conversation JSON, or a Hub dataset id."),
-    output: str = typer.Option(None, "--output", "-o", help="Run folder (default: the config's train.output)."),
+    data: str = typer.Option(None, "--data", help="Training data of every stage: a scitune OUT folder "
+                             "(its instructions/), Parquet files, a LLaVA conversation JSON, or a Hub id."),
+    output: str = typer.Option(None, "--output", "-o", help="Run folder (default: train.output)."),
     overrides: list[str] = typer.Option([], "--set", help="Override a setting: --set instruct.lr=1e-4 "
-                                        "--set data.max_length=1024 (repeatable; dotted keys of the config)."),
-    resume: bool = typer.Option(False, "--resume", help="Continue the run in --output from its last checkpoint."),
+                                        "--set data.max_length=1024 (repeatable; dotted config keys)."),
+    resume: bool = typer.Option(False, "--resume", help="Continue the run in --output from its checkpoint."),
 ) -> None:
-    """Train a LLaVA-style model: SciTune's stages (align: projector; instruct: LLM + projector).
+    """Train a LLaVA-style model: SciTune's stages (align: the projector; instruct: LLM + projector).
 
-    Saves a transformers checkpoint (model + processor) to OUTPUT/<stage>/model and training
-    checkpoints to OUTPUT/<stage>/checkpoints. Several GPUs: `torchrun --nproc_per_node=8
-    $(which scitune-train) finetune scitune-7b --data ...` (add --set train.parallel=fsdp to shard).
+    Writes OUTPUT/<stage>/model (a transformers checkpoint + processor), checkpoints/, metrics.jsonl.
+
+    Several GPUs: torchrun --nproc_per_node=8 $(which scitune-train) finetune scitune-7b --data ...
     """
     import os
 
