@@ -126,5 +126,7 @@ rm -rf "$SHIM" "$OUT/.train_speed_work/model" "$OUT/.train_speed_fsdp_work/model
     "$OUT/tiny_bf16/instruct/checkpoints" "$OUT/tiny_fsdp/instruct/checkpoints"
 echo "done: $SUMMARY"
 
-# Carrying accelerate to a machine without it (run here, then pass carry=["build/gpu_vendor"]):
+# Carrying accelerate to a machine without it: fill build/gpu_vendor here (git ignores build/), e.g.
 #   python -m pip install --no-deps --target build/gpu_vendor accelerate psutil
+# (or copy both packages and their .dist-info folders from .venv; psutil's extension is abi3), then
+# run this script with carry=["build/gpu_vendor"].

@@ -190,7 +190,10 @@ def run_trainer(args, ckpt: Path, data: Path, out: Path) -> dict:
     model, processor = load_model(ckpt, dtype=torch.float32)
     set_trainable(model, "instruct")
     if args.gradient_checkpointing:
-        model.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
+        if hasattr(model, "activation_checkpointing_enable"):  # the name in newer transformers 5.x
+            model.activation_checkpointing_enable({"use_reentrant": False})
+        else:
+            model.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
     enc = Encoder(processor, args.max_length)
     rows = open_rows(str(data))
     samples = [enc.encode(rows[i]) for i in range(len(rows))]

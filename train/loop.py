@@ -37,7 +37,7 @@ import torch.distributed as dist
 import torch.nn.functional as F
 from scitune.train.config import Config, StageConfig, save_config
 from scitune.train.data import BatchStream, Encoder, StreamState, collate, open_rows, row_texts
-from scitune.train.model import build_model, describe, load_model, save_model, set_trainable
+from scitune.train.model import build_model, describe, load_model, load_tokenizer, save_model, set_trainable
 
 log = logging.getLogger("scitune.train")
 
@@ -450,9 +450,7 @@ def _tokenizer_for_run(cfg: Config, out: Path, rows, d: Dist):
         return None
     folder = out / "tokenizer"
     if d.main and not (folder / "tokenizer_config.json").exists():
-        from scitune.train.model import _load_tokenizer
-
-        _load_tokenizer(cfg.model, row_texts(rows, cfg.model.tokenizer_train_rows)).save_pretrained(folder)
+        load_tokenizer(cfg.model, row_texts(rows, cfg.model.tokenizer_train_rows)).save_pretrained(folder)
     d.barrier()
     return AutoTokenizer.from_pretrained(folder)
 
@@ -473,7 +471,10 @@ def train_stage(cfg: Config, name: str, stage: StageConfig, d: Dist, init: Path 
     model.train()
     trained = set_trainable(model, name)
     if cfg.train.gradient_checkpointing:
-        model.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
+        if hasattr(model, "activation_checkpointing_enable"):  # the name in newer transformers 5.x
+            model.activation_checkpointing_enable({"use_reentrant": False})
+        else:
+            model.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
     if cfg.data.packing:
         check_packing(model)
 

@@ -113,7 +113,12 @@ def train_tokenizer(texts: Iterable[str], vocab_size: int = 2048, chat_template:
     return fast
 
 
-def _load_tokenizer(cfg: ModelConfig, texts: Iterable[str] | None):
+def load_tokenizer(cfg: ModelConfig, texts: Iterable[str] | None = None):
+    """The tokenizer `cfg` asks for, with a chat template, `<image>` and a pad token.
+
+    `tokenizer: train` trains one on `texts`; otherwise it is the tokenizer's (or LLM's) own, with
+    `chat_template` (a built-in name or Jinja) replacing its template and adding missing tokens.
+    """
     from transformers import AutoTokenizer
 
     template = cfg.chat_template
@@ -244,7 +249,7 @@ def build_model(cfg: ModelConfig, texts: Iterable[str] | None = None, tokenizer=
         return load_model(cfg.init_from)
     if cfg.projector not in ("linear", "mlp2x_gelu"):
         raise ValueError(f"model.projector must be linear or mlp2x_gelu, not {cfg.projector!r}")
-    tokenizer = tokenizer if tokenizer is not None else _load_tokenizer(cfg, texts)
+    tokenizer = tokenizer if tokenizer is not None else load_tokenizer(cfg, texts)
     vision_config = _vision_config(cfg)
     if cfg.image_size and cfg.image_size != vision_config.image_size:
         if cfg.vision != "config":  # LLaVA does not interpolate position embeddings

@@ -83,6 +83,16 @@ def test_worker_processes_feed_the_same_batches_as_the_thread(data16, tmp_path):
         assert torch.equal(a[k], b[k]), k
 
 
+def test_gradient_checkpointing_changes_memory_not_results(data16, tmp_path):
+    common = [f"data.path={data16}", "train.progress=false", "instruct.max_steps=3", "instruct.batch_size=4"]
+    finetune(load_config("tiny-cpu", common + [f"train.output={tmp_path / 'plain'}"]))
+    finetune(load_config("tiny-cpu", common + [f"train.output={tmp_path / 'ckpt'}",
+                                               "train.gradient_checkpointing=true"]))
+    a, b = weights(tmp_path / "plain"), weights(tmp_path / "ckpt")
+    for k in a:
+        assert torch.allclose(a[k], b[k], atol=1e-6), k
+
+
 def test_loss_is_normalised_by_the_target_tokens_of_the_whole_step():
     """Two micro-batches with different target counts give the gradient of the mean over all their
     target tokens: what transformers' own loss gives on the whole batch at once."""

