@@ -12,8 +12,10 @@ Clark & Divvala 2016, which filters candidates by per-document caption style):
   the text after the number starts with a lower-case word, the row ends with a dot leader and a page
   number (a list of figures).
 
-Candidates scoring >= 3 are captions. When one (kind, number) has several, the best score wins and ties
-go to the style (label font, size) that most captions of the document share.
+Candidates scoring >= 3 are captions. Labels followed by a capitalised word in the text font without a
+separator ("Figure 3 Results of ...", scoring 0-2) are captions only in documents that never separate
+labels of that kind. When one (kind, number) has several candidates, the best score wins and ties go to
+the style (label font, size) that most captions of the document share.
 
 The caption text is its first row plus the rows that follow it closely (line spacing, no rule or other
 caption in between, same text size), joined with line-end hyphenation repaired.
@@ -250,6 +252,7 @@ def find_captions(pages: list[PageText], stats: DocStats, rules_by_page: dict[in
                   vocabulary: Counter | None = None) -> list[Caption]:
     """All captions of the document, one per (kind, number), in page order; sets row roles."""
     candidates: list[tuple[Row, Label, float, PageText]] = []
+    weak: list[tuple[Row, Label, float, PageText]] = []
     for page in pages:
         for row in page.rows:
             if not row.horizontal or row.role in ("header", "linenumber"):
@@ -260,6 +263,12 @@ def find_captions(pages: list[PageText], stats: DocStats, rules_by_page: dict[in
             score = _score(row, label, page, stats)
             if score >= 3:
                 candidates.append((row, label, score, page))
+            elif label.separator == "space" and score >= 0:
+                weak.append((row, label, score, page))
+    # "Figure 3 Results of ..." in the text font, no separator: a caption style of its own, taken when the
+    # document never separates labels of that kind (the per-document style rule of pdffigures2)
+    strong_kinds = {label.kind for _, label, _, _ in candidates}
+    candidates += [w for w in weak if w[1].kind not in strong_kinds]
 
     def style(row: Row) -> tuple:
         return (row.spans[0].font, row.spans[0].bold, round(row.size))

@@ -493,8 +493,9 @@ def _gap_before_tail(row: Row, tail: str) -> float:
 
 
 def _mark_headings_and_equations(pages: list[PageText], stats: DocStats) -> None:
-    """Section headings (bold, in the body's font family) and display-equation rows (an equation
-    number at the column's right edge) are part of the text flow: floats never swallow them."""
+    """Section headings (bold in the body's font family, or larger bold/capitals; numbered or followed by
+    body text) and display-equation rows (an equation number at the column's right edge) are part of
+    the text flow: floats never swallow them."""
     families = {font_family(f) for f in stats.body_fonts}
     for p in pages:
         for r in p.rows:
@@ -509,8 +510,9 @@ def _mark_headings_and_equations(pages: list[PageText], stats: DocStats) -> None
                     continue
             chars = sum(len(s.text.strip()) for s in r.spans) or 1
             bold = sum(len(s.text.strip()) for s in r.spans if s.bold) / chars
-            if (bold >= 0.6 and len(r.text) >= 3 and 0.85 * stats.body_size <= r.size <= 1.6 * stats.body_size
-                    and font_family(r.font) in families
+            styled = (bold >= 0.6 and font_family(r.font) in families) or (
+                r.size >= 1.15 * stats.body_size and (bold >= 0.6 or r.text.isupper()))
+            if (styled and len(r.text) >= 3 and 0.85 * stats.body_size <= r.size <= 1.8 * stats.body_size
                     and (_SECTION_NUMBER.match(r.text) or _body_follows(r, p, stats))):
                 r.role = "heading"  # (a bold axis title is neither numbered nor followed by body text)
         # a heading that wraps: bold rows right below a heading row continue it
