@@ -31,7 +31,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.gold import (  # noqa: E402
+from benchmarks.gold import (
     crop_similarity,
     judgeable_figures,
     load_gold,
@@ -219,9 +219,9 @@ def calibrate_crops() -> dict:
 
     import pymupdf
     from PIL import Image
+    from scitune.curate.pdf.extract import analyse_document, extract_pdf, open_pdf
 
     from benchmarks.gold import compare_images, render_graphic
-    from scitune.curate.pdf.extract import analyse_document, extract_pdf, open_pdf
 
     random.seed(0)
     kinds = ["right crop", "whole page", "column strip", "text block", "crop + caption row", "crop - 10%",

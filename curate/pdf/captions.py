@@ -39,7 +39,7 @@ LABEL = re.compile(
       | [IVXLC]{1,6}(?![a-z])                              # II, IV (roman, upper case)
     )
     (?P<rest>.*)$""",
-    re.X | re.S,
+    re.VERBOSE | re.DOTALL,
 )
 _STRONG_SEP = re.compile(r"^\s*(?:[:.|]|[—–-]\s|\u2014|\u2013)")
 _PAREN_SEP = re.compile(r"^\s*\([^()]{0,60}\)\s*[:.|—–]")

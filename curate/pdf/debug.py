@@ -12,7 +12,6 @@ import sys
 from pathlib import Path
 
 import pymupdf
-
 from scitune.curate.pdf.extract import analyse_document, open_pdf
 
 _COLOURS = {"body": (0.2, 0.4, 1.0), "other": (0.6, 0.6, 0.6), "header": (1.0, 0.6, 0.0),

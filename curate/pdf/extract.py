@@ -21,7 +21,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pymupdf
-
 from scitune.curate.figure_type import guess_figure_type
 from scitune.curate.pdf.captions import LABEL, Caption, find_captions
 from scitune.curate.pdf.layout import DocStats, PageText, analyse, read_page
@@ -32,7 +31,7 @@ from scitune.curate.pdf.text import Paragraph, build_paragraphs, link_mentions
 from scitune.curate.records import Float, FloatError, SideResult
 
 Rect = tuple[float, float, float, float]
-_MONO = re.compile(r"mono|courier|typewriter|consol|menlo|inconsolata|cmtt|sfmono|\btt|code", re.I)
+_MONO = re.compile(r"mono|courier|typewriter|consol|menlo|inconsolata|cmtt|sfmono|\btt|code", re.IGNORECASE)
 _NUMBER_WORD = re.compile(r"^[−\-+]?\d+([.,]\d+)?%?$|^10[−\-]?\d+$")
 
 pymupdf.TOOLS.mupdf_display_errors(False)  # broken objects are reported per page, not on stderr
@@ -56,7 +55,7 @@ def open_pdf(path: str | Path) -> pymupdf.Document:
                            "folder or archive.")
     try:
         doc = pymupdf.open(path, filetype="pdf")
-    except Exception as e:  # noqa: BLE001 - pymupdf raises several types for damaged files
+    except Exception as e:
         raise PdfOpenError(f"{path}: the PDF cannot be read ({e}). The file is damaged or truncated: "
                            "download it again.") from e
     if doc.needs_pass and not doc.authenticate(""):

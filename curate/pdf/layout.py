@@ -29,7 +29,7 @@ import pymupdf
 # decoding them into the dict is the slowest part of "dict" extraction).
 TEXT_FLAGS = pymupdf.TEXT_PRESERVE_WHITESPACE | pymupdf.TEXT_MEDIABOX_CLIP
 
-_BOLD_FONT = re.compile(r"bold|black|heavy|semibold|demi|\bbx|cmbx|-b\b|\.b\b", re.I)
+_BOLD_FONT = re.compile(r"bold|black|heavy|semibold|demi|\bbx|cmbx|-b\b|\.b\b", re.IGNORECASE)
 _NUMERIC = re.compile(r"^\d{1,4}$")
 _DIGITS = re.compile(r"\d+")
 
@@ -281,9 +281,7 @@ def _merge_across_blocks(rows: list[Row]) -> list[Row]:
                     continue
                 gap = max(big.x0 - r.x1, r.x0 - big.x1)
                 same = abs(big.baseline - r.baseline) <= 0.25 * max(big.size, 1)
-                if same and gap <= 0.6 * max(big.size, r.size, 1) and abs(big.size - r.size) <= 0.3 * big.size:
-                    target = big
-                elif short and big.size > r.size and _attaches(big, r.rect, r.baseline, r.size) == "script":
+                if same and gap <= 0.6 * max(big.size, r.size, 1) and abs(big.size - r.size) <= 0.3 * big.size or short and big.size > r.size and _attaches(big, r.rect, r.baseline, r.size) == "script":
                     target = big
                 if target is not None:
                     break

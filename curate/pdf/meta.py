@@ -33,7 +33,7 @@ def arxiv_id(page: PageText | None) -> str | None:
     return horizontal
 
 
-_CC = re.compile(r"creative\s*commons|\bCC[\s-]?(?:BY|0\b|ZERO)", re.I)
+_CC = re.compile(r"creative\s*commons|\bCC[\s-]?(?:BY|0\b|ZERO)", re.IGNORECASE)
 _VERSION = re.compile(r"\b([1-4]\.0)\b")
 
 

@@ -25,7 +25,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import pymupdf
-
 from scitune.curate.pdf.captions import Caption
 from scitune.curate.pdf.layout import DocStats, PageText, Row
 
@@ -235,7 +234,7 @@ class PageRegions:
         return ov > 0.25 * max(row.width, 1) or ov > 0.5 * (hi - lo)
 
     def vertical_zone(self, c: Caption, direction: str, lo: float, hi: float) -> Rect:
-        x0, y0, x1, y1 = c.bbox
+        _, y0, _, y1 = c.bbox
         if direction == "up":
             top = 0.0
             for r in self.blockers:
@@ -291,7 +290,7 @@ class PageRegions:
                 inside.append(e)
         if not inside:
             return []
-        x0, y0, x1, y1 = c.bbox
+        _, y0, _, y1 = c.bbox
         if direction in ("left", "right"):
             # a side float sits level with its caption: start from the elements beside the caption's
             # rows, then take in elements above/below them without a wide vertical gap
@@ -439,7 +438,7 @@ class PageRegions:
                         if e.rect[1] - reach > best_gap:
                             best_gap, cut = e.rect[1] - reach, (reach + e.rect[1]) / 2
                     reach = e.rect[3] if reach is None else max(reach, e.rect[3])
-                centre = lambda e: (e.rect[1] + e.rect[3]) / 2  # noqa: E731
+                centre = lambda e: (e.rect[1] + e.rect[3]) / 2
                 a.elements = [e for e in a.elements if id(e) not in shared or centre(e) < cut]
                 b.elements = [e for e in b.elements if id(e) not in shared or centre(e) >= cut]
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import io
 
 import pymupdf
-
 from scitune.curate.pdf.layout import PageText
 
 Rect = tuple[float, float, float, float]
@@ -29,7 +28,7 @@ def text_layer_words(page: PageText, rect: Rect) -> list[str]:
         iy = max(0.0, min(r.y1, y1) - max(r.y0, y0))
         if ix * iy >= 0.5 * max(r.width * r.height, 1e-6):
             rows.append(r)
-    rows.sort(key=lambda r: (round(r.y0 / 3), r.x0) if r.horizontal else (round(r.y0 / 3), r.x0))
+    rows.sort(key=lambda r: (round(r.y0 / 3), r.x0))
     return [w for r in rows for w in r.text.split()]
 
 

@@ -103,9 +103,7 @@ def build_paragraphs(pages: list[PageText], stats: DocStats, vocabulary: Counter
             size = max(r.size, 1.0)
             indent = r.x0 - left
             new = False
-            if prev is None:
-                new = True
-            elif 0.6 * size <= indent <= 6 * size:
+            if prev is None or 0.6 * size <= indent <= 6 * size:
                 new = True
             elif _SENT_END.search(prev.text) and not _ABBREV.search(prev.text):
                 prev_left, prev_right = prev_edges if prev_edges else (left, right)

@@ -11,7 +11,9 @@ from PIL import Image, ImageDraw
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # the repo root holds benchmarks/
 
-from benchmarks.gold import (  # noqa: E402
+from scitune.curate.records import Float
+
+from benchmarks.gold import (
     compare_images,
     crop_similarity,
     match_floats,
@@ -22,7 +24,6 @@ from benchmarks.gold import (  # noqa: E402
     token_f1,
     trim_margins,
 )
-from scitune.curate.records import Float  # noqa: E402
 
 
 def test_token_f1_hand_computed():

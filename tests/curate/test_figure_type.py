@@ -10,12 +10,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from PIL import Image, ImageDraw
-
 from scitune.curate.figure_type import guess_figure_type
 from scitune.schemas.taxonomy import FIGURE_TYPES
 
 sys.path.insert(0, str(Path(__file__).resolve().parent / "pdf"))
-from pdfdraw import raster_png  # noqa: E402
+from pdfdraw import raster_png
 
 
 def _line_art_png() -> bytes:

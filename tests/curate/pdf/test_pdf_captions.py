@@ -7,7 +7,6 @@ from collections import Counter
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-
 from scitune.curate.pdf.captions import join_rows, parse_label
 
 

@@ -15,8 +15,9 @@ import pytest
 ROOT = Path(__file__).resolve().parents[3]
 sys.path.insert(0, str(ROOT))  # benchmarks/ lives at the repo root
 
-from benchmarks.gold import load_gold, score_paper  # noqa: E402
-from scitune.curate.pdf.extract import extract_pdf  # noqa: E402
+from scitune.curate.pdf.extract import extract_pdf
+
+from benchmarks.gold import load_gold, score_paper
 
 PAIRED = ROOT.parent / "shared" / "corpus" / "paired"
 

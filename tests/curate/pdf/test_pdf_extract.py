@@ -7,9 +7,8 @@ from pathlib import Path
 
 import pymupdf
 import pytest
-from PIL import Image
-
 from pdfdraw import two_column_paper
+from PIL import Image
 from scitune.curate.pdf import extract as extract_module
 from scitune.curate.pdf.extract import PdfOpenError, extract_pdf
 from scitune.schemas.taxonomy import FIGURE_TYPES
@@ -81,8 +80,8 @@ def test_table_region_below_caption_above_text(drawn):
     assert box[1] >= d.captions[("table", "1")].y0 + 10
 
 
-def test_rendered_png_matches_bbox_and_dpi(drawn, tmp_path):
-    d, path, result = drawn
+def test_rendered_png_matches_bbox_and_dpi(drawn):
+    _, path, result = drawn
     fig2 = _by_key(result)[("figure", "2")]
     img = Image.open(io.BytesIO(fig2.image_png))
     w_pt, h_pt = fig2.bbox[2] - fig2.bbox[0], fig2.bbox[3] - fig2.bbox[1]
@@ -194,3 +193,23 @@ def test_broken_page_becomes_an_error_and_others_go_on(tmp_path, monkeypatch):
     assert [(e.stage, e.error) for e in result.errors] == [("page", "RuntimeError")]
     assert "page 1" in result.errors[0].message
     assert [(f.kind, f.number) for f in result.floats] == [("table", "1")]
+
+
+def test_ocr_only_where_the_text_layer_is_empty(drawn, monkeypatch):
+    # the OCR engine is optional (rapidocr_onnxruntime); the wiring is tested with a stand-in
+    _, path, _ = drawn
+    seen = []
+
+    def fake_ocr(png: bytes) -> list[str]:
+        seen.append(Image.open(io.BytesIO(png)).size)
+        return ["CELL", "42"]
+
+    monkeypatch.setattr(extract_module, "ocr_available", lambda: True)
+    monkeypatch.setattr(extract_module, "ocr_words", fake_ocr)
+    floats = _by_key(extract_pdf(path))
+    assert floats[("figure", "2")].ocr == ["CELL", "42"] and floats[("figure", "2")].ocr_source == "ocr"
+    assert floats[("figure", "1")].ocr_source == "text_layer"  # text layer present: no OCR
+    assert len(seen) == 1
+    off = _by_key(extract_pdf(path, ocr="off"))
+    assert off[("figure", "2")].ocr == [] and off[("figure", "2")].ocr_source is None
+    assert len(seen) == 1

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-
 from scitune.curate.pdf.layout import PageText, Row
 from scitune.curate.pdf.meta import arxiv_id, license_of
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-
 from scitune.curate.pdf.text import Paragraph, link_mentions, references, split_sentences
 
 
