@@ -41,6 +41,7 @@ class Span:
     size: float
     bold: bool
     bbox: tuple[float, float, float, float]
+    baseline: float = 0.0
 
 
 @dataclass
@@ -124,9 +125,9 @@ def _span(s: dict, horizontal: bool = True) -> Span:
     x0, y0, x1, y1 = s["bbox"]
     if horizontal and size > 0 and y1 - y0 > 2.2 * size and "origin" in s:
         # broken font metrics (ascender/descender of a whole em or more): rebuild from the baseline
-        base = float(s["origin"][1])
-        y0, y1 = base - 0.8 * size, base + 0.25 * size
-    return Span(clean_text(s.get("text", "")), font, size, bold, (x0, y0, x1, y1))
+        y0, y1 = float(s["origin"][1]) - 0.8 * size, float(s["origin"][1]) + 0.25 * size
+    base = float(s.get("origin", (0.0, y1))[1])
+    return Span(clean_text(s.get("text", "")), font, size, bold, (x0, y0, x1, y1), base)
 
 
 def _finish(row: Row) -> Row:
@@ -142,13 +143,22 @@ def _finish(row: Row) -> Row:
         n = len(s.text.strip())
         by_size[round(s.size * 2) / 2] += n
         by_font[s.font] += n
+    main_size = by_size.most_common(1)[0][0] if by_size else 0.0
+
+    def script(sp: Span) -> bool:
+        # a sub- or superscript: smaller and off the row's baseline (small capitals stay on it)
+        return sp.size < 0.85 * main_size and abs(sp.baseline - row.baseline) > 0.12 * main_size
+
+    for s in spans:
         if prev is not None and row.horizontal:
             gap = s.bbox[0] - prev.bbox[2]
             # gaps next to one- or two-character spans are math layout, not table columns
             if len(s.text.strip()) > 2 and len(prev.text.strip()) > 2:
                 max_gap = max(max_gap, gap)
-            # pymupdf keeps explicit spaces; add one where two separate lines were merged
-            if gap > 0.15 * max(s.size, 1) and parts and not parts[-1].endswith(" ") and not s.text.startswith(" "):
+            # pymupdf keeps explicit spaces; add one where two separate lines were merged, and around
+            # scripts so that "D_max" reads "D max", not "Dmax"
+            if (gap > 0.15 * max(s.size, 1) or (script(s) != script(prev) and s.text[:1] not in ",.;:)]")) \
+                    and parts and not parts[-1].endswith(" ") and not s.text.startswith(" "):
                 parts.append(" ")
         parts.append(s.text)
         if s.text.strip():
