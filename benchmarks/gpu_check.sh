@@ -50,7 +50,7 @@ step() {  # step NAME LIMIT_SECONDS COMMAND...: run, time, record the outcome
 
 if "$PY" -c "import torch, sys; sys.exit(0 if torch.cuda.is_available() else 1)" 2>/dev/null; then
     GPU=1; DEVICE=cuda; DTYPE=bf16
-    BENCH=(--rounds 3 --steps 20 --warmup 5)
+    BENCH=(--rounds 3 --steps 30 --warmup 10 --rows 256)
     TINY_STEPS=300
 else
     GPU=0; DEVICE=cpu; DTYPE=auto

@@ -163,7 +163,7 @@ def run_ours(args, ckpt: Path, data: Path, out: Path) -> dict:
     ]
     if args.threads:
         overrides.append(f"train.threads={args.threads}")
-    cfg = load_config(None, overrides)
+    cfg = load_config(None, overrides + args.ours_set)
     if args.device == "cuda":
         torch.cuda.reset_peak_memory_stats()
     finetune(cfg)
@@ -292,6 +292,8 @@ def main() -> None:
     p.add_argument("--ours-parallel", default="single", choices=["single", "fsdp"],
                    help="run our loop as one plain process or through FSDP2 (fully_shard) on one device")
     p.add_argument("--only", choices=["ours", "hf"], help="run only one trainer (e.g. without accelerate)")
+    p.add_argument("--ours-set", action="append", default=[], help="extra config override of our loop "
+                   "(repeatable), e.g. data.packing=true")
     p.add_argument("--json", type=Path, default=RESULTS / "train_speed.json")
     p.add_argument("--keep", type=Path, help="keep the prepared checkpoint and data here")
     p.add_argument("--worker", choices=["ours", "hf"], help=argparse.SUPPRESS)
