@@ -15,7 +15,8 @@ A stop-gap until a trained classifier replaces it; the rules, in order (the firs
    - no tick numbers (`numeric_words` < 4) and a photo-like image -> `photo`. Photo-like: many distinct
      colours (>= 2,000 of the 32,768 5-bit RGB bins), grey-level entropy >= 6 bits and < 25% near-white
      pixels, measured on a 96 px thumbnail;
-   - tick numbers (>= 4 numbers in the region's text layer: a chart with axes):
+   - tick numbers (`numeric_words` >= 4: numbers in text rows made only of numbers, i.e. tick labels
+     of a chart with axes):
      raster share >= 0.3 -> `heatmap` (an image with axes: a map of a 2-D field);
      >= 70 filled rectangles outnumbering other strokes 3:1 -> `heatmap` (a grid of cells);
      >= 8 filled rectangles outnumbering strokes -> `bar_chart`;

@@ -77,7 +77,7 @@ def _vocabulary(pages: list[PageText]) -> Counter:
     return words
 
 
-def _hints(page: PageText, rect: Rect, graphics: Graphics, words: list[str]) -> dict:
+def _hints(page: PageText, rect: Rect, graphics: Graphics) -> dict:
     """Evidence from the PDF for guess_figure_type: raster share, drawings, tick numbers, fonts."""
     area = max((rect[2] - rect[0]) * (rect[3] - rect[1]), 1e-6)
     raster = 0.0
@@ -90,11 +90,14 @@ def _hints(page: PageText, rect: Rect, graphics: Graphics, words: list[str]) -> 
         elif ix * iy > 0 or (ix > 0 and iy >= 0 and e.rect[3] - e.rect[1] < 1) or (iy > 0 and e.rect[2] - e.rect[0] < 1):
             paths += 1
             marks, rects, strokes = marks + e.marks, rects + e.rects, strokes + e.strokes
-    mono = total = 0
+    mono = total = ticks = 0
     text_area = 0.0
     for r in page.rows:
         if r.role == "other" and r.x0 >= rect[0] - 1 and r.x1 <= rect[2] + 1 and r.y0 >= rect[1] - 1 and r.y1 <= rect[3] + 1:
             text_area += r.width * r.height
+            tokens = r.text.split()
+            if tokens and all(_NUMBER_WORD.match(t) for t in tokens):
+                ticks += len(tokens)  # rows of bare numbers: tick labels (not numbers inside labels)
             for s in r.spans:
                 n = len(s.text.strip())
                 total += n
@@ -105,7 +108,7 @@ def _hints(page: PageText, rect: Rect, graphics: Graphics, words: list[str]) -> 
         "marks": marks,
         "filled_rects": rects,
         "strokes": strokes,
-        "numeric_words": sum(1 for w in words if _NUMBER_WORD.match(w)),
+        "numeric_words": ticks,
         # dense text with at most frames, rules or a shaded background: a listing or a typeset table
         "text_only": raster == 0 and marks == 0 and strokes <= 6 and text_area >= 0.2 * area,
         "text_share": min(1.0, text_area / area),
@@ -206,7 +209,7 @@ def extract_pdf(path: str | Path, dpi: int = 150, ocr: str = "auto") -> SideResu
                         result.errors.append(FloatError(
                             "float", "OcrError", f"OCR of {c.kind} {c.number} failed ({e}); ocr left empty.",
                             c.kind, c.number))
-                hints = _hints(page, rect, a.graphics.get(c.page, Graphics()), f.ocr)
+                hints = _hints(page, rect, a.graphics.get(c.page, Graphics()))
             f.figure_type = guess_figure_type(c.kind, c.text_no_index, f.image_png, hints)
             result.floats.append(f)
 
