@@ -323,29 +323,38 @@ class BatchStream:
 
     def __iter__(self):
         """Yield `(micro_batch, state_after)` forever, epoch after epoch."""
+        produced, whole_epoch = False, self.state.chunk == 0 and self.state.micro == 0
+
+        def next_epoch(epoch: int) -> StreamState:
+            nonlocal produced, whole_epoch
+            if whole_epoch and not produced:  # would loop forever
+                reasons = ", ".join(f"{n} x {r}" for r, n in self.skipped.items()) or "none"
+                raise ValueError(f"no usable row in a whole epoch (skipped: {reasons})")
+            produced, whole_epoch = False, True
+            return StreamState(epoch + 1, 0, 0)
+
         while True:
             st = self.state
             rows = self._chunk_rows(st.epoch, st.chunk)
             if not rows:
                 if st.chunk == 0:
                     raise ValueError("the dataset has no rows")
-                self.state = StreamState(st.epoch + 1, 0, 0)
+                self.state = next_epoch(st.epoch)
                 continue
             batches = self._micro_batches(st.epoch, st.chunk, rows)
+            last_chunk = len(rows) < self.chunk_rows or (
+                self.num_rows is not None and (st.chunk + 1) * self.chunk_rows >= self.num_rows)
             for micro in range(st.micro, len(batches)):
-                done = micro + 1 == len(batches)
-                last_chunk = len(rows) < self.chunk_rows or (
-                    self.num_rows is not None and (st.chunk + 1) * self.chunk_rows >= self.num_rows)
-                if not done:
+                produced = True
+                if micro + 1 < len(batches):
                     self.state = StreamState(st.epoch, st.chunk, micro + 1)
                 elif last_chunk:
-                    self.state = StreamState(st.epoch + 1, 0, 0)
+                    self.state = next_epoch(st.epoch)
                 else:
                     self.state = StreamState(st.epoch, st.chunk + 1, 0)
                 yield batches[micro], self.state
             if not batches:  # every row of the chunk was skipped
-                self.state = StreamState(st.epoch + 1, 0, 0) if len(rows) < self.chunk_rows else \
-                    StreamState(st.epoch, st.chunk + 1, 0)
+                self.state = next_epoch(st.epoch) if last_chunk else StreamState(st.epoch, st.chunk + 1, 0)
 
     def epoch_progress(self, state: StreamState) -> float:
         """Epochs done at `state` (fractional, by chunk), for logs and schedules."""

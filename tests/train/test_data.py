@@ -220,3 +220,11 @@ def test_a_streamed_dataset_is_read_once_per_epoch_and_resumes(parts, rows, tmp_
     resumed = take(BatchStream(streamed, enc, batch_size=4, seed=1, group_chunk=2, shuffle_buffer=8,
                                state=full[1][1]), 3)
     assert resumed == full[2:5]
+
+
+def test_a_dataset_without_a_usable_row_stops_with_the_reasons(parts, rows):
+    _, processor = parts
+    unusable = [dict(r, messages=r["messages"][:1]) for r in rows[:6]]  # no assistant turns
+    stream = BatchStream(unusable, Encoder(processor, max_length=512), batch_size=2, group_chunk=2)
+    with pytest.raises(ValueError, match="6 x no assistant turn"):
+        next(iter(stream))
