@@ -117,7 +117,10 @@ def figure_row(doc: Document, j: Joined, license: str | None, dpi: int) -> dict:
         "caption": f.caption,
         "caption_no_index": f.caption_no_index,
         "label": f.label,
-        "figure_type": guess_figure_type(f.kind, f.caption_no_index, f.image_png),
+        # The PDF side guessed with its drawing hints (vector strokes, tick labels), which beat a guess
+        # from caption and pixels alone; LaTeX-only floats get the latter.
+        "figure_type": f.figure_type if j.source != "latex" else guess_figure_type(f.kind, f.caption_no_index,
+                                                                                   f.image_png),
         "ocr": f.ocr,
         "ocr_source": f.ocr_source if f.ocr else None,
         "paragraphs": f.paragraphs,
