@@ -130,3 +130,9 @@ echo "done: $SUMMARY"
 #   python -m pip install --no-deps --target build/gpu_vendor accelerate psutil
 # (or copy both packages and their .dist-info folders from .venv; psutil's extension is abi3), then
 # run this script with carry=["build/gpu_vendor"].
+# The lent H200 (2026-11-26) had no `datasets`, and its pyarrow 25 is older than the one
+# this checkout uses: carry wheels for its Python 3.12 too, made here with
+#   pip download --no-deps --only-binary=:all: --python-version 3.12 --implementation cp \
+#     --platform manylinux_2_28_x86_64 -d .whl datasets==5.2.0 dill multiprocess pyarrow==26.0.1
+# then run with carry=[".whl", "build/gpu_vendor"] and start the command with
+#   python3 -m pip install -q --no-index --no-deps --target /tmp/site .whl/*.whl && export PYTHONPATH=/tmp/site;
