@@ -175,7 +175,8 @@ class _Writer:
                 pass
 
 
-def _sniff(archive: Path) -> str:
+def archive_format(archive: Path) -> str:
+    """`gzip`, `zip`, `tar` or `unknown`, from the first bytes (file names of bundles are not trusted)."""
     with open(archive, "rb") as f:
         head = f.read(512)
     if head.startswith(b"\x1f\x8b"):
@@ -325,7 +326,7 @@ def unpack(archive: Path, dest: Path, limits: UnpackLimits = UnpackLimits()) -> 
         size = archive.stat().st_size
     except OSError as e:
         raise UnsafeArchiveError(f"cannot read {archive}: {e.strerror or e}") from e
-    kind = _sniff(archive)
+    kind = archive_format(archive)
     if kind == "unknown":
         raise UnsafeArchiveError(
             f"{archive.name}: not a tar, zip or gzip archive (unknown magic bytes); expected an arXiv source bundle"

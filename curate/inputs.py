@@ -14,6 +14,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from scitune.curate.archives import archive_format
+
 ARCHIVE_SUFFIXES = (".tar.gz", ".tgz", ".tar", ".zip", ".gz")
 # New-style (0704.0001 onwards) and old-style (hep-th/9901001, written hep-th9901001 in file names).
 ARXIV_NEW = re.compile(r"(?<![\d.])(\d{4}\.\d{4,5})(v\d+)?(?![\d])")
@@ -138,15 +140,13 @@ def _walk(root: Path, skip: set[Path], plan: Plan) -> Iterator[Path]:
 
 
 def _classify_file(path: Path) -> str | None:
+    """`pdf` or `source` by name, else by content; None when it is neither."""
     if _is_pdf(path) or _is_archive(path):
         return "pdf" if _is_pdf(path) else "source"
     with open(path, "rb") as f:
-        head = f.read(8)
-    if head.startswith(b"%PDF"):
-        return "pdf"
-    if head.startswith((b"\x1f\x8b", b"PK\x03\x04")):
-        return "source"
-    return None
+        if f.read(5).startswith(b"%PDF"):
+            return "pdf"
+    return "source" if archive_format(path) != "unknown" else None
 
 
 def _pair(pdfs: list[Path], sources: list[Path], pairs: dict[Path, Path]) -> list[Document]:
