@@ -105,6 +105,24 @@ def read_arg(s: str, i: int) -> tuple[str, int] | None:
     return s[i], i + 1
 
 
+def _read_arity(s: str, j: int) -> tuple[int, str | None, int] | None:
+    """The optional `[nargs][default]` of `\\newcommand`/`\\newenvironment` at `j`: (nargs, default, end)."""
+    nargs, default = 0, None
+    k = _skip_space(s, j)
+    if s.startswith("[", k):
+        g = read_group(s, k, "[", "]")
+        if g is None or not g[0].strip().isdigit():
+            return None
+        nargs, j = int(g[0].strip()), g[1]
+        k = _skip_space(s, j)
+        if s.startswith("[", k):
+            g = read_group(s, k, "[", "]")
+            if g is None:
+                return None
+            default, j = g[0], g[1]
+    return nargs, default, j
+
+
 def _read_name(s: str, i: int) -> tuple[str, int] | None:
     """`\\name` or `{\\name}` after a definer."""
     i = _skip_space(s, i)
@@ -201,18 +219,10 @@ class Expander:
                 return None
             j = spec[1]
         else:
-            k = _skip_space(s, j)
-            if s.startswith("[", k):
-                g = read_group(s, k, "[", "]")
-                if g is None or not g[0].strip().isdigit():
-                    return None
-                nargs, j = int(g[0].strip()), g[1]
-                k = _skip_space(s, j)
-                if s.startswith("[", k):
-                    g = read_group(s, k, "[", "]")
-                    if g is None:
-                        return None
-                    default, j = g[0], g[1]
+            arity = _read_arity(s, j)
+            if arity is None:
+                return None
+            nargs, default, j = arity
         body = read_arg(s, j)
         if body is None:
             return None
@@ -228,20 +238,11 @@ class Expander:
         g = read_group(s, j)
         if g is None:
             return None
-        name, j = g[0].strip(), g[1]
-        nargs, default = 0, None
-        k = _skip_space(s, j)
-        if s.startswith("[", k):
-            g = read_group(s, k, "[", "]")
-            if g is None or not g[0].strip().isdigit():
-                return None
-            nargs, j = int(g[0].strip()), g[1]
-            k = _skip_space(s, j)
-            if s.startswith("[", k):
-                g = read_group(s, k, "[", "]")
-                if g is None:
-                    return None
-                default, j = g[0], g[1]
+        name = g[0].strip()
+        arity = _read_arity(s, g[1])
+        if arity is None:
+            return None
+        nargs, default, j = arity
         begin = read_arg(s, j)
         if begin is None:
             return None
