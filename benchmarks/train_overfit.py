@@ -4,7 +4,8 @@
 
 1. Instruction records from real papers: the gold captions of `../shared/corpus/latex/*` figures with
    their graphics files (PNG read with PIL, PDF rendered with pymupdf), in the `instructions`
-   schema. `--data OUT` uses an instructions folder instead (e.g. `scitune-curate` output).
+   schema. `--data OUT` takes them from the `caption` task of an extract output instead (the first
+   16 rows of `OUT/instructions`, made by `scitune-curate extract ... --instructions`).
 2. `scitune-train finetune tiny-cpu` on those 16 records (the preset: 300 steps, batch 8).
 3. The final training loss, and greedy generation for every record: how many captions come back
    exactly.
@@ -93,6 +94,20 @@ def corpus_rows(corpus: Path, papers: list[str], limit: int = 16, max_side: int 
     return rows
 
 
+def extract_rows(out: Path, limit: int = 16) -> list[dict]:
+    """The first `limit` `caption` instructions of an extract output (images as PNG bytes)."""
+    import pyarrow.parquet as pq
+
+    rows = []
+    for shard in sorted((out / "instructions").glob("*.parquet")):
+        for r in pq.read_table(shard).to_pylist():
+            if r["task"] == "caption":
+                rows.append(r)
+                if len(rows) == limit:
+                    return rows
+    return rows
+
+
 def write_rows(out: Path, rows: list[dict]) -> Path:
     import pyarrow as pa
     import pyarrow.parquet as pq
@@ -133,9 +148,11 @@ def run(corpus: Path, data: Path | None, work: Path, overrides: list[str]) -> di
 
     if data is None:
         rows = corpus_rows(corpus, PAPERS)
-        if len(rows) < 16:
-            raise SystemExit(f"only {len(rows)} figures with readable graphics under {corpus}/latex")
-        data = write_rows(work / "data", rows)
+    else:
+        rows = extract_rows(data)
+    if len(rows) < 16:
+        raise SystemExit(f"only {len(rows)} usable records (need 16)")
+    data = write_rows(work / "data", rows)
     cfg = load_config("tiny-cpu", [f"data.path={data}", f"train.output={work / 'run'}",
                                    "train.progress=false", *overrides])
     t0 = time.perf_counter()
