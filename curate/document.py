@@ -96,11 +96,13 @@ def _no_image(doc: Document, j: Joined) -> tuple[str, str]:
     if j.source != "latex":
         return "no_region", (f"the caption of {f.kind} {f.number} was found on page {f.page} but not the region "
                              "of the float; the row was left out rather than given a wrong image.")
+    what = ("its graphic files could not be rendered" if f.graphics
+            else "a table typeset in LaTeX has no image file" if f.kind == "table"
+            else "it has no image file in the source (TikZ, pgfplots or a tabular)")
     if doc.pdf:
-        return "no_image", (f"{f.kind} {f.number} is in the LaTeX source but was not found in the PDF, and the "
-                            "source has no image file for it (TikZ, pgfplots or a tabular).")
-    return "no_image", (f"{f.kind} {f.number} has no image file in the source (TikZ, pgfplots or a tabular); "
-                        "give the paper's PDF beside the source (same name) to take its image from there.")
+        return "no_image", f"{f.kind} {f.number} is in the LaTeX source but was not found in the PDF, and {what}."
+    return "no_image", (f"{f.kind} {f.number}: {what}; give the paper's PDF beside the source (same name) to "
+                        "take its image from there.")
 
 
 def figure_row(doc: Document, j: Joined, license: str | None, dpi: int) -> dict:
@@ -162,7 +164,8 @@ def process_document(doc: Document, opts: Options) -> Result:
     for j in join(pdf.floats if pdf else [], tex.floats if tex else []):
         fid = f"{doc.paper_id}/{j.float.kind}{j.float.number}"
         if not j.float.image_png:
-            errors.append(error_row(doc.input, doc.key, "float", *_no_image(doc, j), doc.paper_id, fid))
+            if not any(e["figure_id"] == fid for e in errors):  # one reason per float is enough
+                errors.append(error_row(doc.input, doc.key, "float", *_no_image(doc, j), doc.paper_id, fid))
             continue
         if fid in seen:
             errors.append(error_row(
