@@ -1,6 +1,7 @@
 # The two commands of the README. Each sets up .venv from nothing, then runs.
 #   make example   install scitune and extract the bundled example papers into out/examples
 #   make test      install scitune with training and test extras and run the whole test suite
+#   make train-example  (after example) train the tiny CPU model on out/examples/instructions
 
 PY ?= python3
 VENV := .venv
@@ -12,7 +13,7 @@ $(BIN)/python:
 	$(PY) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 
-.PHONY: example test system-deps
+.PHONY: example test train-example system-deps
 
 # Ghostscript renders EPS graphics of LaTeX sources; without it those floats become error rows.
 system-deps:
@@ -28,3 +29,8 @@ test: $(BIN)/python system-deps
 	$(BIN)/pip install -q $(TORCH)
 	$(BIN)/pip install -q -e '.[train,test]'
 	$(BIN)/python -m pytest
+
+train-example: example
+	$(BIN)/pip install -q $(TORCH)
+	$(BIN)/pip install -q -e '.[train]'
+	$(BIN)/scitune-train finetune --config tiny-cpu --data out/examples -o runs/tiny-cpu
