@@ -6,6 +6,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from scitune.schemas import ERROR_FEATURES, FIGURE_FEATURES
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -37,10 +39,11 @@ def test_readme_documents_every_column():
 
 
 def test_no_generic_top_level_modules_are_installed():
-    pyproject = (ROOT / "pyproject.toml").read_text(encoding="utf-8")
-    packages = [line.strip().strip('",') for line in pyproject.split("packages = [", 1)[1].split("]", 1)[0].splitlines()]
-    packages = [p for p in packages if p]
+    tomllib = pytest.importorskip("tomllib")  # Python >= 3.11
+    setuptools = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["setuptools"]
+    packages = setuptools["packages"]
     assert packages and all(p.startswith("scitune.") for p in packages)
+    assert set(setuptools["package-dir"]) == {"scitune.curate", "scitune.train", "scitune.schemas"}
     # every folder with an __init__.py under the mapped roots ships
     for root in ("curate", "train", "schemas"):
         for init in (ROOT / root).rglob("__init__.py"):
