@@ -304,34 +304,39 @@ def _merge_across_blocks(rows: list[Row]) -> list[Row]:
 
 
 def _mark_headers(pages: list[PageText]) -> None:
-    """Running heads/feet: text near the page top/bottom that repeats on other pages, or a bare number."""
-    band = 0.085
+    """Running heads/feet: text that repeats at the same height on other pages, near the page top/bottom
+    or as the outermost row of its page (wide top margins put heads well inside the page), and bare page
+    numbers that are the outermost row of their page, near its top or bottom."""
+    band = 0.085  # where heads and feet sit on most pages
+    number_band = 0.13  # a bare number further in than this is no page number (a tick label, say)
+    extremes: dict[int, tuple[float, float]] = {}
+    heights = {p.number: p.height for p in pages}
+    for p in pages:
+        ys = [(r.y0, r.y1) for r in p.rows]
+        if ys:
+            extremes[p.number] = (min(y for y, _ in ys), max(y for _, y in ys))
     seen: Counter = Counter()
-    keyed: list[tuple[Row, str]] = []
+    keyed: list[tuple[Row, str, bool]] = []
     for p in pages:
         keys_here = set()
         for r in p.rows:
             if r.role != "other":
                 continue
-            if r.y1 <= band * p.height or r.y0 >= (1 - band) * p.height:
+            top, bottom = extremes[p.number]
+            outermost = r.y0 <= top + 2 or r.y1 >= bottom - 2
+            if r.y1 <= band * p.height or r.y0 >= (1 - band) * p.height or outermost:
                 # running heads repeat at the same height (panel letters of figures do not)
                 key = f"{_DIGITS.sub('#', r.text.lower())}@{round(r.y0 / 3)}"
-                keyed.append((r, key))
+                keyed.append((r, key, outermost))
                 keys_here.add(key)
         seen.update(keys_here)
     repeats = max(2, int(0.25 * len(pages)))
-    extremes: dict[int, tuple[float, float]] = {}
-    for p in pages:
-        ys = [(r.y0, r.y1) for r in p.rows]
-        if ys:
-            extremes[p.number] = (min(y for y, _ in ys), max(y for _, y in ys))
-    for r, key in keyed:
-        # a bare page number is only a footer/header when nothing else lies further out
-        top, bottom = extremes[r.page]
-        outermost = r.y0 <= top + 2 or r.y1 >= bottom - 2
+    for r, key, outermost in keyed:
         text_key = key.rsplit("@", 1)[0]
         bare_number = bool(re.fullmatch(r"(page\s*)?(#|[ivxlc]+)(\s*(/|of)\s*#)?\.?", text_key)) and outermost
-        if (seen[key] >= repeats and len(text_key) >= 4) or bare_number:
+        h = heights[r.page]
+        near_edge = r.y1 <= number_band * h or r.y0 >= (1 - number_band) * h
+        if (seen[key] >= repeats and len(text_key) >= 4) or (bare_number and near_edge):
             r.role = "header"
 
 
@@ -478,6 +483,12 @@ def font_family(font: str) -> str:
 
 
 _SECTION_NUMBER = re.compile(r"^(?:\d+(?:\.\d+)*\.?|[A-Z]\.|[IVX]+\.)\s+\S")
+# a numbered heading in any type style: "3.1.1. Simple Aperture Photometry", "V. C ONCLUSION" (small caps),
+# "B. Storage of ...": a section number, then a capitalised word
+_NUMBERED_HEADING = re.compile(r"^(?:\d{1,2}(?:\.\d{1,2}){0,3}\.?|[A-Z]\.(?:\d{1,2}\.?){0,3}|[IVX]{1,6}\.)\s+[A-Z]")
+# appendix headings with a bare letter: "E Training corpus sizes"
+_LETTER_HEADING = re.compile(r"^[A-Z](?:\.\d{1,2})*\s+[A-Z][a-z]")
+_BULLET = re.compile(r"^\s*[•◦▪‣∙]\s*\S")
 
 
 def _body_follows(row: Row, page: PageText, stats: DocStats) -> bool:
@@ -500,10 +511,35 @@ def _gap_before_tail(row: Row, tail: str) -> float:
     return 0.0
 
 
+def _numbered_heading(r: Row, page: PageText, col: tuple[float, float], stats: DocStats) -> bool:
+    """A numbered section heading in any type style (italic, small capitals, plain): a section number and
+    a capitalised word, in body-like size, alone on its line, flush left or centred in its column, without
+    the wide gaps of a table row."""
+    if not _NUMBERED_HEADING.match(r.text) or len(r.text) > 90 or r.max_gap > r.size:
+        return False
+    if not 0.85 * stats.body_size <= r.size <= 1.8 * stats.body_size or r.text.rstrip()[-1:] in ",;":
+        return False
+    if not any(len(w) >= 3 for w in re.findall(r"[A-Za-z]+", r.text)):
+        return False
+    if r.spans and r.spans[0].size < 0.9 * r.size:
+        return False  # a raised footnote or table-note mark, not a section number
+    flush_left = abs(r.x0 - col[0]) <= 1.5 * r.size
+    centred = abs((r.x0 - col[0]) - (col[1] - r.x1)) <= 2 * r.size
+    if not (flush_left or centred):
+        return False
+    for o in page.rows:  # cells level with it make it a table row
+        if o is r or o.role in ("header", "linenumber") or not o.horizontal:
+            continue
+        if min(o.y1, r.y1) - max(o.y0, r.y0) > 0.5 * min(o.height, r.height) and col[0] - 2 <= o.x0 <= col[1]:
+            return False
+    return True
+
+
 def _mark_headings_and_equations(pages: list[PageText], stats: DocStats) -> None:
     """Section headings (bold in the body's font family, or larger bold/capitals; numbered or followed by
-    body text) and display-equation rows (an equation number at the column's right edge) are part of
-    the text flow: floats never swallow them."""
+    body text; or numbered in any style, see `_numbered_heading`), items of bulleted lists and
+    display-equation rows (an equation number at the column's right edge) are part of the text flow:
+    floats never swallow them."""
     families = {font_family(f) for f in stats.body_fonts}
     for p in pages:
         for r in p.rows:
@@ -520,9 +556,17 @@ def _mark_headings_and_equations(pages: list[PageText], stats: DocStats) -> None
             bold = sum(len(s.text.strip()) for s in r.spans if s.bold) / chars
             styled = (bold >= 0.6 and font_family(r.font) in families) or (
                 r.size >= 1.15 * stats.body_size and (bold >= 0.6 or r.text.isupper()))
+            col = stats.column_of(r.x0, r.x1) or (stats.text_x0, stats.text_x1)
+            flush_left = abs(r.x0 - col[0]) <= 1.5 * r.size
             if (styled and len(r.text) >= 3 and 0.85 * stats.body_size <= r.size <= 1.8 * stats.body_size
-                    and (_SECTION_NUMBER.match(r.text) or _body_follows(r, p, stats))):
+                    and (_SECTION_NUMBER.match(r.text) or (flush_left and _LETTER_HEADING.match(r.text))
+                         or _body_follows(r, p, stats))):
                 r.role = "heading"  # (a bold axis title is neither numbered nor followed by body text)
+            elif _numbered_heading(r, p, col, stats):
+                r.role = "heading"
+            elif (_BULLET.match(r.text) and abs(r.size - stats.body_size) <= 1.5 and r.max_gap <= r.size
+                  and col[0] - r.size <= r.x0 <= col[0] + 6 * r.size):
+                r.role = "body"  # an item of a bulleted list is text flow
         # a heading that wraps: bold rows right below a heading row continue it
         for r in sorted(p.rows, key=lambda r: r.y0):
             if r.role != "other" or not r.spans or not all(sp.bold for sp in r.spans if len(sp.text.strip()) > 1):

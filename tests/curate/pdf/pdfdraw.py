@@ -181,3 +181,54 @@ def two_column_paper() -> Drawn:
     out.pdf = doc.tobytes()
     doc.close()
     return out
+
+
+# -- one-column pages for the float-boundary tests ------------------------------------------------
+
+ONE = (72.0, 540.0)  # the text column of a one-column letter page
+
+
+def text_row(page: pymupdf.Page, x: float, y: float, text: str, size: float = BODY, font: str = "tiro") -> pymupdf.Rect:
+    """One row of text with its top at y; returns its box."""
+    page.insert_text((x, y + size), text, fontsize=size, fontname=font)
+    width = pymupdf.Font(font).text_length(text, size)
+    return pymupdf.Rect(x, y, x + width, y + size * 1.2)
+
+
+def centred_row(page: pymupdf.Page, col: tuple[float, float], y: float, text: str, size: float = BODY,
+                font: str = "tiro") -> pymupdf.Rect:
+    width = pymupdf.Font(font).text_length(text, size)
+    return text_row(page, (col[0] + col[1] - width) / 2, y, text, size, font)
+
+
+def body_text(page: pymupdf.Page, y: float, n_paragraphs: int = 1, col: tuple[float, float] = ONE) -> float:
+    """Paragraphs of filler body text from y down; returns the y below them."""
+    for _ in range(n_paragraphs):
+        y = _paragraph(page, col, y, FILLER * 2) + 4
+    return y
+
+
+def booktabs(page: pymupdf.Page, col: tuple[float, float], y: float, rows: list[tuple[str, ...]],
+             bottom_rule: bool = True, size: float = 9.0) -> pymupdf.Rect:
+    """A table in the booktabs style: top rule, header row, mid rule, body rows, bottom rule (optional);
+    cells of each row spread over the column. Returns the table's extent."""
+    x0, x1 = col
+    step = size * 1.4
+    shape = page.new_shape()
+    shape.draw_line((x0, y), (x1, y))
+    shape.draw_line((x0, y + step + 3), (x1, y + step + 3))
+    bottom = y + 3 + step * len(rows) + 3
+    if bottom_rule:
+        shape.draw_line((x0, bottom), (x1, bottom))
+    shape.finish(color=(0, 0, 0), width=0.5)
+    shape.commit()
+    for i, cells in enumerate(rows):
+        top = y + 2 + step * i + (3 if i else 0)
+        for j, cell in enumerate(cells):
+            text_row(page, x0 + 4 + j * (x1 - x0) / len(cells), top, cell, size, "tibo" if i == 0 else "tiro")
+    return pymupdf.Rect(x0, y, x1, bottom)
+
+
+def line_plot(page: pymupdf.Page, rect: pymupdf.Rect) -> pymupdf.Rect:
+    """A vector line plot with tick labels (see `_plot`); returns its extent."""
+    return _plot(page, rect)

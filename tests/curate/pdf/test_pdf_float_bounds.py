@@ -1,0 +1,82 @@
+"""Where a float region stops: running heads, section headings, bullet lists, captions, body text.
+
+Each test draws a small PDF with pymupdf in the layout that once made a region swallow text or miss
+its float, and checks the region against the drawn boxes.
+"""
+
+from __future__ import annotations
+
+import pymupdf
+import pytest
+from pdfdraw import ONE, body_text, booktabs, centred_row, line_plot, text_row
+from scitune.curate.pdf.extract import extract_pdf
+
+HEAD = "Journal of Examples: Studies of Running Heads"
+ROWS = [("Method", "Short description", "Cost"), ("stitch", "appends light curves", "1.0"),
+        ("flatten", "removes slow trends", "2.5"), ("fold", "folds at a period", "0.3"),
+        ("bin", "bins in time", "0.1")]
+
+
+def _extract(tmp_path, doc: pymupdf.Document) -> dict:
+    path = tmp_path / "drawn.pdf"
+    doc.save(path)
+    doc.close()
+    return {(f.kind, f.number): f for f in extract_pdf(path, ocr="off").floats}
+
+
+def _page(doc: pymupdf.Document, number: int) -> pymupdf.Page:
+    """A letter page whose running head and page number sit at y=86, beyond the classic top band."""
+    page = doc.new_page(width=612, height=792)
+    text_row(page, ONE[0], 86, str(number))
+    text_row(page, 330, 86, HEAD, size=9, font="tiit")
+    return page
+
+
+def test_running_head_in_a_wide_top_margin_stays_out_of_a_figure(tmp_path):
+    doc = pymupdf.open()
+    for n in (1, 2, 3):
+        page = _page(doc, n)
+        y = 110
+        if n == 2:
+            plot = line_plot(page, pymupdf.Rect(150, 106, 460, 300))
+            cap = text_row(page, ONE[0], 312, "Figure 1: A quadratic curve drawn right under the running head.")
+            y = cap.y1 + 20
+        body_text(page, y, 3)
+    fig = _extract(tmp_path, doc)[("figure", "1")]
+    assert fig.bbox[1] >= 100 and fig.bbox[3] <= cap.y0  # not the head, not the caption
+    assert fig.bbox[1] <= plot.y0 + 2 and fig.bbox[3] >= plot.y1 - 2
+    assert not {"Journal", "Running", "2"} & set(fig.ocr)
+
+
+def test_numbered_heading_and_bullets_end_a_table_without_bottom_rule(tmp_path):
+    doc = pymupdf.open()
+    page = doc.new_page(width=612, height=792)
+    y = body_text(page, 72)
+    cap = text_row(page, ONE[0], y, "Table 1. A subset of the methods of the light curve class.", size=9)
+    table = booktabs(page, ONE, cap.y1 + 4, ROWS, bottom_rule=False)
+    heading = centred_row(page, ONE, table.y1 + 14, "3.1.1. Simple Aperture Photometry (SAP)", font="tiit")
+    y = heading.y1 + 6
+    for item in ("What is SAP?", "Why do SAP?", "How do you do SAP?"):
+        y = text_row(page, ONE[0] + 16, y, "\u2022 " + item).y1 + 8
+    nxt = centred_row(page, ONE, y + 4, "3.1.2. Point Spread Function Photometry", font="tiit")
+    body_text(page, nxt.y1 + 6, 2)
+    box = _extract(tmp_path, doc)[("table", "1")].bbox
+    assert box[1] <= table.y0 + 2 and box[3] >= table.y1 - 6
+    assert box[3] < heading.y0
+
+
+@pytest.mark.parametrize("heading, font, centred", [
+    ("E Training corpus sizes for other models", "tibo", False),  # appendix letter, no dot
+    ("V. CONCLUSION", "tiro", True),  # roman numeral, plain capitals
+])
+def test_section_heading_next_to_a_table_captioned_below(tmp_path, heading, font, centred):
+    doc = pymupdf.open()
+    page = doc.new_page(width=612, height=792)
+    y = body_text(page, 72)
+    draw = centred_row if centred else (lambda p, col, y, t, font: text_row(p, col[0], y, t, font=font))
+    head = draw(page, ONE, y + 6, heading, font=font)
+    table = booktabs(page, ONE, head.y1 + 10, ROWS)
+    cap = text_row(page, ONE[0], table.y1 + 8, "Table 9: Sizes of the training corpora of other models.", size=9)
+    body_text(page, cap.y1 + 14, 2)
+    box = _extract(tmp_path, doc)[("table", "9")].bbox
+    assert box[1] > head.y1 and box[1] <= table.y0 + 2 and box[3] >= table.y1 - 2
