@@ -306,7 +306,8 @@ def _merge_across_blocks(rows: list[Row]) -> list[Row]:
 def _mark_headers(pages: list[PageText]) -> None:
     """Running heads/feet: text that repeats at the same height on other pages, near the page top/bottom
     or as the outermost row of its page (wide top margins put heads well inside the page), and bare page
-    numbers that are the outermost row of their page, near its top or bottom."""
+    numbers that are the outermost row of their page: in the band, or a little further in when their
+    value counts with the pages."""
     band = 0.085  # where heads and feet sit on most pages
     number_band = 0.13  # a bare number further in than this is no page number (a tick label, say)
     extremes: dict[int, tuple[float, float]] = {}
@@ -331,12 +332,20 @@ def _mark_headers(pages: list[PageText]) -> None:
                 keys_here.add(key)
         seen.update(keys_here)
     repeats = max(2, int(0.25 * len(pages)))
+    # page numbers count with the pages: value - page index is the same on most pages (tick labels of a
+    # figure at the top of a page are bare numbers too, but not in step with the pages)
+    votes = {(int(r.text.strip()) - r.page, r.page) for r, _, outermost in keyed
+             if outermost and r.text.strip().isdigit()}
+    offsets = Counter(offset for offset, _ in votes)  # one vote per page
+    offset, agree = offsets.most_common(1)[0] if offsets else (None, 0)
     for r, key, outermost in keyed:
         text_key = key.rsplit("@", 1)[0]
         bare_number = bool(re.fullmatch(r"(page\s*)?(#|[ivxlc]+)(\s*(/|of)\s*#)?\.?", text_key)) and outermost
         h = heights[r.page]
+        in_band = r.y1 <= band * h or r.y0 >= (1 - band) * h
         near_edge = r.y1 <= number_band * h or r.y0 >= (1 - number_band) * h
-        if (seen[key] >= repeats and len(text_key) >= 4) or (bare_number and near_edge):
+        counts_pages = agree >= 2 and r.text.strip().isdigit() and int(r.text.strip()) - r.page == offset
+        if (seen[key] >= repeats and len(text_key) >= 4) or (bare_number and (in_band or near_edge and counts_pages)):
             r.role = "header"
 
 

@@ -48,6 +48,25 @@ def test_running_head_in_a_wide_top_margin_stays_out_of_a_figure(tmp_path):
     assert not {"Journal", "Running", "2"} & set(fig.ocr)
 
 
+def test_tick_label_at_the_top_of_a_page_is_no_page_number(tmp_path):
+    # the topmost row of page 2 is the bare number "20000" (a tick label) inside the band where page
+    # numbers sit; the real page numbers are at the bottom and count with the pages
+    doc = pymupdf.open()
+    for n in (1, 2, 3):
+        page = doc.new_page(width=612, height=792)
+        text_row(page, 300, 740, str(n))
+        y = 80
+        if n == 2:
+            tick = text_row(page, 130, 72, "20000", size=7, font="helv")
+            plot = line_plot(page, pymupdf.Rect(140, 76, 460, 280))
+            cap = text_row(page, ONE[0], 292, "Figure 1: Transfer rate over time for the sort program.")
+            y = cap.y1 + 20
+        body_text(page, y, 3)
+    fig = _extract(tmp_path, doc)[("figure", "1")]
+    assert fig.bbox[1] <= tick.y0 + 1 and fig.bbox[3] >= plot.y1 - 2
+    assert "20000" in fig.ocr
+
+
 def test_numbered_heading_and_bullets_end_a_table_without_bottom_rule(tmp_path):
     doc = pymupdf.open()
     page = doc.new_page(width=612, height=792)
