@@ -25,7 +25,7 @@ from scitune.curate.figure_type import guess_figure_type
 from scitune.curate.pdf.captions import LABEL, Caption, find_captions
 from scitune.curate.pdf.layout import DocStats, PageText, analyse, read_page
 from scitune.curate.pdf.meta import arxiv_id, license_of
-from scitune.curate.pdf.regions import Graphics, page_regions, read_graphics
+from scitune.curate.pdf.regions import Graphics, document_regions, read_graphics
 from scitune.curate.pdf.render import ocr_available, ocr_words, render_region, text_layer_words
 from scitune.curate.pdf.text import Paragraph, build_paragraphs, link_mentions
 from scitune.curate.records import Float, FloatError, SideResult
@@ -162,8 +162,8 @@ def analyse_document(doc: pymupdf.Document) -> Analysis:
     for c in a.captions:
         by_page.setdefault(c.page, []).append(c)
     page_of = {p.number: p for p in a.pages}
-    for number, caps in by_page.items():
-        a.regions.update(page_regions(page_of[number], caps, a.stats, a.graphics.get(number, Graphics())))
+    a.regions.update(document_regions(
+        [(page_of[n], caps, a.graphics.get(n, Graphics())) for n, caps in by_page.items()], a.stats))
     a.paragraphs = build_paragraphs(a.pages, a.stats, vocabulary)
     return a
 

@@ -22,6 +22,8 @@ the space bounded by body text, other captions and the page margins.
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 import pymupdf
@@ -121,6 +123,8 @@ def read_graphics(page: pymupdf.Page) -> Graphics:
             continue
         if r[3] - r[1] < 2.0 and r[2] - r[0] > 30:
             out.rules.append(r)
+        elif r[2] - r[0] > 30 and "s" in (kind or ""):
+            out.rules.extend(_horizontal_segments(d.get("items") or (), w, clip))  # rules drawn as one path
         if run is not None and run.rect and run_clip == clip and _near(run.rect, r, 3.0):
             run.rect = _union(run.rect, r)
         else:
@@ -136,6 +140,18 @@ def read_graphics(page: pymupdf.Page) -> Graphics:
             run.strokes += 1
     if run is not None:
         out.elements.append(run)
+    return out
+
+
+def _horizontal_segments(items, w: float, clip: Rect) -> list[Rect]:
+    """The long horizontal line segments of a path (several table rules stroked as one path)."""
+    out = []
+    for it in items:
+        if it[0] == "l" and abs(it[1][1] - it[2][1]) < 0.5 and abs(it[2][0] - it[1][0]) > 30:
+            x0, x1 = sorted((it[1][0], it[2][0]))
+            r = _intersect((x0 - w, it[1][1] - w, x1 + w, it[1][1] + w), clip)
+            if r is not None:
+                out.append(r)
     return out
 
 
@@ -197,6 +213,7 @@ class PageRegions:
             if (r.role == "other" or id(r) in drawn_over) and r.text.strip()
         ]
         self.max_gap = max(3.0 * stats.line_height, 30.0)
+        self._proposals: dict[int, dict[str, Proposal]] = {}
         self.first_gap = max(5.0 * stats.line_height, 50.0)
 
     def _on_graphic(self, row: Row) -> bool:
@@ -330,6 +347,11 @@ class PageRegions:
         return picked
 
     def proposals(self, c: Caption) -> dict[str, Proposal]:
+        if id(c) not in self._proposals:
+            self._proposals[id(c)] = self._propose(c)
+        return self._proposals[id(c)]
+
+    def _propose(self, c: Caption) -> dict[str, Proposal]:
         lo, hi = self.band(c)
         out = {}
         for direction in ("up", "down"):
@@ -373,30 +395,49 @@ class PageRegions:
                     return p
         wide = Proposal(direction, self.contents(zone, c, direction))
         wr = wide.rect
-        if wr is None or wr[0] > r[0] + 1 or wr[2] < r[2] - 1 or (wr[2] - wr[0]) < 1.2 * (r[2] - r[0]):
+        if wr is None or not _contains(_grown(wr, 1), r):
+            return p
+        # wider, or (rules of a full-width table already as wide) taller: the rows across the gutter
+        if (wr[2] - wr[0]) < 1.2 * (r[2] - r[0]) and (wr[3] - wr[1]) < 1.2 * (r[3] - r[1]):
             return p
         return wide
 
     # -- choice -----------------------------------------------------------------------------
-    def choose(self) -> dict[int, Proposal]:
+    def side_votes(self) -> list[tuple[str, str]]:
+        """(kind, side) for each caption whose float can only be on one side (above or below): the
+        evidence for where this document puts its captions (see `preferred_sides`)."""
+        votes = []
+        for c in self.captions:
+            props = self.proposals(c)
+            up, down = _substantial(props["up"]), _substantial(props["down"])
+            if up != down:
+                votes.append((c.kind, "up" if up else "down"))
+        return votes
+
+    def choose(self, prefer: dict[str, str] | None = None) -> dict[int, Proposal]:
         chosen: dict[int, Proposal] = {}
         alternative: dict[int, Proposal] = {}
         sides: dict[int, Proposal] = {}
         for c in self.captions:
             props = self.proposals(c)
-            prior, other = ("down", "up") if c.kind == "table" else ("up", "down")
+            # figures sit above their captions, tables below, unless the document shows otherwise
+            prior = (prefer or {}).get(c.kind) or ("down" if c.kind == "table" else "up")
+            other = "up" if prior == "down" else "down"
             if not _substantial(props[prior]) and _substantial(props[other]):
-                prior, other = other, prior  # a lone rule on the preferred side is no float
-            chosen[id(c)] = props[prior] if props[prior].elements else props[other]
-            alternative[id(c)] = props[other] if props[prior].elements else Proposal(prior, [])
+                prior, other = other, prior  # a lone rule or one line of text on the preferred side is no float
+            if _substantial(props[prior]):
+                chosen[id(c)] = props[prior]
+                alternative[id(c)] = props[other] if _substantial(props[other]) else Proposal(other, [])
+            else:
+                chosen[id(c)], alternative[id(c)] = Proposal(prior, []), Proposal(other, [])
             lo, hi = self.band(c)
             if c.bbox[2] - c.bbox[0] <= 0.8 * (hi - lo):  # only a narrow caption can sit beside its float
                 sides[id(c)] = max((props["left"], props["right"]), key=lambda p: p.area)
         # a side proposal wins when it is clearly bigger and no other caption claims its elements above/below
         claimed = {id(e): cid for cid, p in chosen.items() for e in p.elements}
         for cid, side in sides.items():
-            side.elements = [e for e in side.elements if claimed.get(id(e), cid) == cid]
-            if side.elements and side.area > 1.5 * chosen[cid].area:
+            side = Proposal(side.direction, [e for e in side.elements if claimed.get(id(e), cid) == cid])
+            if _substantial(side) and side.area > 1.5 * chosen[cid].area:
                 chosen[cid] = side
         self._switch_conflicts(chosen, alternative)
         self._split_shared(chosen)
@@ -442,13 +483,15 @@ class PageRegions:
                 a.elements = [e for e in a.elements if id(e) not in shared or centre(e) < cut]
                 b.elements = [e for e in b.elements if id(e) not in shared or centre(e) >= cut]
 
-    def regions(self) -> dict[int, Rect | None]:
-        chosen = self.choose()
+    def regions(self, prefer: dict[str, str] | None = None) -> dict[int, Rect | None]:
+        chosen = self.choose(prefer)
         owned = {id(e): cid for cid, p in chosen.items() for e in p.elements}
         out: dict[int, Rect | None] = {}
         for c in self.captions:
             p = chosen[id(c)]
             rect = p.rect
+            if c.kind == "table" and p.direction in ("up", "down"):
+                rect = self._with_ruled_block(c, p.direction, rect)
             if rect is None:
                 out[id(c)] = None
                 continue
@@ -467,8 +510,75 @@ class PageRegions:
                 if grown == rect:
                     break
                 rect = grown
-            out[id(c)] = rect
+            out[id(c)] = _clear_of_caption(rect, c, p.direction)
         return out
+
+    # -- ruled tables -----------------------------------------------------------------------
+    def _with_ruled_block(self, c: Caption, direction: str, rect: Rect | None) -> Rect | None:
+        """A ruled table next to its caption spans from the rule at the caption to the farthest rule of
+        the same width: its rows may look like body text (wide rows in the body font), which would
+        otherwise cut the region short. Without any region, a ruled block on either side is taken."""
+        sides = [direction] if rect is not None else [direction, "up" if direction == "down" else "down"]
+        for side in sides:
+            block = self._ruled_block(c, side)
+            if block is None:
+                continue
+            if rect is None:
+                return block
+            if _near(rect, block, self.stats.line_height):
+                return _union(rect, block)
+        return rect
+
+    def _ruled_block(self, c: Caption, direction: str) -> Rect | None:
+        x0, y0, x1, y1 = c.bbox
+        reach = 2 * self.stats.line_height
+
+        def across_caption(r: Rect) -> bool:
+            overlap = min(r[2], x1) - max(r[0], x0)
+            return overlap >= 0.5 * min(x1 - x0, r[2] - r[0])
+
+        if direction == "down":
+            near = [r for r in self.graphics.rules if y1 - 2 <= r[1] <= y1 + reach and across_caption(r)]
+            first = min(near, key=lambda r: r[1], default=None)
+        else:
+            near = [r for r in self.graphics.rules if y0 - reach <= r[3] <= y0 + 2 and across_caption(r)]
+            first = max(near, key=lambda r: r[3], default=None)
+        if first is None:
+            return None
+        same = [r for r in self.graphics.rules if abs(r[0] - first[0]) <= 3 and abs(r[2] - first[2]) <= 3]
+        if direction == "down":
+            chain = sorted((r for r in same if r[1] > first[3]), key=lambda r: r[1])
+        else:
+            chain = sorted((r for r in same if r[3] < first[1]), key=lambda r: -r[3])
+        last = first
+        for r in chain:
+            top, bottom = (last[3], r[1]) if direction == "down" else (r[3], last[1])
+            if not self._table_inside(c, (first[0], top, first[2], bottom)):
+                break
+            last = r
+        if last is first:
+            return None
+        return (min(first[0], last[0]), min(first[1], last[1]), max(first[2], last[2]), max(first[3], last[3]))
+
+    def _table_inside(self, c: Caption, zone: Rect) -> bool:
+        """The rows between two rules can be table rows: no other caption, heading or running head, and no
+        run of justified prose lines spanning the column."""
+        prose = 0
+        for r in sorted(self.page.rows, key=lambda r: r.y0):
+            if not r.horizontal or any(r is cr for cr in c.rows):
+                continue
+            cy = (r.y0 + r.y1) / 2
+            if not (zone[1] < cy < zone[3]) or _h_overlap(r, zone[0], zone[2]) <= 0:
+                continue
+            if r.role in ("caption", "heading", "header"):
+                return False
+            col = self.stats.column_of(r.x0, r.x1) or (self.stats.text_x0, self.stats.text_x1)
+            justified = (r.role == "body" and r.x1 >= col[1] - 2 and r.x0 <= col[0] + 2.5 * r.size
+                         and r.max_gap <= r.size)
+            prose = prose + 1 if justified else 0
+            if prose >= 2:
+                return False
+        return True
 
     def _free(self, r: Rect, c: Caption) -> bool:
         """Growing into `r` must not swallow body text or another caption."""
@@ -482,8 +592,15 @@ class PageRegions:
 
 
 def _substantial(p: Proposal) -> bool:
-    """Holds text or a graphic with some extent, not only thin rules."""
-    return any(e.kind == "text" or (e.rect[2] - e.rect[0] >= 3 and e.rect[3] - e.rect[1] >= 3) for e in p.elements)
+    """Holds a graphic with some extent or several rows of text: not only thin rules, and not one line of
+    text (a stray line of body text, a footnote or a page number is no table or figure)."""
+    rows = sum(1 for e in p.elements if e.kind == "text")
+    return rows >= 2 or any(e.kind != "text" and e.rect[2] - e.rect[0] >= 3 and e.rect[3] - e.rect[1] >= 3
+                            for e in p.elements)
+
+
+def _grown(r: Rect, d: float) -> Rect:
+    return (r[0] - d, r[1] - d, r[2] + d, r[3] + d)
 
 
 def _contains(outer: Rect, inner: Rect) -> bool:
@@ -494,9 +611,51 @@ def _overlaps_rows(e: Element, c: Caption) -> bool:
     return e.row is not None and any(e.row is r for r in c.rows)
 
 
-def page_regions(page: PageText, captions: list[Caption], stats: DocStats, graphics: Graphics
-                 ) -> dict[int, Rect | None]:
+def _clear_of_caption(rect: Rect, c: Caption, direction: str) -> Rect:
+    """The region stops short of its caption (a raster or a shadowed box drawn a little over the caption;
+    glyphs that reach a little beyond the caption's box), by a quarter of the caption's type size."""
+    cap = c.bbox
+    m = 0.25 * max((r.size for r in c.rows), default=10.0) + 1
+    x0, y0, x1, y1 = rect
+    if direction == "up" and y1 > cap[1] - m and cap[1] - m - y0 > 10:
+        y1 = cap[1] - m
+    elif direction == "down" and y0 < cap[3] + m and y1 - cap[3] - m > 10:
+        y0 = cap[3] + m
+    elif direction == "left" and x1 > cap[0] - m and cap[0] - m - x0 > 10:
+        x1 = cap[0] - m
+    elif direction == "right" and x0 < cap[2] + m and x1 - cap[2] - m > 10:
+        x0 = cap[2] + m
+    return (x0, y0, x1, y1)
+
+
+def preferred_sides(votes: Iterable[tuple[str, str]]) -> dict[str, str]:
+    """The side ("up"/"down") where a document puts the floats of a kind relative to their captions, when
+    its unambiguous captions agree (>= 3 votes, >= 80%); used where both sides hold content."""
+    counts = Counter(votes)
+    out = {}
+    for kind in {k for k, _ in counts}:
+        up, down = counts[(kind, "up")], counts[(kind, "down")]
+        for side, n in (("up", up), ("down", down)):
+            if n >= 3 and n >= 0.8 * (up + down):
+                out[kind] = side
+    return out
+
+
+def document_regions(pages: list[tuple[PageText, list[Caption], Graphics]], stats: DocStats
+                     ) -> dict[int, Rect | None]:
+    """Regions of all captions of a document (keyed by `id(caption)`), each page choosing with the
+    document's preferred caption sides (see `preferred_sides`)."""
+    builders = [PageRegions(page, caps, stats, graphics) for page, caps, graphics in pages if caps]
+    prefer = preferred_sides(v for b in builders for v in b.side_votes())
+    out: dict[int, Rect | None] = {}
+    for b in builders:
+        out.update(b.regions(prefer))
+    return out
+
+
+def page_regions(page: PageText, captions: list[Caption], stats: DocStats, graphics: Graphics,
+                 prefer: dict[str, str] | None = None) -> dict[int, Rect | None]:
     """Region per caption (keyed by `id(caption)`) on one page; None where nothing was found."""
     if not captions:
         return {}
-    return PageRegions(page, captions, stats, graphics).regions()
+    return PageRegions(page, captions, stats, graphics).regions(prefer)

@@ -214,13 +214,11 @@ def booktabs(page: pymupdf.Page, col: tuple[float, float], y: float, rows: list[
     cells of each row spread over the column. Returns the table's extent."""
     x0, x1 = col
     step = size * 1.4
-    shape = page.new_shape()
-    shape.draw_line((x0, y), (x1, y))
-    shape.draw_line((x0, y + step + 3), (x1, y + step + 3))
     bottom = y + 3 + step * len(rows) + 3
-    if bottom_rule:
-        shape.draw_line((x0, bottom), (x1, bottom))
-    shape.finish(color=(0, 0, 0), width=0.5)
+    shape = page.new_shape()
+    for rule in (y, y + step + 3, bottom) if bottom_rule else (y, y + step + 3):
+        shape.draw_line((x0, rule), (x1, rule))
+        shape.finish(color=(0, 0, 0), width=0.5)  # each rule its own path, as TeX writes them
     shape.commit()
     for i, cells in enumerate(rows):
         top = y + 2 + step * i + (3 if i else 0)

@@ -99,3 +99,92 @@ def test_section_heading_next_to_a_table_captioned_below(tmp_path, heading, font
     body_text(page, cap.y1 + 14, 2)
     box = _extract(tmp_path, doc)[("table", "9")].bbox
     assert box[1] > head.y1 and box[1] <= table.y0 + 2 and box[3] >= table.y1 - 2
+
+
+def test_region_stops_short_of_a_caption_that_its_image_overlaps(tmp_path):
+    from pdfdraw import raster_png
+
+    doc = pymupdf.open()
+    page = doc.new_page(width=612, height=792)
+    y = body_text(page, 72)
+    image = pymupdf.Rect(150, y + 10, 460, y + 200)
+    page.insert_image(image, stream=raster_png())
+    cap = text_row(page, ONE[0], image.y1 - 3, "Figure 1: The image box reaches over the top of this caption.")
+    body_text(page, cap.y1 + 14, 2)
+    box = _extract(tmp_path, doc)[("figure", "1")].bbox
+    assert box[1] <= image.y0 + 1 and box[3] <= cap.y0 - 1
+
+
+def test_one_line_of_text_below_a_caption_is_no_table(tmp_path):
+    # two ruled tables stacked in one column, each captioned below; under the second caption only a
+    # single line of text: Table 2 is the table above its caption, and Table 1 keeps its own table
+    doc = pymupdf.open()
+    page = doc.new_page(width=612, height=792)
+    y = body_text(page, 72)
+    t1 = booktabs(page, ONE, y + 10, ROWS)
+    c1 = text_row(page, ONE[0], t1.y1 + 8, "Table 1: Methods and their costs in the first setting.", size=9)
+    t2 = booktabs(page, ONE, c1.y1 + 16, ROWS)
+    c2 = text_row(page, ONE[0], t2.y1 + 8, "Table 2: Methods and their costs in the second setting.", size=9)
+    text_row(page, ONE[0], c2.y1 + 24, "time-consuming, challenging, and expensive, prior", size=9, font="tiit")
+    got = _extract(tmp_path, doc)
+    b1, b2 = got[("table", "1")].bbox, got[("table", "2")].bbox
+    assert b1[1] <= t1.y0 + 1 and t1.y1 - 1 <= b1[3] < c1.y0
+    assert b2[1] <= t2.y0 + 1 and t2.y1 - 1 <= b2[3] < c2.y0
+
+
+def test_document_side_of_table_captions_decides_between_table_and_notes(tmp_path):
+    # four pages, a ruled table captioned below on each; on the last page two rows of notes follow the
+    # caption: both sides hold text there, and the document's habit (tables above captions) decides
+    doc = pymupdf.open()
+    for n in (1, 2, 3, 4):
+        page = doc.new_page(width=612, height=792)
+        y = body_text(page, 72)
+        table = booktabs(page, ONE, y + 10, ROWS)
+        cap = text_row(page, ONE[0], table.y1 + 8, f"Table {n}: Methods and their costs in setting {n}.", size=9)
+        y = cap.y1 + 16
+        if n == 4:
+            notes = text_row(page, ONE[0], cap.y1 + 10, "* measured on one core of the test machine", size=7)
+            text_row(page, ONE[0], notes.y1 + 1, "\u2020 estimated from the published figures", size=7)
+            y = notes.y1 + 30
+        body_text(page, y, 2)
+    box = _extract(tmp_path, doc)[("table", "4")].bbox
+    assert box[1] <= table.y0 + 1 and table.y1 - 1 <= box[3] < cap.y0
+
+
+def test_full_width_table_under_a_one_column_caption(tmp_path):
+    # two columns of body text; a short caption in the left column above a table across both columns
+    cols = ((54.0, 300.0), (312.0, 558.0))
+    doc = pymupdf.open()
+    page = doc.new_page(width=612, height=792)
+    y = max(body_text(page, 72, 2, col) for col in cols)
+    cap = text_row(page, cols[0][0], y + 12, "Table 1 Summary of the studies", size=9)
+    # each row one run of text across the gutter (as some typesetters write them)
+    rows = [("Reference      Year of publication      Age group      Country      Participants      Therapy",)] + [
+        (f"Study {i}         {1998 + i}         1{i}-{20 + i}         China         {10 * i + 3}         "
+         "B+A+M Histology Marked anaemia Sequential",) for i in range(1, 8)]
+    table = booktabs(page, (54.0, 558.0), cap.y1 + 4, rows, size=7.5)
+    box = _extract(tmp_path, doc)[("table", "1")].bbox
+    assert box[0] <= 56 and box[2] >= 556 and box[3] >= table.y1 - 1
+
+
+def test_table_rows_set_like_body_text_between_its_rules(tmp_path):
+    # a manuscript table whose rows are plain sentences in the body font; the caption is below it
+    doc = pymupdf.open()
+    body_text(doc.new_page(width=612, height=792), 72, 4)
+    page = doc.new_page(width=612, height=792)
+    x0, x1 = 80.0, 500.0
+    shape = page.new_shape()
+    for yy in (120, 136, 400):
+        shape.draw_line((x0, yy), (x1, yy))
+    shape.finish(color=(0, 0, 0), width=0.5)
+    shape.commit()
+    text_row(page, x0 + 4, 122, "Concept           Definition")
+    row = "Connectivity: a measure of robustness, the least number of elements to remove to isolate the nodes"
+    y = 140
+    while y < 385:  # rows as wide as body lines (so taken for body text), but short of the column's edge
+        text_row(page, x0 + 4, y, row)
+        y += 14.5
+    cap = text_row(page, 130, 410, "Table 1: Main descriptors of the spatial networks used in this study.")
+    text_row(page, 300, 740, "34")
+    box = _extract(tmp_path, doc)[("table", "1")].bbox
+    assert box[1] <= 121 and box[3] >= 399 and box[3] < cap.y0
