@@ -127,6 +127,9 @@ def _span(s: dict, horizontal: bool = True) -> Span:
         # broken font metrics (ascender/descender of a whole em or more): rebuild from the baseline
         y0, y1 = float(s["origin"][1]) - 0.8 * size, float(s["origin"][1]) + 0.25 * size
     base = float(s.get("origin", (0.0, y1))[1])
+    if horizontal and size > 0 and "origin" in s and y0 > base - 0.6 * size:
+        # a box cut short above (text under a clip path): its top from the font's ascender
+        y0 = min(y0, base - min(max(float(s.get("ascender", 0.8)), 0.7), 1.0) * size)
     return Span(clean_text(s.get("text", "")), font, size, bold, (x0, y0, x1, y1), base)
 
 

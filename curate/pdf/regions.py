@@ -612,10 +612,9 @@ def _overlaps_rows(e: Element, c: Caption) -> bool:
 
 
 def _clear_of_caption(rect: Rect, c: Caption, direction: str) -> Rect:
-    """The region stops short of its caption (a raster or a shadowed box drawn a little over the caption;
-    glyphs that reach a little beyond the caption's box), by a quarter of the caption's type size."""
+    """The region stops at its caption (a raster or a shadowed box drawn a little over the caption)."""
     cap = c.bbox
-    m = 0.25 * max((r.size for r in c.rows), default=10.0) + 1
+    m = 1.0
     x0, y0, x1, y1 = rect
     if direction == "up" and y1 > cap[1] - m and cap[1] - m - y0 > 10:
         y1 = cap[1] - m
