@@ -529,7 +529,8 @@ def _numbered_heading(r: Row, page: PageText, col: tuple[float, float], stats: D
     the wide gaps of a table row."""
     if not _NUMBERED_HEADING.match(r.text) or len(r.text) > 90 or r.max_gap > r.size:
         return False
-    if not 0.85 * stats.body_size <= r.size <= 1.8 * stats.body_size or r.text.rstrip()[-1:] in ",;":
+    size = max(s.size for s in r.spans)  # (small capitals make the dominant size small)
+    if not 0.85 * stats.body_size <= size <= 1.8 * stats.body_size or r.text.rstrip()[-1:] in ",;":
         return False
     if not any(len(w) >= 3 for w in re.findall(r"[A-Za-z]+", r.text)):
         return False

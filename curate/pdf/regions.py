@@ -201,7 +201,8 @@ class PageRegions:
         top = max((r.y1 for r in heads if r.y1 < 0.12 * page.height), default=-1e9) + 0.5 * stats.line_height
         bottom = min((r.y0 for r in heads if r.y0 > 0.88 * page.height), default=1e9) - 0.5 * stats.line_height
         keep = [e for e in graphics.elements if e.rect[3] > top and e.rect[1] < bottom]
-        self.graphics = Graphics(keep, graphics.rules, graphics.images, graphics.n_paths)
+        rules = [r for r in graphics.rules if r[3] > top and r[1] < bottom]
+        self.graphics = Graphics(keep, rules, graphics.images, graphics.n_paths)
         graphics = self.graphics
         own = {id(r) for c in captions for r in c.rows}
         # a bold "heading" or an "equation" drawn over a graphic is a label of the figure, not text flow
@@ -573,8 +574,9 @@ class PageRegions:
             if r.role in ("caption", "heading", "header"):
                 return False
             col = self.stats.column_of(r.x0, r.x1) or (self.stats.text_x0, self.stats.text_x1)
-            justified = (r.role == "body" and r.x1 >= col[1] - 2 and r.x0 <= col[0] + 2.5 * r.size
-                         and r.max_gap <= r.size)
+            gaps = [b.bbox[0] - a.bbox[2] for a, b in zip(r.spans, r.spans[1:])]
+            justified = (r.role == "body" and abs(r.x1 - col[1]) <= 2 and r.x0 <= col[0] + 2.5 * r.size
+                         and max(gaps, default=0.0) <= 1.5 * r.size)
             prose = prose + 1 if justified else 0
             if prose >= 2:
                 return False

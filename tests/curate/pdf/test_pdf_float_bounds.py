@@ -84,15 +84,27 @@ def test_numbered_heading_and_bullets_end_a_table_without_bottom_rule(tmp_path):
     assert box[3] < heading.y0
 
 
-@pytest.mark.parametrize("heading, font, centred", [
-    ("E Training corpus sizes for other models", "tibo", False),  # appendix letter, no dot
-    ("V. CONCLUSION", "tiro", True),  # roman numeral, plain capitals
+def _small_caps(page: pymupdf.Page, col: tuple[float, float], y: float, text: str, font: str) -> pymupdf.Rect:
+    """'V. CONCLUSION' set in small capitals: 'V. C' at 10 pt, 'ONCLUSION' at 8 pt, centred."""
+    head, tail = text[:4], text[4:]
+    width = pymupdf.Font(font).text_length(head, 10) + pymupdf.Font(font).text_length(tail, 8)
+    x = (col[0] + col[1] - width) / 2
+    first = text_row(page, x, y, head, 10, font)
+    page.insert_text((first.x1, y + 10), tail, fontsize=8, fontname=font)
+    return pymupdf.Rect(x, y, x + width, first.y1)
+
+
+@pytest.mark.parametrize("heading, font, style", [
+    ("E Training corpus sizes for other models", "tibo", "left"),  # appendix letter, no dot
+    ("V. CONCLUSION", "tiro", "centred"),  # roman numeral, plain capitals
+    ("V. CONCLUSION", "tiro", "small caps"),
 ])
-def test_section_heading_next_to_a_table_captioned_below(tmp_path, heading, font, centred):
+def test_section_heading_next_to_a_table_captioned_below(tmp_path, heading, font, style):
     doc = pymupdf.open()
     page = doc.new_page(width=612, height=792)
     y = body_text(page, 72)
-    draw = centred_row if centred else (lambda p, col, y, t, font: text_row(p, col[0], y, t, font=font))
+    draw = {"centred": centred_row, "small caps": _small_caps,
+            "left": lambda p, col, y, t, font: text_row(p, col[0], y, t, font=font)}[style]
     head = draw(page, ONE, y + 6, heading, font=font)
     table = booktabs(page, ONE, head.y1 + 10, ROWS)
     cap = text_row(page, ONE[0], table.y1 + 8, "Table 9: Sizes of the training corpora of other models.", size=9)
@@ -201,3 +213,49 @@ def test_span_box_cut_short_above_is_rebuilt_from_the_ascender():
     assert abs(span.bbox[1] - (395.66 - 0.8 * 7.89)) < 0.01 and span.bbox[3] == 395.7
     whole = dict(raw, bbox=(73.4, 389.3, 92.3, 397.2))
     assert _span(whole).bbox == (73.4, 389.3, 92.3, 397.2)  # an ordinary box is kept as it is
+
+
+def test_ruled_table_does_not_run_on_to_a_rule_of_the_page_footer(tmp_path):
+    # a full-width table captioned above, its DOI line below, and a page footer with a rule of the same
+    # width: the table ends at its own bottom rule and the DOI line
+    doc = pymupdf.open()
+    for n in (1, 2, 3):
+        page = doc.new_page(width=612, height=792)
+        shape = page.new_shape()
+        shape.draw_line((ONE[0], 742), (ONE[1], 742))
+        shape.finish(color=(0, 0, 0), width=0.5)
+        shape.commit()
+        text_row(page, ONE[0], 748, f"PLOS ONE | https://doi.org/10.1371/journal.pone.0197919 June 13, 2018 {n}/3",
+                 size=7)
+        if n != 2:
+            body_text(page, 72, 4)
+            continue
+        y = body_text(page, 72, 3)
+        cap = text_row(page, ONE[0], y + 10, "Table 1. Fixed effects ANOVA results for relative damage.", size=9)
+        table = booktabs(page, ONE, cap.y1 + 4, ROWS)
+        doi = text_row(page, ONE[0], table.y1 + 4, "https://doi.org/10.1371/journal.pone.0197919.t001", size=7)
+    box = _extract(tmp_path, doc)[("table", "1")].bbox
+    assert box[1] <= table.y0 + 1 and box[3] >= table.y1 - 1 and box[3] <= doi.y1 + 4
+
+
+def test_table_rows_spanning_the_column_with_wide_gaps_between_its_rules(tmp_path):
+    # rows as wide as the column ("N  Local population size  X  X"): their wide gaps say table, not prose
+    doc = pymupdf.open()
+    body_text(doc.new_page(width=612, height=792), 72, 4)
+    page = doc.new_page(width=612, height=792)
+    shape = page.new_shape()
+    for yy in (100, 116, 420):
+        shape.draw_line((ONE[0] - 4, yy), (ONE[1] + 4, yy))
+        shape.finish(color=(0, 0, 0), width=0.5)
+    shape.commit()
+    text_row(page, 150, 102, "Definition                Patch dynamics       Neutral       Species-sorting")
+    y = 120
+    while y < 405:
+        text_row(page, ONE[0], y, "N")
+        text_row(page, 90, y, "Local population size")
+        for x in (350, 440, 525):
+            text_row(page, x, y, "X")
+        y += 14.5
+    cap = text_row(page, 130, 430, "Table 2: List of variables, indices and parameters of the three models.")
+    box = _extract(tmp_path, doc)[("table", "2")].bbox
+    assert box[1] <= 101 and box[3] >= 419 and box[3] < cap.y0
