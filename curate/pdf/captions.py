@@ -201,6 +201,9 @@ def _caption_rows(first: Row, page: PageText, starts: set[int], stats: DocStats,
             break
         rows.append(r)
         x0, x1 = min(x0, r.x0), max(x1, r.x1)
+        if len(rows) == 2 and label_only:
+            size = r.size  # the text under a lone label sets the caption's size and width
+            x0, x1 = r.x0, r.x1
         last = r
     return rows
 

@@ -25,7 +25,7 @@ from scitune.curate.figure_type import guess_figure_type
 from scitune.curate.pdf.captions import LABEL, Caption, find_captions
 from scitune.curate.pdf.layout import DocStats, PageText, analyse, read_page
 from scitune.curate.pdf.meta import arxiv_id, license_of
-from scitune.curate.pdf.regions import Graphics, document_regions, read_graphics
+from scitune.curate.pdf.regions import Graphics, document_regions, float_page_region, read_graphics
 from scitune.curate.pdf.render import ocr_available, ocr_words, render_region, text_layer_words
 from scitune.curate.pdf.text import Paragraph, build_paragraphs, link_mentions
 from scitune.curate.records import Float, FloatError, SideResult
@@ -164,8 +164,34 @@ def analyse_document(doc: pymupdf.Document) -> Analysis:
     page_of = {p.number: p for p in a.pages}
     a.regions.update(document_regions(
         [(page_of[n], caps, a.graphics.get(n, Graphics())) for n, caps in by_page.items()], a.stats))
+    _floats_on_pages_of_their_own(doc, a, set(by_page))
     a.paragraphs = build_paragraphs(a.pages, a.stats, vocabulary)
     return a
+
+
+def _floats_on_pages_of_their_own(doc: pymupdf.Document, a: Analysis, captioned: set[int]) -> None:
+    """A caption without a region whose float sits on a page of its own, marked with its label (the
+    legends-then-figures layout of manuscripts): the float is taken from that page, nearest pages first;
+    the caption's page becomes that page."""
+    missing = [c for c in a.captions if a.regions.get(id(c)) is None]
+    free = [p for p in a.pages if p.number not in captioned]
+    taken: set[int] = set()
+    for c in missing:
+        for p in sorted(free, key=lambda p: (abs(p.number - c.page), p.number < c.page)):
+            if p.number in taken:
+                continue
+            graphics = a.graphics.get(p.number)
+            if graphics is None:
+                try:
+                    graphics = a.graphics[p.number] = read_graphics(doc[p.number])
+                except Exception:  # noqa: BLE001 - text and images are enough to try
+                    graphics = Graphics()
+            rect = float_page_region(p, graphics, c.kind, c.number)
+            if rect is not None:
+                a.regions[id(c)] = rect
+                c.page = p.number
+                taken.add(p.number)
+                break
 
 
 def extract_pdf(path: str | Path, dpi: int = 150, ocr: str = "auto") -> SideResult:

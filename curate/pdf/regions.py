@@ -22,6 +22,7 @@ the space bounded by body text, other captions and the page margins.
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -611,6 +612,41 @@ def _contains(outer: Rect, inner: Rect) -> bool:
 
 def _overlaps_rows(e: Element, c: Caption) -> bool:
     return e.row is not None and any(e.row is r for r in c.rows)
+
+
+def _label_pattern(kind: str, number: str) -> re.Pattern:
+    word = r"(?:fig(?:ure)?s?\.?|supplementary\s+fig(?:ure)?\.?)" if kind == "figure" else r"(?:tab(?:le)?\.?)"
+    return re.compile(rf"(?i)(?:^|\s){word}\s*{re.escape(number)}(?![\w.]\w)\.?(?:\s|$)")
+
+
+def float_page_region(page: PageText, graphics: Graphics, kind: str, number: str) -> Rect | None:
+    """The float of a caption printed elsewhere (manuscripts put legends on one page and each figure on a
+    page of its own, marked only with its label): on a page without body text, whose short row names
+    the float ("Figure 4", "Fig. 1."), the float is all the page's graphics and text but that label,
+    the running head and the line numbers."""
+    if any(r.role in ("body", "caption") for r in page.rows):
+        return None
+    pattern = _label_pattern(kind, number)
+    # (labels at the same place on several such pages look like running heads: they count too)
+    labels = [r for r in page.rows if r.role != "linenumber" and len(r.text.split()) <= 4
+              and pattern.search(" " + r.text + " ")]
+    if not labels:
+        return None
+    heads = [r for r in page.rows if r.role == "header" and all(r is not lab for lab in labels)]
+    top = max((r.y1 for r in heads if r.y1 < 0.15 * page.height), default=-1e9)
+    bottom = min((r.y0 for r in heads if r.y0 > 0.85 * page.height), default=1e9)
+    parts = [e.rect for e in graphics.elements if e.rect[3] > top and e.rect[1] < bottom]
+    parts += [r.rect for r in page.rows if r.role in ("other", "heading", "equation") and r.text.strip()
+              and all(r is not lab for lab in labels)]
+    if not parts:
+        return None
+    rect = parts[0]
+    for r in parts[1:]:
+        rect = _union(rect, r)
+    for lab in labels:  # the label stays out when it sits above or below the float
+        rect = _clear_of_caption(rect, Caption(kind, number, page.number, [lab], "", "", 0.0),
+                                 "down" if lab.y1 <= rect[1] + 2 else "up" if lab.y0 >= rect[3] - 2 else "")
+    return rect
 
 
 def _clear_of_caption(rect: Rect, c: Caption, direction: str) -> Rect:

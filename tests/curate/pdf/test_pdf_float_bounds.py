@@ -259,3 +259,32 @@ def test_table_rows_spanning_the_column_with_wide_gaps_between_its_rules(tmp_pat
     cap = text_row(page, 130, 430, "Table 2: List of variables, indices and parameters of the three models.")
     box = _extract(tmp_path, doc)[("table", "2")].bbox
     assert box[1] <= 101 and box[3] >= 419 and box[3] < cap.y0
+
+
+def test_manuscript_figures_on_pages_of_their_own_after_the_legends(tmp_path):
+    # page 1 body text, page 2 the figure legends, pages 3 and 4 one figure each marked only "Figure N"
+    from pdfdraw import raster_png
+
+    doc = pymupdf.open()
+    body_text(doc.new_page(width=612, height=792), 72, 5)
+    legends = doc.new_page(width=612, height=792)
+    text_row(legends, ONE[0], 72, "Figure legends", size=14, font="tibo")
+    y = 110
+    for n, title in ((1, "Illustration of the four simulated landscapes."), (2, "A photograph of the cell.")):
+        text_row(legends, ONE[0], y, f"Figure {n}", size=12, font="tibo")  # a lone label above its legend
+        text_row(legends, ONE[0], y + 17, title + " The colour code represents the diversity simulated with a")
+        text_row(legends, ONE[0], y + 29, "neutral model. Simulations run 1000 time steps.")
+        y += 80
+    plot_page = doc.new_page(width=612, height=792)
+    text_row(plot_page, ONE[0], 72, "Figure 1", size=12)
+    plot = line_plot(plot_page, pymupdf.Rect(120, 120, 480, 420))
+    image_page = doc.new_page(width=612, height=792)
+    text_row(image_page, ONE[0], 72, "Figure 2", size=12)
+    image = pymupdf.Rect(120, 120, 480, 360)
+    image_page.insert_image(image, stream=raster_png())
+    got = _extract(tmp_path, doc)
+    f1, f2 = got[("figure", "1")], got[("figure", "2")]
+    assert f1.caption_no_index.startswith("Illustration of the four") and f1.page == 3
+    assert f1.caption_no_index.endswith("with a neutral model. Simulations run 1000 time steps.")
+    assert f1.bbox[1] >= 85 and abs(f1.bbox[1] - plot.y0) < 3 and abs(f1.bbox[3] - plot.y1) < 3
+    assert f2.page == 4 and abs(f2.bbox[0] - image.x0) < 2 and abs(f2.bbox[3] - image.y1) < 2
