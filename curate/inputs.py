@@ -10,9 +10,12 @@ from __future__ import annotations
 
 import hashlib
 import re
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from tqdm import tqdm
 
 from scitune.curate.archives import archive_format
 
@@ -175,8 +178,12 @@ def plan_inputs(
     inputs: list[Path],
     skip: list[Path] = (),
     pairs: dict[Path, Path] | None = None,
+    progress: bool = False,
 ) -> Plan:
-    """Walk the inputs and return the documents to process and the inputs that cannot be."""
+    """Walk the inputs and return the documents to process and the inputs that cannot be.
+
+    Every document is hashed here (its resume identity), which reads all input bytes once: with
+    `progress`, a bar shows it for large corpora."""
     plan = Plan()
     skip_set = {Path(p).resolve() for p in skip}
     pairs = {Path(k).resolve(): Path(v) for k, v in (pairs or {}).items()}
@@ -209,7 +216,9 @@ def plan_inputs(
     for pdf, src in pairs.items():
         if src.exists() and src not in sources:
             sources.append(src)
-    for doc in _pair(pdfs, sources, pairs):
+    docs = _pair(pdfs, sources, pairs)
+    for doc in tqdm(docs, desc="hashing inputs", unit="doc", disable=not progress or len(docs) < 100,
+                    file=sys.stderr, leave=False):
         _identify(doc, plan)
     return plan
 

@@ -190,7 +190,7 @@ def run_extract(
     shutil.rmtree(scratch, ignore_errors=True)
     scratch.mkdir(parents=True)
 
-    plan = plan_inputs(inputs, skip=[out], pairs=pairs)
+    plan = plan_inputs(inputs, skip=[out], pairs=pairs, progress=progress)
     done = writer.done()
     summary = Summary(documents=len(plan.documents))
     for p in plan.problems:  # unusable inputs: one error row each, once
