@@ -64,6 +64,9 @@ def extract(
                           progress=progress)
     for line in summary.lines():
         typer.echo(line, err=True)
+    if summary.errors:
+        typer.echo(f"{summary.errors} inputs or floats failed: each row of {out}/errors says the stage, the reason "
+                   f"and what to do (datasets.load_dataset({str(out)!r}, 'errors')).", err=True)
     if instructions:
         from scitune.curate.instructions import build_instructions
 
