@@ -410,18 +410,27 @@ class PageRegions:
         evidence for where this document puts its captions (see `preferred_sides`)."""
         votes = []
         for c in self.captions:
-            props = self.proposals(c)
+            props = self._plausible(c, None)
             up, down = _substantial(props["up"]), _substantial(props["down"])
             if up != down:
                 votes.append((c.kind, "up" if up else "down"))
         return votes
+
+    def _plausible(self, c: Caption, prefer: dict[str, str] | None) -> dict[str, Proposal]:
+        """The proposals of a caption, less one that cannot be its float: lines of prose below a figure
+        caption (the caption's own description, or text flow the body style missed), unless the
+        document sets its figures below their captions."""
+        props = self.proposals(c)
+        if c.kind == "figure" and (prefer or {}).get("figure") != "down" and _prose_only(props["down"]):
+            props = dict(props, down=Proposal("down", []))
+        return props
 
     def choose(self, prefer: dict[str, str] | None = None) -> dict[int, Proposal]:
         chosen: dict[int, Proposal] = {}
         alternative: dict[int, Proposal] = {}
         sides: dict[int, Proposal] = {}
         for c in self.captions:
-            props = self.proposals(c)
+            props = self._plausible(c, prefer)
             # figures sit above their captions, tables below, unless the document shows otherwise
             prior = (prefer or {}).get(c.kind) or ("down" if c.kind == "table" else "up")
             other = "up" if prior == "down" else "down"
@@ -495,6 +504,9 @@ class PageRegions:
             if c.kind == "table" and p.direction in ("up", "down"):
                 rect = self._with_ruled_block(c, p.direction, rect)
             if rect is None:
+                p = self._adjacent_box(c, owned)
+                rect = p.rect
+            if rect is None:
                 out[id(c)] = None
                 continue
             # grow: elements touching the region that no other float owns (labels outside the band)
@@ -514,6 +526,24 @@ class PageRegions:
                 rect = grown
             out[id(c)] = _clear_of_caption(rect, c, p.direction)
         return out
+
+    def _adjacent_box(self, c: Caption, owned: dict[int, int]) -> Proposal:
+        """No float found: a framed or shaded box right above (or below) the caption is the float, even
+        when the text inside it looks like body text (a boxed example set in the body font)."""
+        x0, y0, x1, y1 = c.bbox
+        best, best_gap = None, 2 * self.stats.line_height
+        for e in self.graphics.elements:
+            r = e.rect
+            if e.kind == "text" or id(e) in owned or r[3] - r[1] < 30:
+                continue
+            if min(r[2], x1) - max(r[0], x0) < 0.5 * (x1 - x0):
+                continue
+            gap = y0 - r[3] if r[3] <= y0 + 2 else r[1] - y1 if r[1] >= y1 - 2 else None
+            if gap is not None and gap < best_gap:
+                best, best_gap = e, gap
+        if best is None:
+            return Proposal("up", [])
+        return Proposal("up" if best.rect[3] <= y0 + 2 else "down", [best])
 
     # -- ruled tables -----------------------------------------------------------------------
     def _with_ruled_block(self, c: Caption, direction: str, rect: Rect | None) -> Rect | None:
@@ -600,6 +630,20 @@ def _substantial(p: Proposal) -> bool:
     rows = sum(1 for e in p.elements if e.kind == "text")
     return rows >= 2 or any(e.kind != "text" and e.rect[2] - e.rect[0] >= 3 and e.rect[3] - e.rect[1] >= 3
                             for e in p.elements)
+
+
+def _prose_only(p: Proposal) -> bool:
+    """Only rows of running text: no graphic, and most rows are sentences (six or more words, nearly all
+    of them words, without the wide gaps of table cells)."""
+    if any(e.kind != "text" for e in p.elements) or not p.elements:
+        return False
+    prose = 0
+    for e in p.elements:
+        tokens = e.row.text.split()
+        words = re.findall(r"[A-Za-z]{2,}", e.row.text)
+        if len(words) >= 6 and len(words) >= 0.7 * len(tokens) and e.row.max_gap <= e.row.size:
+            prose += 1
+    return prose >= 0.6 * len(p.elements)
 
 
 def _grown(r: Rect, d: float) -> Rect:

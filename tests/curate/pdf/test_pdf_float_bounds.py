@@ -288,3 +288,36 @@ def test_manuscript_figures_on_pages_of_their_own_after_the_legends(tmp_path):
     assert f1.caption_no_index.endswith("with a neutral model. Simulations run 1000 time steps.")
     assert f1.bbox[1] >= 85 and abs(f1.bbox[1] - plot.y0) < 3 and abs(f1.bbox[3] - plot.y1) < 3
     assert f2.page == 4 and abs(f2.bbox[0] - image.x0) < 2 and abs(f2.bbox[3] - image.y1) < 2
+
+
+def test_prose_under_a_figure_caption_is_not_the_figure(tmp_path):
+    # nothing above the caption but body text; below it, the caption's description in smaller type
+    doc = pymupdf.open()
+    page = doc.new_page(width=612, height=792)
+    y = body_text(page, 72, 2)
+    cap = text_row(page, ONE[0], y + 6, "Figure 4. A high-recall version of the extractor.", size=9, font="tiit")
+    y = cap.y1 + 4
+    for line in ("An earlier version of the extractor found two tuples with high confidence in the sentence",
+                 "of Figure 1; a high-recall extension was needed to find the tuples that included the team."):
+        y = text_row(page, ONE[0], y, line, size=7.5).y1 + 1
+    body_text(page, y + 16, 2)
+    assert _extract(tmp_path, doc)[("figure", "4")].bbox is None
+
+
+def test_shaded_box_of_body_text_right_above_its_caption(tmp_path):
+    # a grey box holding text set in the body font (a boxed example): the box is the figure
+    doc = pymupdf.open()
+    page = doc.new_page(width=612, height=792)
+    y = body_text(page, 72, 2)
+    box = pymupdf.Rect(ONE[0], y + 10, ONE[1], y + 170)
+    shape = page.new_shape()
+    shape.draw_rect(box + (3, 3, 3, 3))
+    shape.finish(fill=(0.55, 0.55, 0.55), color=None)  # the shadow
+    shape.draw_rect(box)
+    shape.finish(fill=(0.9, 0.9, 0.92), color=(0.5, 0.5, 0.5), width=0.5)
+    shape.commit()
+    body_text(page, box.y0 + 20, 1, (box.x0 + 20, box.x1 - 20))
+    cap = text_row(page, 200, box.y1 + 10, "Figure 6: Example rules for the scoring domain.", size=9, font="tiit")
+    body_text(page, cap.y1 + 16, 2)
+    got = _extract(tmp_path, doc)[("figure", "6")].bbox
+    assert got is not None and abs(got[1] - box.y0) < 2 and got[3] <= cap.y0 + 1 and got[3] >= box.y1 - 1
