@@ -260,6 +260,8 @@ def find_captions(pages: list[PageText], stats: DocStats, rules_by_page: dict[in
         for row in page.rows:
             if not row.horizontal or row.role in ("header", "linenumber"):
                 continue
+            if row.size < 0.6 * stats.body_size:
+                continue  # tiny type: text inside a figure (a screenshot of another paper), not a caption
             label = parse_label(row.text)
             if label is None or row.text[:label.prefix_end].strip().lower().startswith(("figures", "tables")):
                 continue

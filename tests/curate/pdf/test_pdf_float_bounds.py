@@ -321,3 +321,25 @@ def test_shaded_box_of_body_text_right_above_its_caption(tmp_path):
     body_text(page, cap.y1 + 16, 2)
     got = _extract(tmp_path, doc)[("figure", "6")].bbox
     assert got is not None and abs(got[1] - box.y0) < 2 and got[3] <= cap.y0 + 1 and got[3] >= box.y1 - 1
+
+
+def test_caption_printed_inside_a_screenshot_is_not_a_caption(tmp_path):
+    # page 2 shows a screenshot of another paper whose own "Figure 1." caption (4.5 pt, bold) is part of
+    # the picture: the document's Figure 1 is the one on page 1, and Figure 3 is the whole screenshot
+    from pdfdraw import raster_png
+
+    doc = pymupdf.open()
+    page = doc.new_page(width=612, height=792)
+    plot = line_plot(page, pymupdf.Rect(150, 72, 460, 260))
+    text_row(page, ONE[0], 272, "Figure 1: The document creation and representation of the toolkit.", size=9)
+    body_text(page, 300, 3)
+    page = doc.new_page(width=612, height=792)
+    shot = pymupdf.Rect(120, 72, 500, 330)
+    page.insert_image(shot, stream=raster_png())
+    text_row(page, 330, 180, "Figure 1. Revolt creates labels for unanimously labeled items.", size=4.5, font="tibo")
+    cap = text_row(page, ONE[0], 342, "Figure 3: Illustrates how entities can be accessed in different ways.", size=9)
+    body_text(page, cap.y1 + 14, 3)
+    got = _extract(tmp_path, doc)
+    assert got[("figure", "1")].page == 1 and got[("figure", "1")].bbox[1] <= plot.y0 + 2
+    box = got[("figure", "3")].bbox
+    assert abs(box[1] - shot.y0) < 2 and abs(box[3] - shot.y1) < 2
