@@ -694,9 +694,11 @@ def float_page_region(page: PageText, graphics: Graphics, kind: str, number: str
 
 
 def _clear_of_caption(rect: Rect, c: Caption, direction: str) -> Rect:
-    """The region stops at its caption (a raster or a shadowed box drawn a little over the caption)."""
+    """The region stops at its caption (a raster or a shadowed box drawn a little over the caption), by a
+    margin that the 1 pt padding of the rendered crop leaves clear (0.5 pt above a caption, whose glyphs
+    can reach its box's top; none below it, where table rules sit close under the caption)."""
     cap = c.bbox
-    m = 1.0
+    m = 1.0 if direction == "down" else 1.5
     x0, y0, x1, y1 = rect
     if direction == "up" and y1 > cap[1] - m and cap[1] - m - y0 > 10:
         y1 = cap[1] - m
