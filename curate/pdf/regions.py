@@ -593,9 +593,10 @@ class PageRegions:
         return (min(first[0], last[0]), min(first[1], last[1]), max(first[2], last[2]), max(first[3], last[3]))
 
     def _table_inside(self, c: Caption, zone: Rect) -> bool:
-        """The rows between two rules can be table rows: no other caption, heading or running head, and no
-        run of justified prose lines spanning the column."""
-        prose = 0
+        """The rows between two rules can be table rows: no other caption, heading or running head, no
+        run of justified prose lines spanning the column, and some text unless the rules are close (a
+        double rule); an empty stretch up to a rule is no part of the table (the rule under a page head)."""
+        prose = rows = 0
         for r in sorted(self.page.rows, key=lambda r: r.y0):
             if not r.horizontal or any(r is cr for cr in c.rows):
                 continue
@@ -611,7 +612,8 @@ class PageRegions:
             prose = prose + 1 if justified else 0
             if prose >= 2:
                 return False
-        return True
+            rows += 1
+        return rows > 0 or zone[3] - zone[1] <= 0.8 * self.stats.line_height
 
     def _free(self, r: Rect, c: Caption) -> bool:
         """Growing into `r` must not swallow body text or another caption."""

@@ -343,3 +343,23 @@ def test_caption_printed_inside_a_screenshot_is_not_a_caption(tmp_path):
     assert got[("figure", "1")].page == 1 and got[("figure", "1")].bbox[1] <= plot.y0 + 2
     box = got[("figure", "3")].bbox
     assert abs(box[1] - shot.y0) < 2 and abs(box[3] - shot.y1) < 2
+
+
+def test_ruled_table_stops_at_an_empty_stretch_below_a_page_head_rule(tmp_path):
+    # a rule under the (empty) page head, as wide as the table: nothing but white space lies between it
+    # and the table's top rule, so it is no rule of the table
+    doc = pymupdf.open()
+    for n in (1, 2):
+        page = doc.new_page(width=612, height=792)
+        shape = page.new_shape()
+        shape.draw_line((ONE[0], 40), (ONE[1], 40))
+        shape.finish(color=(0, 0, 0), width=0.5)
+        shape.commit()
+        if n == 1:
+            body_text(page, 72, 4)
+            continue
+        table = booktabs(page, ONE, 80, ROWS)
+        cap = text_row(page, ONE[0], table.y1 + 8, "Table 2: Experiment settings of all environments.", size=9)
+        body_text(page, cap.y1 + 14, 3)
+    box = _extract(tmp_path, doc)[("table", "2")].bbox
+    assert abs(box[1] - table.y0) < 2 and table.y1 - 1 <= box[3] < cap.y0
