@@ -132,8 +132,18 @@ def _walk(root: Path, skip: set[Path], plan: Plan) -> Iterator[Path]:
     for child in sorted(root.iterdir()):
         if child.name.startswith("."):
             continue
-        if child.is_symlink() and not child.resolve().is_relative_to(root.resolve()):
-            continue  # never follow links out of the tree the user named
+        if child.is_symlink():
+            if not child.exists():
+                plan.problems.append(Problem(str(child), "input", "broken_link",
+                                             f"{child} is a symbolic link to nothing; fix or remove the link."))
+                continue
+            if child.is_dir():
+                # Links to folders can loop back or lead far outside what the user named.
+                plan.problems.append(Problem(
+                    str(child), "input", "linked_folder",
+                    f"{child} is a symbolic link to a folder and was not followed; "
+                    f"give its target {child.resolve()} as an input to include it."))
+                continue
         if child.is_dir():
             yield from _walk(child, skip, plan)
         elif _is_pdf(child) or _is_archive(child):

@@ -36,6 +36,7 @@ class Summary:
     tables: int = 0
     errors: int = 0
     failed: int = 0  # documents that produced no row but errors
+    ignored: int = 0  # files in the input folders that are neither PDFs nor source bundles
     seconds: float = 0.0
     sources: dict = field(default_factory=dict)
 
@@ -43,7 +44,7 @@ class Summary:
         rate = self.pages / self.seconds if self.seconds else 0.0
         return [
             f"documents: {self.documents} found, {self.processed} processed, {self.skipped} already done, "
-            f"{self.failed} failed",
+            f"{self.failed} failed" + (f" ({self.ignored} other files ignored)" if self.ignored else ""),
             f"pages: {self.pages} ({rate:.1f} pages/s)",
             f"floats: {self.figures} figures, {self.tables} tables "
             + (f"({', '.join(f'{k}: {v}' for k, v in sorted(self.sources.items()))})" if self.sources else ""),
@@ -192,7 +193,7 @@ def run_extract(
 
     plan = plan_inputs(inputs, skip=[out], pairs=pairs, progress=progress)
     done = writer.done()
-    summary = Summary(documents=len(plan.documents))
+    summary = Summary(documents=len(plan.documents), ignored=plan.ignored)
     for p in plan.problems:  # unusable inputs: one error row each, once
         key = "input:" + p.input + ":" + p.error
         if key not in done:

@@ -103,6 +103,26 @@ def test_output_folder_inside_inputs_is_skipped(tmp_path):
     assert [d.pdf.name for d in plan.documents] == ["p.pdf"]
 
 
+def test_links_to_files_are_followed_links_to_folders_and_broken_links_are_reported(tmp_path):
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "real.pdf").write_bytes(b"%PDF-1.4 real")
+    (elsewhere / "deeper.pdf").write_bytes(b"%PDF-1.4 deeper")
+    picked = tmp_path / "picked"
+    picked.mkdir()
+    (picked / "real.pdf").symlink_to(elsewhere / "real.pdf")  # a curated folder of links
+    (picked / "loop").symlink_to(picked)  # would walk forever if followed
+    (picked / "gone.pdf").symlink_to(tmp_path / "missing.pdf")
+    (picked / "notes.txt").write_text("not a paper")
+    plan = plan_inputs([picked])
+    assert [d.pdf.name for d in plan.documents] == ["real.pdf"]
+    assert plan.documents[0].pdf_sha256 == plan_inputs([elsewhere / "real.pdf"]).documents[0].pdf_sha256
+    assert sorted((Path(p.input).name, p.error) for p in plan.problems) == [
+        ("gone.pdf", "broken_link"), ("loop", "linked_folder")]
+    assert "give its target" in next(p.message for p in plan.problems if p.error == "linked_folder")
+    assert plan.ignored == 1
+
+
 @given(st.from_regex(r"\d{4}\.\d{5}", fullmatch=True), st.sampled_from(["", "v1", "v12"]),
        st.sampled_from(["", "arXiv-", "arxiv_"]), st.sampled_from([".pdf", ".tar.gz", ".zip", ""]))
 def test_arxiv_ids_from_names(number, version, prefix, suffix):
