@@ -199,8 +199,23 @@ class PageRegions:
         self.page, self.captions, self.stats = page, captions, stats
         # rules and logos of the running head/foot: level with or beyond its text rows
         heads = [r for r in page.rows if r.role == "header"]
-        top = max((r.y1 for r in heads if r.y1 < 0.12 * page.height), default=-1e9) + 0.5 * stats.line_height
-        bottom = min((r.y0 for r in heads if r.y0 > 0.88 * page.height), default=1e9) - 0.5 * stats.line_height
+        top_heads = [r for r in heads if r.y1 < 0.12 * page.height]
+        foot_heads = [r for r in heads if r.y0 > 0.88 * page.height]
+        head_y1 = max((r.y1 for r in top_heads), default=-1e9)
+        foot_y0 = min((r.y0 for r in foot_heads), default=1e9)
+        top, bottom = head_y1 + 0.5 * stats.line_height, foot_y0 - 0.5 * stats.line_height
+        # A rule set just under the running head (or over the foot) and spanning its text is part of
+        # it (journal styles such as PLOS): it must not pull a float up to the page top. A table's top
+        # rule under a page number does not span the number, so it stays with its table.
+
+        def spans(rule: Rect, rows: list) -> bool:
+            return bool(rows) and rule[0] <= min(r.x0 for r in rows) + 2 and rule[2] >= max(r.x1 for r in rows) - 2
+
+        for rule in graphics.rules:
+            if spans(rule, top_heads) and head_y1 < rule[1] <= head_y1 + stats.line_height:
+                top = max(top, rule[3] + 0.5)
+            if spans(rule, foot_heads) and foot_y0 - stats.line_height <= rule[3] < foot_y0:
+                bottom = min(bottom, rule[1] - 0.5)
         keep = [e for e in graphics.elements if e.rect[3] > top and e.rect[1] < bottom]
         rules = [r for r in graphics.rules if r[3] > top and r[1] < bottom]
         self.graphics = Graphics(keep, rules, graphics.images, graphics.n_paths)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pymupdf
 import pytest
-from pdfdraw import ONE, body_text, booktabs, centred_row, line_plot, text_row
+from pdfdraw import ONE, body_text, booktabs, centred_row, line_plot, raster_png, text_row
 from scitune.curate.pdf.extract import extract_pdf
 
 HEAD = "Journal of Examples: Studies of Running Heads"
@@ -120,7 +120,7 @@ def test_region_stops_short_of_a_caption_that_its_image_overlaps(tmp_path):
     page = doc.new_page(width=612, height=792)
     y = body_text(page, 72)
     image = pymupdf.Rect(150, y + 10, 460, y + 200)
-    page.insert_image(image, stream=raster_png())
+    page.insert_image(image, stream=raster_png(), keep_proportion=False)
     cap = text_row(page, ONE[0], image.y1 - 3, "Figure 1: The image box reaches over the top of this caption.")
     body_text(page, cap.y1 + 14, 2)
     box = _extract(tmp_path, doc)[("figure", "1")].bbox
@@ -281,7 +281,7 @@ def test_manuscript_figures_on_pages_of_their_own_after_the_legends(tmp_path):
     image_page = doc.new_page(width=612, height=792)
     text_row(image_page, ONE[0], 72, "Figure 2", size=12)
     image = pymupdf.Rect(120, 120, 480, 360)
-    image_page.insert_image(image, stream=raster_png())
+    image_page.insert_image(image, stream=raster_png(), keep_proportion=False)
     got = _extract(tmp_path, doc)
     f1, f2 = got[("figure", "1")], got[("figure", "2")]
     assert f1.caption_no_index.startswith("Illustration of the four") and f1.page == 3
@@ -363,3 +363,44 @@ def test_ruled_table_stops_at_an_empty_stretch_below_a_page_head_rule(tmp_path):
         body_text(page, cap.y1 + 14, 3)
     box = _extract(tmp_path, doc)[("table", "2")].bbox
     assert abs(box[1] - table.y0) < 2 and table.y1 - 1 <= box[3] < cap.y0
+
+
+def test_rule_under_the_running_head_is_not_part_of_a_figure_at_the_page_top(tmp_path):
+    # journal style (PLOS and others): a running head with a page-wide rule right under it, and a
+    # raster figure set at the top of the text column; the rule must not pull the figure up and left
+    doc = pymupdf.open()
+    for n in (1, 2, 3):
+        page = doc.new_page(width=612, height=792)
+        text_row(page, 330, 40, HEAD, size=9, font="helv")
+        shape = page.new_shape()
+        shape.draw_line((36, 60), (576, 60))
+        shape.finish(color=(0, 0, 0), width=0.5)
+        shape.commit()
+        text_row(page, 300, 750, str(n))
+        y = 80
+        if n == 2:
+            image = pymupdf.Rect(150, 78, 460, 280)
+            page.insert_image(image, stream=raster_png(), keep_proportion=False)
+            cap = text_row(page, ONE[0], 290, "Figure 1. A raster figure set right under the running head rule.")
+            y = cap.y1 + 20
+        body_text(page, y, 3)
+    box = _extract(tmp_path, doc)[("figure", "1")].bbox
+    assert abs(box[0] - image.x0) < 2 and abs(box[1] - image.y0) < 2 and abs(box[2] - image.x1) < 2
+    assert image.y1 - 2 <= box[3] < cap.y0
+
+
+def test_table_top_rule_just_under_a_page_number_stays_with_its_table(tmp_path):
+    # the page number sits in the margin left of the table: a rule that does not span the running
+    # head is the table's own top rule, however close it is to the head
+    doc = pymupdf.open()
+    for n in (1, 2, 3):
+        page = doc.new_page(width=612, height=792)
+        text_row(page, 60, 72, str(n), size=9)
+        y = 100
+        if n == 2:
+            table = booktabs(page, (110, 500), 94, ROWS)
+            cap = text_row(page, ONE[0], table.y1 + 8, "Table 2. Post-hoc tests between the interfaces.", size=9)
+            y = cap.y1 + 14
+        body_text(page, y, 3)
+    box = _extract(tmp_path, doc)[("table", "2")].bbox
+    assert table.y0 - 2 < box[1] <= table.y0 and table.y1 - 1 <= box[3] < cap.y0  # the top rule is in
