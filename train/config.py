@@ -88,6 +88,10 @@ class DataConfig:
     """Steps prepared ahead (by the thread, or per worker process); 0 with `workers: 0`: none."""
 
 
+# Every linear layer of a LLaMA-family block, as QLoRA and LLaVA-1.5's LoRA recipe adapt them.
+LORA_TARGETS = ("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj")
+
+
 @dataclass
 class StageConfig:
     """One training stage. `align` trains the projector; `instruct` trains the LLM and projector."""
@@ -109,6 +113,13 @@ class StageConfig:
     weight_decay: float = 0.0
     save_every: int = 0
     """Write a training checkpoint every N steps (0: only at the end)."""
+    lora_r: int = 0
+    """`instruct` only: LoRA adapters of this rank (peft) on the LLM instead of training its full
+    weights; the projector still trains in full. 0: no LoRA. Merged into the saved model."""
+    lora_alpha: float = 16.0
+    lora_dropout: float = 0.05
+    lora_targets: list[str] = field(default_factory=lambda: list(LORA_TARGETS))
+    """Names of the LLM's linear layers that get adapters (LLaMA-family names by default)."""
 
 
 @dataclass
@@ -225,6 +236,12 @@ def _coerce(value: Any, tp: Any, where: str) -> Any:
         if not isinstance(value, (list, tuple)) or len(value) != len(args):
             raise ConfigError(f"{where}: expected {len(args)} values, got {value!r}")
         return tuple(_coerce(v, a, where) for v, a in zip(value, args))
+    if tp is list or origin is list:
+        if isinstance(value, str):  # `a,b,c` or YAML `[a, b, c]`
+            value = yaml.safe_load(value) if value.startswith("[") else [v for v in value.split(",") if v]
+        if not isinstance(value, (list, tuple)):
+            raise ConfigError(f"{where}: expected a list, got {value!r}")
+        return [_coerce(v, args[0], where) for v in value] if args else list(value)
     if tp is dict or origin is dict:
         if isinstance(value, str):
             value = yaml.safe_load(value)

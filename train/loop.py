@@ -37,7 +37,16 @@ import torch.distributed as dist
 import torch.nn.functional as F
 from scitune.train.config import Config, StageConfig, save_config
 from scitune.train.data import BatchStream, Encoder, StreamState, collate, open_rows, row_texts
-from scitune.train.model import build_model, describe, load_model, load_tokenizer, save_model, set_trainable
+from scitune.train.model import (
+    add_lora,
+    build_model,
+    describe,
+    load_model,
+    load_tokenizer,
+    merge_lora,
+    save_model,
+    set_trainable,
+)
 
 log = logging.getLogger("scitune.train")
 
@@ -168,11 +177,11 @@ def lr_at(step: int, total: int, stage: StageConfig) -> float:
     return low + (stage.lr - low) * 0.5 * (1.0 + math.cos(math.pi * progress))
 
 
-def flop_counter(llava, stage: str):
+def flop_counter(llava, stage: str, lora: bool = False):
     """FLOPs of one micro-batch from its host-side counts (nanoGPT's 6N + attention, by part).
 
     LLM: 6 FLOPs per parameter per token when its weights train (instruct), 4 when only gradients
-    flow through it (align); attention 12 * layers * width * sum(len^2) (forward + backward);
+    flow through it (align, or instruct with LoRA: the adapters' own FLOPs are left out); attention 12 * layers * width * sum(len^2) (forward + backward);
     LM head only at learned tokens; vision tower forward only (frozen): 2 per parameter per patch.
     """
     text = llava.config.text_config
@@ -181,7 +190,7 @@ def flop_counter(llava, stage: str):
     head = llava.lm_head.weight.numel()
     n_vision = sum(p.numel() for p in llava.model.vision_tower.parameters())
     per_image = llava.config.image_seq_length + 1
-    k = 6 if stage == "instruct" else 4
+    k = 6 if stage == "instruct" and not lora else 4
 
     def flops(b: dict) -> float:
         n_images = 0 if b.get("pixel_values") is None else b["pixel_values"].shape[0]
@@ -469,6 +478,13 @@ def train_stage(cfg: Config, name: str, stage: StageConfig, d: Dist, init: Path 
     else:
         model, processor = build_model(cfg.model, tokenizer=_tokenizer_for_run(cfg, out, rows, d))
     model.train()
+    if stage.lora_r:
+        if name != "instruct":
+            raise ValueError(f"{name}.lora_r: LoRA adapts the LLM, which only the instruct stage trains")
+        if d.mode == "fsdp":
+            raise ValueError("LoRA with FSDP is not supported: the frozen LLM is not sharded usefully; "
+                             "use train.parallel=ddp (a 13B model in bf16 fits one 80 GB GPU with LoRA)")
+        add_lora(model, stage.lora_r, stage.lora_alpha, stage.lora_dropout, stage.lora_targets)
     trained = set_trainable(model, name)
     if cfg.train.gradient_checkpointing:
         if hasattr(model, "activation_checkpointing_enable"):  # the name in newer transformers 5.x
@@ -515,7 +531,7 @@ def train_stage(cfg: Config, name: str, stage: StageConfig, d: Dist, init: Path 
         log.info("stage %s: %s; %d trained tensors; %d steps of %d x %d x %d rows; data %s", name,
                  describe(model), len(trained), total, d.world, stage.grad_accum, stage.batch_size, source)
 
-    flops_of = flop_counter(model, name)
+    flops_of = flop_counter(model, name, lora=bool(stage.lora_r))
     peak = peak_flops(cfg, d.device)
     metrics = _metrics_writer(stage_dir / "metrics.jsonl" if cfg.train.metrics_file and d.main else None)
     bar = None
@@ -617,6 +633,8 @@ def train_stage(cfg: Config, name: str, stage: StageConfig, d: Dist, init: Path 
         log.warning("stage %s skipped rows: %s", name,
                     ", ".join(f"{n} x {r}" for r, n in sorted(skipped.items())))
     path = stage_dir / "model"
+    if stage.lora_r:
+        merge_lora(unwrap(module).llava)  # the saved model is a plain transformers model
     if cfg.train.save_model or name != stages_last(cfg):
         export_model(module, processor, path, d)
     if d.main:

@@ -338,23 +338,56 @@ def _set_generation(model, tokenizer) -> None:
 def set_trainable(model, stage: str) -> list[str]:
     """Freeze everything but what `stage` trains; returns the trained parameter names.
 
-    align: the projector (SciTune stage 1). instruct: LLM + projector, vision frozen (stage 2).
+    align: the projector (SciTune stage 1). instruct: LLM + projector, vision frozen (stage 2);
+    with LoRA adapters in the LLM (`add_lora`), the adapters + projector, the LLM's own weights frozen.
     The identity half of a linear projector is never trained.
     """
     if stage not in ("align", "instruct"):
         raise ValueError(f"unknown stage {stage!r}")
     for p in model.parameters():
         p.requires_grad_(False)
+    lora = [p for n, p in model.named_parameters() if ".lora_" in n]
     parts = [model.model.multi_modal_projector]
-    if stage == "instruct":
+    if stage == "instruct" and not lora:
         parts += [model.model.language_model, model.lm_head]
     for part in parts:
         for p in part.parameters():
             p.requires_grad_(True)
+    for p in lora if stage == "instruct" else []:
+        p.requires_grad_(True)
     if getattr(model.config, "scitune_projector", "mlp2x_gelu") == "linear":
         for p in model.model.multi_modal_projector.linear_2.parameters():
             p.requires_grad_(False)
     return [n for n, p in model.named_parameters() if p.requires_grad]
+
+
+def add_lora(model, r: int, alpha: float, dropout: float, targets: list[str]) -> int:
+    """LoRA adapters (peft) on the LLM's linear layers named in `targets`; returns how many.
+
+    The adapters are injected in place (no wrapper model), so the training forward, FLOP counts and
+    checkpoints see the same module tree; `merge_lora` folds them back before the model is saved.
+    """
+    from peft import LoraConfig, inject_adapter_in_model
+    from peft.tuners.lora import LoraLayer
+
+    config = LoraConfig(r=r, lora_alpha=alpha, lora_dropout=dropout, target_modules=list(targets), bias="none")
+    try:
+        inject_adapter_in_model(config, model.model.language_model)
+    except ValueError as e:  # peft: "Target modules ... not found in the base model"
+        raise ValueError(f"{e} Set instruct.lora_targets to names of the LLM's linear layers.") from None
+    return sum(isinstance(m, LoraLayer) for m in model.modules())
+
+
+def merge_lora(model) -> int:
+    """Fold LoRA adapters into their base weights and put the plain layers back (a normal model)."""
+    from peft.tuners.lora import LoraLayer
+
+    layers = [(name, m) for name, m in model.named_modules() if isinstance(m, LoraLayer)]
+    for name, m in layers:
+        m.merge()
+        parent, _, child = name.rpartition(".")
+        setattr(model.get_submodule(parent), child, m.get_base_layer())
+    return len(layers)
 
 
 # --- save / load ----------------------------------------------------------------------------------

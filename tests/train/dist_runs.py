@@ -1,6 +1,6 @@
-"""Run under `torchrun --nproc_per_node=2` by test_loop.py: DDP, then FSDP2 stopped and resumed.
+"""Run under `torchrun --nproc_per_node=2` by test_loop.py: DDP, FSDP2 stopped and resumed, DDP + LoRA.
 
-Usage: dist_runs.py DATA OUT; writes OUT/ddp, OUT/fsdp (each a finished run).
+Usage: dist_runs.py DATA OUT; writes OUT/ddp, OUT/fsdp, OUT/ddp_lora (each a finished run).
 """
 
 import sys
@@ -15,4 +15,7 @@ finetune(load_config("tiny-cpu", common + ["train.parallel=ddp", f"train.output=
 assert finetune(load_config("tiny-cpu", common + ["train.parallel=fsdp", f"train.output={out}/fsdp",
                                                   "train.stop_at=2"])) is None
 finetune(load_config("tiny-cpu", common + ["train.parallel=fsdp", f"train.output={out}/fsdp"]), resume=True)
+# LoRA dropout 0: its random masks differ between 1 and 2 processes
+finetune(load_config("tiny-cpu", common + ["train.parallel=ddp", f"train.output={out}/ddp_lora",
+                                           "instruct.lora_r=4", "instruct.lora_dropout=0", "instruct.lr=5e-3"]))
 close_distributed()

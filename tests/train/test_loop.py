@@ -153,8 +153,8 @@ def test_schedule_warms_up_then_decays_to_the_floor():
 
 
 def test_ddp_and_fsdp2_match_one_process_with_accumulation(data16, tmp_path):
-    """2 CPU processes (gloo) x 1 micro-batch == 1 process x 2 micro-batches, for DDP and for FSDP2
-    (stopped and resumed through sharded checkpoints)."""
+    """2 CPU processes (gloo) x 1 micro-batch == 1 process x 2 micro-batches, for DDP, for FSDP2
+    (stopped and resumed through sharded checkpoints) and for DDP with LoRA."""
     env = dict(os.environ, OMP_NUM_THREADS="1", MASTER_PORT="29533")
     cmd = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node=2", "--master_port=29533",
            str(HERE / "dist_runs.py"), str(data16), str(tmp_path)]
@@ -167,13 +167,15 @@ def test_ddp_and_fsdp2_match_one_process_with_accumulation(data16, tmp_path):
         _, stderr = proc.communicate()
         pytest.fail(f"distributed run hung: {stderr[-3000:]}")
     assert proc.returncode == 0, stderr[-3000:]
-    single = load_config("tiny-cpu", [f"data.path={data16}", f"train.output={tmp_path / 'single'}",
-                                      "train.progress=false", "instruct.max_steps=4", "instruct.batch_size=4",
-                                      "instruct.grad_accum=2", "data.group_chunk=2", "data.prefetch=0"])
+    single_args = [f"data.path={data16}", "train.progress=false", "instruct.max_steps=4", "instruct.batch_size=4",
+                   "instruct.grad_accum=2", "data.group_chunk=2", "data.prefetch=0"]
+    single = load_config("tiny-cpu", single_args + [f"train.output={tmp_path / 'single'}"])
     finetune(single)
-    ref = weights(tmp_path / "single")
-    for mode in ("ddp", "fsdp"):
-        got = weights(tmp_path / mode)
+    finetune(load_config("tiny-cpu", single_args + [f"train.output={tmp_path / 'single_lora'}",
+                                                    "instruct.lora_r=4", "instruct.lora_dropout=0",
+                                                    "instruct.lr=5e-3"]))
+    for mode, one in (("ddp", "single"), ("fsdp", "single"), ("ddp_lora", "single_lora")):
+        got, ref = weights(tmp_path / mode), weights(tmp_path / one)
         assert got.keys() == ref.keys()
         for k in ref:
             assert torch.allclose(got[k], ref[k], atol=1e-6), (mode, k)
