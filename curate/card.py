@@ -21,6 +21,7 @@ from datasets import Features, Image, LargeList, List, Sequence, Value
 from datasets.info import DatasetInfo, DatasetInfosDict
 from huggingface_hub import DatasetCardData
 
+from scitune.curate.writer import shard_paths
 from scitune.schemas import (
     ERROR_COLUMNS,
     FIGURE_COLUMNS,
@@ -89,10 +90,6 @@ class Stats:
     @property
     def papers_by_license(self) -> Counter:
         return Counter(self.paper_license.values())
-
-
-def shard_paths(out: Path, table: str) -> list[Path]:
-    return sorted((Path(out) / table).glob("*.parquet"))
 
 
 def _batches(path: Path, columns: list[str]):

@@ -17,13 +17,10 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 
+from scitune.curate.writer import shard_paths
 from scitune.schemas import FIGURE_FEATURES, FIGURE_TYPES, KINDS
 
 VERSION = re.compile(r"v(\d+)$")
-
-
-def shard_paths(out: Path, table: str) -> list[Path]:
-    return sorted((Path(out) / table).glob("*.parquet"))
 
 
 def count_rows(out: Path, table: str) -> int:

@@ -36,6 +36,11 @@ SHARD_BYTES = 128 * 2**20  # keeps the parent's buffer (images included) bounded
 ROW_GROUP_ROWS = 100  # small row groups keep readers' memory low when rows hold images
 
 
+def shard_paths(out: Path, table: str) -> list[Path]:
+    """The Parquet shards of one table of OUT (`figures`, `errors`, `instructions`), in order."""
+    return sorted((Path(out) / table).glob("*.parquet"))
+
+
 def encode_rows(rows: list[dict], features: Features) -> pa.Table:
     """Rows as plain Python values (images as PNG bytes or {"bytes", "path"}) -> Arrow table."""
     encoded = [features.encode_example(row) for row in rows]

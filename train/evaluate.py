@@ -22,7 +22,6 @@ import platform
 import sys
 import time
 from collections.abc import Iterator
-from importlib import metadata
 from pathlib import Path
 
 from scitune.train import captions as cap
@@ -37,20 +36,13 @@ VISTEXT_PROMPT = "<image>\nDescribe this chart."
 TYPE_PROMPT = "<image>\nWhat type of figure is this?"
 
 
-def _version(dist: str) -> str:
-    try:
-        return metadata.version(dist)
-    except metadata.PackageNotFoundError:
-        return "not installed"
-
-
 def versions() -> dict:
     return {
-        "scitune": _version("scitune"),
+        "scitune": metrics.package_version("scitune"),
         "python": platform.python_version(),
-        "torch": _version("torch"),
-        "transformers": _version("transformers"),
-        "tokenizers": _version("tokenizers"),
+        "torch": metrics.package_version("torch"),
+        "transformers": metrics.package_version("transformers"),
+        "tokenizers": metrics.package_version("tokenizers"),
     }
 
 

@@ -49,7 +49,8 @@ def clean_prediction(text: str) -> str:
     return " ".join(text.split())
 
 
-def _version(dist: str) -> str:
+def package_version(dist: str) -> str:
+    """Installed version of a distribution, for the implementation notes of the results."""
     try:
         return metadata.version(dist)
     except metadata.PackageNotFoundError:
@@ -68,18 +69,18 @@ def java_version() -> str | None:
 
 def metric_versions() -> dict[str, str]:
     """Which implementation and version computed each caption metric."""
-    coco = f"pycocoevalcap {_version('pycocoevalcap')}"
+    coco = f"pycocoevalcap {package_version('pycocoevalcap')}"
     java = java_version() or "Java not found"
     return {
         "BLEU-4": f"{coco} Bleu(4), corpus level, PTBTokenizer (Stanford CoreNLP 3.4.1 jar, {java})",
         "METEOR": f"{coco} Meteor (meteor-1.5.jar, -l en -norm, {java})",
         "ROUGE-L": f"{coco} Rouge (LCS F-measure, beta 1.2), mean over samples",
         "CIDEr": f"{coco} Cider (CIDEr-D, sigma 6, IDF from the evaluated references)",
-        "google_bleu_mean": f"nltk {_version('nltk')} gleu_score.corpus_gleu per sample over sacrebleu "
-        f"{_version('sacrebleu')} Tokenizer13a tokens (HF evaluate google_bleu), mean",
-        "rougeL_mean": f"rouge-score {_version('rouge-score')} RougeScorer(['rougeL'], use_stemmer=False), "
-        "F-measure per sample (best reference), mean",
-        "sacreBLEU": f"sacrebleu {_version('sacrebleu')} BLEU, corpus level",
+        "google_bleu_mean": f"nltk {package_version('nltk')} gleu_score.corpus_gleu per sample over "
+        f"sacrebleu {package_version('sacrebleu')} Tokenizer13a tokens (HF evaluate google_bleu), mean",
+        "rougeL_mean": f"rouge-score {package_version('rouge-score')} RougeScorer(['rougeL'], "
+        "use_stemmer=False), F-measure per sample (best reference), mean",
+        "sacreBLEU": f"sacrebleu {package_version('sacrebleu')} BLEU, corpus level",
     }
 
 
