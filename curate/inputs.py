@@ -134,8 +134,8 @@ def _walk(root: Path, skip: set[Path], plan: Plan) -> Iterator[Path]:
             continue
         if child.is_symlink():
             if not child.exists():
-                plan.problems.append(Problem(str(child), "input", "broken_link",
-                                             f"{child} is a symbolic link to nothing; fix or remove the link."))
+                plan.problems.append(Problem(
+                    str(child), "input", "broken_link", f"{child} is a symbolic link to nothing; fix or remove it."))
                 continue
             if child.is_dir():
                 # Links to folders can loop back or lead far outside what the user named.

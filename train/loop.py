@@ -181,8 +181,8 @@ def flop_counter(llava, stage: str, lora: bool = False):
     """FLOPs of one micro-batch from its host-side counts (nanoGPT's 6N + attention, by part).
 
     LLM: 6 FLOPs per parameter per token when its weights train (instruct), 4 when only gradients
-    flow through it (align, or instruct with LoRA: the adapters' own FLOPs are left out); attention 12 * layers * width * sum(len^2) (forward + backward);
-    LM head only at learned tokens; vision tower forward only (frozen): 2 per parameter per patch.
+    flow through it (align, or instruct with LoRA: the adapters' own FLOPs are left out); attention
+    12 * layers * width * sum(len^2) (forward + backward); LM head only at learned tokens; vision tower forward only (frozen): 2 per parameter per patch.
     """
     text = llava.config.text_config
     lm = llava.model.language_model
@@ -478,12 +478,7 @@ def train_stage(cfg: Config, name: str, stage: StageConfig, d: Dist, init: Path 
     else:
         model, processor = build_model(cfg.model, tokenizer=_tokenizer_for_run(cfg, out, rows, d))
     model.train()
-    if stage.lora_r:
-        if name != "instruct":
-            raise ValueError(f"{name}.lora_r: LoRA adapts the LLM, which only the instruct stage trains")
-        if d.mode == "fsdp":
-            raise ValueError("LoRA with FSDP is not supported: the frozen LLM is not sharded usefully; "
-                             "use train.parallel=ddp (a 13B model in bf16 fits one 80 GB GPU with LoRA)")
+    if stage.lora_r:  # settings checked by check_lora before any stage ran
         add_lora(model, stage.lora_r, stage.lora_alpha, stage.lora_dropout, stage.lora_targets)
     trained = set_trainable(model, name)
     if cfg.train.gradient_checkpointing:
@@ -657,6 +652,16 @@ def _grad_sync(module, d: Dist, sync: bool):
     return contextlib.nullcontext()
 
 
+def check_lora(cfg: Config, d: Dist) -> None:
+    """Refuse LoRA settings that cannot work, before a stage spends hours on the way to them."""
+    for name, stage in cfg.stages():
+        if stage.lora_r and name != "instruct":
+            raise ValueError(f"{name}.lora_r: LoRA adapts the LLM, which only the instruct stage trains")
+        if stage.lora_r and d.mode == "fsdp":
+            raise ValueError("LoRA with FSDP is not supported: the frozen LLM is not sharded usefully; "
+                             "use train.parallel=ddp (a 13B model in bf16 fits one 80 GB GPU with LoRA)")
+
+
 def check_packing(model) -> None:
     """Refuse packing unless packed rows give the same hidden states as separate rows (this model)."""
     model_was_training = model.training
@@ -692,6 +697,7 @@ def finetune(cfg: Config, resume: bool = False) -> Path | None:
     stages = cfg.stages()
     if not stages:
         raise ValueError("no stage enabled: set align.enabled or instruct.enabled")
+    check_lora(cfg, d)
     if not resume and any((out / name).exists() for name, _ in stages):  # every rank sees the same folder
         raise FileExistsError(f"{out} already holds a run: pass --resume to continue it, or another --output")
     if d.main:

@@ -346,14 +346,11 @@ def set_trainable(model, stage: str) -> list[str]:
         raise ValueError(f"unknown stage {stage!r}")
     for p in model.parameters():
         p.requires_grad_(False)
-    lora = [p for n, p in model.named_parameters() if ".lora_" in n]
-    parts = [model.model.multi_modal_projector]
-    if stage == "instruct" and not lora:
-        parts += [model.model.language_model, model.lm_head]
-    for part in parts:
-        for p in part.parameters():
-            p.requires_grad_(True)
-    for p in lora if stage == "instruct" else []:
+    trained = list(model.model.multi_modal_projector.parameters())
+    if stage == "instruct":
+        lora = [p for n, p in model.named_parameters() if ".lora_" in n]
+        trained += lora or [*model.model.language_model.parameters(), *model.lm_head.parameters()]
+    for p in trained:
         p.requires_grad_(True)
     if getattr(model.config, "scitune_projector", "mlp2x_gelu") == "linear":
         for p in model.model.multi_modal_projector.linear_2.parameters():

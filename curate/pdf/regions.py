@@ -209,7 +209,8 @@ class PageRegions:
         # rule under a page number does not span the number, so it stays with its table.
 
         def spans(rule: Rect, rows: list) -> bool:
-            return bool(rows) and rule[0] <= min(r.x0 for r in rows) + 2 and rule[2] >= max(r.x1 for r in rows) - 2
+            return bool(rows) and rule[0] <= min(r.x0 for r in rows) + 2 \
+                and rule[2] >= max(r.x1 for r in rows) - 2
 
         for rule in graphics.rules:
             if spans(rule, top_heads) and head_y1 < rule[1] <= head_y1 + stats.line_height:
