@@ -76,16 +76,24 @@ def score(out: Path, papers: list[Path]) -> dict:
                 graphic = resolve_graphic(gold, g["graphics"][0], cache)
                 if row is not None and graphic is not None:
                     similar += crop_similarity(row["image"]["bytes"], graphic).similar
-        result.update(joined=joined / len(printed) if printed else None, crops_right=similar,
-                      crops_judged=judged, sources=dict(_count(r["source"] for r in rows)))
+        result.update(
+            joined=joined / len(printed) if printed else None,
+            crops_right=similar,
+            crops_judged=judged,
+            sources=dict(_count(r["source"] for r in rows)),
+        )
         per_paper[folder.name] = result
         joined_right += joined
         gold_total += len(printed)
         crops_right += similar
         crops_total += judged
     pooled = pool(per_paper.values())
-    pooled.update(joined=joined_right / gold_total, crops_right=crops_right / crops_total,
-                  crops_judged=crops_total, gold_floats=gold_total)
+    pooled.update(
+        joined=joined_right / gold_total,
+        crops_right=crops_right / crops_total,
+        crops_judged=crops_total,
+        gold_floats=gold_total,
+    )
     return {"papers": per_paper, "pooled": pooled}
 
 
@@ -101,17 +109,30 @@ def _fmt(v) -> str:
 
 
 def markdown(result: dict, seconds: float, pages: int, workers: int) -> str:
-    cols = ["joined", "recall", "precision", "page_accuracy", "mean_caption_f1", "mention_recall",
-            "mention_precision"]
+    cols = [
+        "joined",
+        "recall",
+        "precision",
+        "page_accuracy",
+        "mean_caption_f1",
+        "mention_recall",
+        "mention_precision",
+    ]
     lines = ["| paper | " + " | ".join(cols) + " | crops right |", "|---" * (len(cols) + 2) + "|"]
     for name, r in result["papers"].items():
-        lines.append(f"| {name} | " + " | ".join(_fmt(r[c]) for c in cols)
-                     + f" | {r['crops_right']}/{r['crops_judged']} |")
+        lines.append(
+            f"| {name} | "
+            + " | ".join(_fmt(r[c]) for c in cols)
+            + f" | {r['crops_right']}/{r['crops_judged']} |"
+        )
     p = result["pooled"]
-    lines.append("| **all** | " + " | ".join(f"**{_fmt(p[c])}**" for c in cols)
-                 + f" | **{_fmt(p['crops_right'])}** |")
-    lines.append(f"\n{p['gold_floats']} gold floats; {pages} pages in {seconds:.1f} s with {workers} workers "
-                 f"({pages / seconds:.1f} pages/s, LaTeX rendering included).")
+    lines.append(
+        "| **all** | " + " | ".join(f"**{_fmt(p[c])}**" for c in cols) + f" | **{_fmt(p['crops_right'])}** |"
+    )
+    lines.append(
+        f"\n{p['gold_floats']} gold floats; {pages} pages in {seconds:.1f} s with {workers} workers "
+        f"({pages / seconds:.1f} pages/s, LaTeX rendering included)."
+    )
     return "\n".join(lines)
 
 
@@ -126,12 +147,23 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         out = args.keep or Path(tmp) / "out"
         start = time.perf_counter()
-        summary = run_extract([CORPUS / "paired"], out, workers=args.workers, force=True, progress=True,
-                              command="benchmarks/extraction_joined.py")
+        summary = run_extract(
+            [CORPUS / "paired"],
+            out,
+            workers=args.workers,
+            force=True,
+            progress=True,
+            command="benchmarks/extraction_joined.py",
+        )
         seconds = time.perf_counter() - start
         result = score(out, papers)
-    result["run"] = {"seconds": seconds, "pages": summary.pages, "workers": args.workers,
-                     "errors": summary.errors, "documents": summary.documents}
+    result["run"] = {
+        "seconds": seconds,
+        "pages": summary.pages,
+        "workers": args.workers,
+        "errors": summary.errors,
+        "documents": summary.documents,
+    }
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / "extraction_joined.json").write_text(json.dumps(result, indent=1, default=str))
     md = markdown(result, seconds, summary.pages, args.workers)

@@ -27,12 +27,17 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.gold import load_gold, pool, score_paper
 from scitune.curate.latex.extract import extract_latex
 
-from benchmarks.gold import load_gold, pool, score_paper
-
-BAR = {"recall": 0.97, "precision": 0.97, "mean_caption_f1": 0.97, "graphics": 0.97,
-       "mention_recall": 0.90, "mention_precision": 0.90}
+BAR = {
+    "recall": 0.97,
+    "precision": 0.97,
+    "mean_caption_f1": 0.97,
+    "graphics": 0.97,
+    "mention_recall": 0.90,
+    "mention_precision": 0.90,
+}
 
 
 def graphics_score(gold: dict, floats) -> tuple[int, int, list[str]]:
@@ -74,23 +79,38 @@ def run(corpus: Path, render: bool, repeat: int) -> dict:
         right, total, wrong = graphics_score(gold, side.floats)
         g_right, g_total = g_right + right, g_total + total
         results.append(score)
-        rows.append({
-            "paper": gold["paper"], "source": gold["source"], "floats": score["counts"]["gold"],
-            "recall": score["recall"], "precision": score["precision"],
-            "caption_f1": score["mean_caption_f1"], "graphics": right / total if total else None,
-            "mention_recall": score["mention_recall"], "mention_precision": score["mention_precision"],
-            "parse_s": statistics.median(times), "parse_cpu_s": statistics.median(cpu), "render_s": render_s,
-            "missed": score["missed"], "extra": score["extra"], "graphics_wrong": wrong,
-            "low_captions": {k: v for k, v in score["caption_f1"].items() if v < 0.9},
-            "errors": [f"{e.stage}/{e.error}: {e.message}" for e in side.errors],
-        })
+        rows.append(
+            {
+                "paper": gold["paper"],
+                "source": gold["source"],
+                "floats": score["counts"]["gold"],
+                "recall": score["recall"],
+                "precision": score["precision"],
+                "caption_f1": score["mean_caption_f1"],
+                "graphics": right / total if total else None,
+                "mention_recall": score["mention_recall"],
+                "mention_precision": score["mention_precision"],
+                "parse_s": statistics.median(times),
+                "parse_cpu_s": statistics.median(cpu),
+                "render_s": render_s,
+                "missed": score["missed"],
+                "extra": score["extra"],
+                "graphics_wrong": wrong,
+                "low_captions": {k: v for k, v in score["caption_f1"].items() if v < 0.9},
+                "errors": [f"{e.stage}/{e.error}: {e.message}" for e in side.errors],
+            }
+        )
     total = pool(results)
     total["graphics"] = g_right / g_total if g_total else None
     total["median_parse_s"] = statistics.median(r["parse_s"] for r in rows)
     total["max_parse_s"] = max(r["parse_s"] for r in rows)
     total["median_parse_cpu_s"] = statistics.median(r["parse_cpu_s"] for r in rows)
     total["max_parse_cpu_s"] = max(r["parse_cpu_s"] for r in rows)
-    return {"papers": rows, "pooled": {k: v for k, v in total.items() if k != "counts"}, "counts": total["counts"]}
+    return {
+        "papers": rows,
+        "pooled": {k: v for k, v in total.items() if k != "counts"},
+        "counts": total["counts"],
+    }
 
 
 def _fmt(v) -> str:
@@ -101,18 +121,27 @@ def print_table(report: dict) -> None:
     cols = ["recall", "precision", "caption_f1", "graphics", "mention_recall", "mention_precision"]
     print(f"{'paper':28s} {'n':>3s} " + " ".join(f"{c[:9]:>9s}" for c in cols) + "   parse_s  render_s")
     for r in report["papers"]:
-        print(f"{r['paper']:28s} {r['floats']:3d} " + " ".join(f"{_fmt(r[c]):>9s}" for c in cols)
-              + f"   {r['parse_s']:7.3f}  " + ("" if r["render_s"] is None else f"{r['render_s']:8.2f}"))
+        print(
+            f"{r['paper']:28s} {r['floats']:3d} "
+            + " ".join(f"{_fmt(r[c]):>9s}" for c in cols)
+            + f"   {r['parse_s']:7.3f}  "
+            + ("" if r["render_s"] is None else f"{r['render_s']:8.2f}")
+        )
     p = report["pooled"]
-    print(f"{'POOLED':28s} {report['counts']['gold']:3d} " + " ".join(
-        f"{_fmt(p[{'caption_f1': 'mean_caption_f1'}.get(c, c)]):>9s}" for c in cols)
-        + f"   median {p['median_parse_s']:.3f} s, max {p['max_parse_s']:.3f} s")
+    print(
+        f"{'POOLED':28s} {report['counts']['gold']:3d} "
+        + " ".join(f"{_fmt(p[{'caption_f1': 'mean_caption_f1'}.get(c, c)]):>9s}" for c in cols)
+        + f"   median {p['median_parse_s']:.3f} s, max {p['max_parse_s']:.3f} s"
+    )
     fails = [k for k, bar in BAR.items() if (p.get(k) or 0) < bar]
     print("bar met" if not fails else f"below the bar: {', '.join(fails)}")
     for r in report["papers"]:
-        notes = [f"missed {r['missed']}" if r["missed"] else "", f"extra {r['extra']}" if r["extra"] else "",
-                 f"low captions {r['low_captions']}" if r["low_captions"] else "",
-                 f"graphics {r['graphics_wrong']}" if r["graphics_wrong"] else ""]
+        notes = [
+            f"missed {r['missed']}" if r["missed"] else "",
+            f"extra {r['extra']}" if r["extra"] else "",
+            f"low captions {r['low_captions']}" if r["low_captions"] else "",
+            f"graphics {r['graphics_wrong']}" if r["graphics_wrong"] else "",
+        ]
         notes = [n for n in notes if n]
         if notes:
             print(f"- {r['paper']}: " + "; ".join(notes))
@@ -123,12 +152,17 @@ def markdown(report: dict) -> str:
     head = "| paper | floats | recall | precision | caption F1 | graphics | mention R | mention P | parse s (CPU s) |"
     lines = [head, "|" + "---|" * 9]
     for r in report["papers"]:
-        lines.append(f"| {r['paper']} | {r['floats']} | " + " | ".join(_fmt(r[c]) for c in cols)
-                     + f" | {r['parse_s']:.3f} ({r['parse_cpu_s']:.3f}) |")
+        lines.append(
+            f"| {r['paper']} | {r['floats']} | "
+            + " | ".join(_fmt(r[c]) for c in cols)
+            + f" | {r['parse_s']:.3f} ({r['parse_cpu_s']:.3f}) |"
+        )
     p = report["pooled"]
-    lines.append(f"| **all** | {report['counts']['gold']} | " + " | ".join(
-        _fmt(p[{"caption_f1": "mean_caption_f1"}.get(c, c)]) for c in cols)
-        + f" | median {p['median_parse_s']:.3f} ({p['median_parse_cpu_s']:.3f}), max {p['max_parse_s']:.3f} |")
+    lines.append(
+        f"| **all** | {report['counts']['gold']} | "
+        + " | ".join(_fmt(p[{"caption_f1": "mean_caption_f1"}.get(c, c)]) for c in cols)
+        + f" | median {p['median_parse_s']:.3f} ({p['median_parse_cpu_s']:.3f}), max {p['max_parse_s']:.3f} |"
+    )
     return "\n".join(lines) + "\n"
 
 
@@ -137,7 +171,9 @@ def main() -> None:
     ap.add_argument("--corpus", type=Path, default=ROOT.parent / "shared" / "corpus")
     ap.add_argument("--render", action="store_true", help="also time a run that renders every graphic")
     ap.add_argument("--repeat", type=int, default=3, help="parse runs per paper (the median is reported)")
-    ap.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results", help="folder for the results")
+    ap.add_argument(
+        "--out", type=Path, default=ROOT / "benchmarks" / "results", help="folder for the results"
+    )
     args = ap.parse_args()
     if not args.corpus.is_dir():
         sys.exit(f"corpus not found at {args.corpus}; pass --corpus")

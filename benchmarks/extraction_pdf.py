@@ -128,21 +128,29 @@ def quality(crops_dir: Path | None, only: str | None) -> dict:
     overall["figure_type_confusion"] = type_confusion
     overall["pages_per_second_in_this_run"] = pages / seconds if seconds else None
 
-    header = "| paper | gold | pred | recall | precision | page | caption F1 | mention R | mention P | crops |"
+    header = (
+        "| paper | gold | pred | recall | precision | page | caption F1 | mention R | mention P | crops |"
+    )
     lines = [header, "|" + "---|" * 10]
     for name, s in rows:
-        lines.append(f"| {name} | {s['counts']['gold']} | {s['counts']['predicted']} | {_fmt(s['recall'])} | "
-                     f"{_fmt(s['precision'])} | {_fmt(s['page_accuracy'])} | {_fmt(s['mean_caption_f1'])} | "
-                     f"{_fmt(s['mention_recall'])} | {_fmt(s['mention_precision'])} | "
-                     f"{s['crops_similar']}/{s['crops_judgeable']} |")
+        lines.append(
+            f"| {name} | {s['counts']['gold']} | {s['counts']['predicted']} | {_fmt(s['recall'])} | "
+            f"{_fmt(s['precision'])} | {_fmt(s['page_accuracy'])} | {_fmt(s['mean_caption_f1'])} | "
+            f"{_fmt(s['mention_recall'])} | {_fmt(s['mention_precision'])} | "
+            f"{s['crops_similar']}/{s['crops_judgeable']} |"
+        )
     o = overall
-    lines.append(f"| **all** | {o['counts']['gold']} | {o['counts']['predicted']} | {_fmt(o['recall'])} | "
-                 f"{_fmt(o['precision'])} | {_fmt(o['page_accuracy'])} | {_fmt(o['mean_caption_f1'])} | "
-                 f"{_fmt(o['mention_recall'])} | {_fmt(o['mention_precision'])} | {o['crops']} "
-                 f"({_fmt(o['crops_right'])}) |")
+    lines.append(
+        f"| **all** | {o['counts']['gold']} | {o['counts']['predicted']} | {_fmt(o['recall'])} | "
+        f"{_fmt(o['precision'])} | {_fmt(o['page_accuracy'])} | {_fmt(o['mean_caption_f1'])} | "
+        f"{_fmt(o['mention_recall'])} | {_fmt(o['mention_precision'])} | {o['crops']} "
+        f"({_fmt(o['crops_right'])}) |"
+    )
     table = "\n".join(lines)
     print(table)
-    print(f"\nfigure-type accuracy (rule-based guess vs gold): {_fmt(o['figure_type_accuracy'])} over {type_total} figures")
+    print(
+        f"\nfigure-type accuracy (rule-based guess vs gold): {_fmt(o['figure_type_accuracy'])} over {type_total} figures"
+    )
     for name, s in rows:
         bad = {k: v for k, v in s["caption_f1"].items() if v < 0.9}
         crops_bad = {k: v for k, v in s["crop_verdicts"].items() if v != "similar"}
@@ -154,7 +162,9 @@ def quality(crops_dir: Path | None, only: str | None) -> dict:
                 print(f"    errors: {s['errors'][:3]}")
     if not only:
         RESULTS.mkdir(parents=True, exist_ok=True)
-        (RESULTS / "extraction_pdf.json").write_text(json.dumps({"overall": overall, "papers": per_paper}, indent=1))
+        (RESULTS / "extraction_pdf.json").write_text(
+            json.dumps({"overall": overall, "papers": per_paper}, indent=1)
+        )
         (RESULTS / "extraction_pdf.md").write_text(table + "\n")
     return overall
 
@@ -176,19 +186,27 @@ def speed(runs: int = 3) -> dict:
     pdfs = [str(p) for p in corpus_pdfs()]
     results = []
     for i in range(runs):
-        out = subprocess.run([sys.executable, "-c", _SPEED_CHILD, *pdfs], capture_output=True, text=True, check=True,
-                             env={**os.environ, "HF_HUB_OFFLINE": "1"})
+        out = subprocess.run(
+            [sys.executable, "-c", _SPEED_CHILD, *pdfs],
+            capture_output=True,
+            text=True,
+            check=True,
+            env={**os.environ, "HF_HUB_OFFLINE": "1"},
+        )
         r = json.loads(out.stdout.strip().splitlines()[-1])
         r["pages_per_second"] = r["pages"] / r["seconds"]
         results.append(r)
-        print(f"run {i + 1}: {r['pages']} pages in {r['seconds']:.1f} s = {r['pages_per_second']:.1f} pages/s, "
-              f"peak RSS {r['peak_rss_mb']:.0f} MB")
+        print(
+            f"run {i + 1}: {r['pages']} pages in {r['seconds']:.1f} s = {r['pages_per_second']:.1f} pages/s, "
+            f"peak RSS {r['peak_rss_mb']:.0f} MB"
+        )
     med = statistics.median(r["pages_per_second"] for r in results)
     peak = max(r["peak_rss_mb"] for r in results)
     print(f"median {med:.1f} pages/s per process over {len(pdfs)} PDFs; peak memory {peak:.0f} MB")
     RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / "extraction_pdf_speed.json").write_text(json.dumps({"runs": results, "median_pages_per_second": med,
-                                                                    "peak_rss_mb": peak}, indent=1))
+    (RESULTS / "extraction_pdf_speed.json").write_text(
+        json.dumps({"runs": results, "median_pages_per_second": med, "peak_rss_mb": peak}, indent=1)
+    )
     return {"median_pages_per_second": med, "peak_rss_mb": peak}
 
 
@@ -200,9 +218,14 @@ def robustness() -> int:
         t = time.perf_counter()
         try:
             r = extract_pdf(pdf)
-            kinds = sum(1 for f in r.floats if f.kind == "figure"), sum(1 for f in r.floats if f.kind == "table")
-            print(f"ok   {pdf.name}: {r.pages} pages, {kinds[0]} figures, {kinds[1]} tables, "
-                  f"{len(r.errors)} errors, {time.perf_counter() - t:.2f} s")
+            kinds = (
+                sum(1 for f in r.floats if f.kind == "figure"),
+                sum(1 for f in r.floats if f.kind == "table"),
+            )
+            print(
+                f"ok   {pdf.name}: {r.pages} pages, {kinds[0]} figures, {kinds[1]} tables, "
+                f"{len(r.errors)} errors, {time.perf_counter() - t:.2f} s"
+            )
         except PdfOpenError as e:
             print(f"open {pdf.name}: {e}")
         except Exception:  # noqa: BLE001
@@ -219,13 +242,20 @@ def calibrate_crops() -> dict:
 
     import pymupdf
     from PIL import Image
-    from scitune.curate.pdf.extract import analyse_document, extract_pdf, open_pdf
 
     from benchmarks.gold import compare_images, render_graphic
+    from scitune.curate.pdf.extract import analyse_document, extract_pdf, open_pdf
 
     random.seed(0)
-    kinds = ["right crop", "whole page", "column strip", "text block", "crop + caption row", "crop - 10%",
-             "neighbour figure"]
+    kinds = [
+        "right crop",
+        "whole page",
+        "column strip",
+        "text block",
+        "crop + caption row",
+        "crop - 10%",
+        "neighbour figure",
+    ]
     verdicts: dict[str, list[bool]] = {k: [] for k in kinds}
     cache = Path(tempfile.mkdtemp(prefix="scitune-calib-"))
     for gold_path in sorted(CORPUS.glob("paired/*/gold.json")):
@@ -254,7 +284,9 @@ def calibrate_crops() -> dict:
                     "whole page": rend(page.rect),
                     "column strip": rend((x0, 40, x1, height - 40)),
                     "text block": rend((x0, text_y, x1, text_y + h)),
-                    "crop + caption row": rend((min(x0, row.x0), min(y0, row.y0), max(x1, row.x1), max(y1, row.y1))),
+                    "crop + caption row": rend(
+                        (min(x0, row.x0), min(y0, row.y0), max(x1, row.x1), max(y1, row.y1))
+                    ),
                     "crop - 10%": rend((x0, y0 + 0.1 * h, x1, y1)),
                 }
                 for kind, img in tests.items():
@@ -262,7 +294,8 @@ def calibrate_crops() -> dict:
                 others = [by_gold[id(o)] for o in judge if o is not g]
                 for other in random.sample(others, min(3, len(others))):
                     verdicts["neighbour figure"].append(
-                        compare_images(Image.open(io.BytesIO(other.image_png)), graphic).similar)
+                        compare_images(Image.open(io.BytesIO(other.image_png)), graphic).similar
+                    )
     print("| comparison | judged similar |\n|---|---|")
     for kind in kinds:
         v = verdicts[kind]
@@ -272,10 +305,15 @@ def calibrate_crops() -> dict:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--speed", action="store_true", help="measure pages/s and peak memory (3 fresh processes)")
+    ap.add_argument(
+        "--speed", action="store_true", help="measure pages/s and peak memory (3 fresh processes)"
+    )
     ap.add_argument("--robustness", action="store_true", help="run every corpus PDF, report crashes")
-    ap.add_argument("--calibrate-crops", action="store_true",
-                    help="judge right and deliberately wrong crops with the crop-similarity rule")
+    ap.add_argument(
+        "--calibrate-crops",
+        action="store_true",
+        help="judge right and deliberately wrong crops with the crop-similarity rule",
+    )
     ap.add_argument("--crops", type=Path, help="write crops as PNG into this folder")
     ap.add_argument("--paper", help="only this paired paper (no results files written)")
     args = ap.parse_args()

@@ -167,8 +167,12 @@ def score_paper(gold: dict, predicted: Iterable[Any], all_floats: bool = False) 
     result = rates(counts)
     result["counts"] = counts
     result["missed"] = [f"{g['kind']} {g['number']}" for g in gold_floats if id(g) not in pred_for_gold]
-    result["extra"] = [f"{_get(p, 'kind')} {_get(p, 'number')}" for p in predicted if id(p) not in matched_ids]
-    result["caption_f1"] = {f"{g['kind']} {g['number']}": round(f1, 3) for (g, _), f1 in zip(pairs, caption_f1s)}
+    result["extra"] = [
+        f"{_get(p, 'kind')} {_get(p, 'number')}" for p in predicted if id(p) not in matched_ids
+    ]
+    result["caption_f1"] = {
+        f"{g['kind']} {g['number']}": round(f1, 3) for (g, _), f1 in zip(pairs, caption_f1s)
+    }
     return result
 
 

@@ -33,8 +33,16 @@ RESULTS = ROOT / "benchmarks" / "results"
 
 def extract_corpus(out: Path) -> None:
     """Run the real CLI on the whole corpus (it resumes, so a second call only writes the card again)."""
-    cmd = ["scitune-curate", "extract", str(CORPUS / "paired"), str(CORPUS / "latex"), str(CORPUS / "pdfs"),
-           "-o", str(out), "--no-progress"]
+    cmd = [
+        "scitune-curate",
+        "extract",
+        str(CORPUS / "paired"),
+        str(CORPUS / "latex"),
+        str(CORPUS / "pdfs"),
+        "-o",
+        str(out),
+        "--no-progress",
+    ]
     print("$", " ".join(cmd), file=sys.stderr)
     subprocess.run(cmd, check=True)
 
@@ -48,8 +56,10 @@ def write_synthetic(out: Path, n: int) -> None:
     from tests.curate.sample_figures import figure_row
 
     types = ["line_plot", "bar_chart", "diagram", "scatter_plot", "other"]
-    rows = (figure_row(f"2101.{i // 10:05d}v1", i % 10 + 1, types[i % 5], seed=i, ocr=[] if i % 7 == 0 else None)
-            for i in range(n))
+    rows = (
+        figure_row(f"2101.{i // 10:05d}v1", i % 10 + 1, types[i % 5], seed=i, ocr=[] if i % 7 == 0 else None)
+        for i in range(n)
+    )
     write_table(rows, out / "figures", FIGURE_FEATURES, prefix="figures")
     write_card(out, command=f"benchmarks/instructions_stats.py --synthetic {n}")
 
@@ -63,8 +73,9 @@ print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
 
 
 def peak_rss_mb(out: Path, seed: int) -> float:
-    done = subprocess.run([sys.executable, "-c", PEAK_RSS, str(out), str(seed)], capture_output=True, text=True,
-                          check=True)
+    done = subprocess.run(
+        [sys.executable, "-c", PEAK_RSS, str(out), str(seed)], capture_output=True, text=True, check=True
+    )
     return int(done.stdout.split()[-1]) / 1024
 
 
@@ -84,12 +95,18 @@ def read_llava(dest: Path) -> int:
 def card_paths_missing(out: Path) -> list[str]:
     text = (out / "README.md").read_text(encoding="utf-8")
     header = yaml.safe_load(text.split("---\n")[1])
-    return [f"{c['config_name']}: {d['path']}" for c in header["configs"] for d in c["data_files"]
-            if not list(out.glob(d["path"]))]
+    return [
+        f"{c['config_name']}: {d['path']}"
+        for c in header["configs"]
+        for d in c["data_files"]
+        if not list(out.glob(d["path"]))
+    ]
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("out", type=Path, help="extract output folder")
     parser.add_argument("--corpus", action="store_true", help="extract ../shared/corpus into OUT first")
     parser.add_argument("--synthetic", type=int, metavar="N", help="write N drawn figure rows into OUT first")
@@ -121,8 +138,10 @@ def main() -> int:
     build_s = statistics.median(times)
     rss_mb = peak_rss_mb(out, args.seed)
 
-    captions = {r["figure_id"]: (r["caption_no_index"] or "").strip()
-                for r in iter_rows(out, "figures", columns=["figure_id", "caption_no_index"])}
+    captions = {
+        r["figure_id"]: (r["caption_no_index"] or "").strip()
+        for r in iter_rows(out, "figures", columns=["figure_id", "caption_no_index"])
+    }
     ctom_missing, invalid, rows = [], [], 0
     for row in iter_rows(out, "instructions"):
         rows += 1
@@ -139,38 +158,63 @@ def main() -> int:
     missing_paths = card_paths_missing(out)
     card = collect_stats(out)
 
-    lines = [f"# Instruction data of `{out}`", "",
-             f"{n_figures:,} figure/table rows from {len(card.paper_license):,} papers -> {rows:,} instruction rows "
-             f"(template pool v{LATEST_TEMPLATE_VERSION}, seed {args.seed}).", "",
-             "| task | rows | share of figures |", "|---|---:|---:|"]
+    lines = [
+        f"# Instruction data of `{out}`",
+        "",
+        f"{n_figures:,} figure/table rows from {len(card.paper_license):,} papers -> {rows:,} instruction rows "
+        f"(template pool v{LATEST_TEMPLATE_VERSION}, seed {args.seed}).",
+        "",
+        "| task | rows | share of figures |",
+        "|---|---:|---:|",
+    ]
     for task, n in sorted(stats.rows.items(), key=lambda kv: -kv[1]):
         lines.append(f"| `{task}` | {n:,} | {n / n_figures:.0%} |")
     lines += ["", "| skipped task | figures | reason |", "|---|---:|---|"]
     for (task, reason), n in sorted(stats.skipped.items(), key=lambda kv: -kv[1]):
         lines.append(f"| `{task}` | {n:,} | {reason} |")
-    lines += ["", "Figures by kind: " + ", ".join(f"{k} {n}" for k, n in card.by_kind.most_common()),
-              "Figures by source: " + ", ".join(f"{k} {n}" for k, n in card.by_source.most_common()),
-              "Figures by type: " + ", ".join(f"{k} {n}" for k, n in card.by_type.most_common()), "",
-              f"Build: {build_s:.2f} s median of {len(times)} ({n_figures / build_s:.0f} figures/s, "
-              f"{rows / build_s:.0f} rows/s); LLaVA export {export_s:.2f} s "
-              f"({exported.rows:,} records, {exported.images:,} images). Peak memory of one build: {rss_mb:.0f} MB. "
-              "Wall clock, this machine.", "",
-              "| check | result |", "|---|---|",
-              f"| every `ctom` target contains its caption | {'ok' if not ctom_missing else ctom_missing[:5]} |",
-              f"| every instruction row valid | {'ok' if not invalid else invalid[:5]} |",
-              f"| LLaVA export read back by a 10-line reader | {read_back:,} of {exported.rows:,} |",
-              f"| every path in the card's `configs` exists | {'ok' if not missing_paths else missing_paths} |"]
+    lines += [
+        "",
+        "Figures by kind: " + ", ".join(f"{k} {n}" for k, n in card.by_kind.most_common()),
+        "Figures by source: " + ", ".join(f"{k} {n}" for k, n in card.by_source.most_common()),
+        "Figures by type: " + ", ".join(f"{k} {n}" for k, n in card.by_type.most_common()),
+        "",
+        f"Build: {build_s:.2f} s median of {len(times)} ({n_figures / build_s:.0f} figures/s, "
+        f"{rows / build_s:.0f} rows/s); LLaVA export {export_s:.2f} s "
+        f"({exported.rows:,} records, {exported.images:,} images). Peak memory of one build: {rss_mb:.0f} MB. "
+        "Wall clock, this machine.",
+        "",
+        "| check | result |",
+        "|---|---|",
+        f"| every `ctom` target contains its caption | {'ok' if not ctom_missing else ctom_missing[:5]} |",
+        f"| every instruction row valid | {'ok' if not invalid else invalid[:5]} |",
+        f"| LLaVA export read back by a 10-line reader | {read_back:,} of {exported.rows:,} |",
+        f"| every path in the card's `configs` exists | {'ok' if not missing_paths else missing_paths} |",
+    ]
     report = "\n".join(lines)
     print(report)
     RESULTS.mkdir(parents=True, exist_ok=True)
     stem = "instructions_stats" + (f"_synthetic{args.synthetic}" if args.synthetic else "")
     (RESULTS / f"{stem}.md").write_text(report + "\n", encoding="utf-8")
-    (RESULTS / f"{stem}.json").write_text(json.dumps({
-        "out": str(out), "figures": n_figures, "rows": rows, "by_task": dict(stats.rows),
-        "skipped": {f"{t}: {r}": n for (t, r), n in stats.skipped.items()}, "build_s": times,
-        "export_s": export_s, "peak_rss_mb": rss_mb, "ctom_missing": ctom_missing, "invalid": invalid[:50],
-        "llava_read_back": read_back, "card_paths_missing": missing_paths,
-    }, indent=1), encoding="utf-8")
+    (RESULTS / f"{stem}.json").write_text(
+        json.dumps(
+            {
+                "out": str(out),
+                "figures": n_figures,
+                "rows": rows,
+                "by_task": dict(stats.rows),
+                "skipped": {f"{t}: {r}": n for (t, r), n in stats.skipped.items()},
+                "build_s": times,
+                "export_s": export_s,
+                "peak_rss_mb": rss_mb,
+                "ctom_missing": ctom_missing,
+                "invalid": invalid[:50],
+                "llava_read_back": read_back,
+                "card_paths_missing": missing_paths,
+            },
+            indent=1,
+        ),
+        encoding="utf-8",
+    )
     ok = not ctom_missing and not invalid and read_back == exported.rows and not missing_paths
     return 0 if ok else 1
 

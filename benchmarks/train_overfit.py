@@ -56,8 +56,9 @@ def render_graphic(path: Path, max_side: int) -> bytes | None:
     return None
 
 
-def corpus_rows(corpus: Path, papers: list[str], limit: int = 16, max_side: int = 128,
-                max_caption_chars: int = 400) -> list[dict]:
+def corpus_rows(
+    corpus: Path, papers: list[str], limit: int = 16, max_side: int = 128, max_caption_chars: int = 400
+) -> list[dict]:
     """`instructions` rows from gold captions and the first graphic of each figure of `papers`.
 
     Captions longer than `max_caption_chars` are cut at a sentence end (keeps the run short).
@@ -83,12 +84,22 @@ def corpus_rows(corpus: Path, papers: list[str], limit: int = 16, max_side: int 
                 cut = caption[:max_caption_chars]
                 caption = cut[: cut.rfind(". ") + 1] if ". " in cut else cut
             fid = f"{name}/figure{f['number']}"
-            rows.append({
-                "id": f"{fid}/caption", "figure_id": fid, "paper_id": name, "task": "caption",
-                "images": [{"bytes": image, "path": None}],
-                "messages": [{"role": "user", "content": "<image>\nWrite the caption of this figure."},
-                             {"role": "assistant", "content": caption}],
-                "template_id": "overfit", "template_version": "1", "license": "see corpus README"})
+            rows.append(
+                {
+                    "id": f"{fid}/caption",
+                    "figure_id": fid,
+                    "paper_id": name,
+                    "task": "caption",
+                    "images": [{"bytes": image, "path": None}],
+                    "messages": [
+                        {"role": "user", "content": "<image>\nWrite the caption of this figure."},
+                        {"role": "assistant", "content": caption},
+                    ],
+                    "template_id": "overfit",
+                    "template_version": "1",
+                    "license": "see corpus README",
+                }
+            )
             if len(rows) == limit:
                 return rows
     return rows
@@ -111,13 +122,15 @@ def extract_rows(out: Path, limit: int = 16) -> list[dict]:
 def write_rows(out: Path, rows: list[dict]) -> Path:
     import pyarrow as pa
     import pyarrow.parquet as pq
+
     from scitune.schemas import INSTRUCTION_FEATURES, validate_row
 
     for r in rows:
         assert not validate_row(r, "instructions"), (r["id"], validate_row(r, "instructions"))
     (out / "instructions").mkdir(parents=True, exist_ok=True)
-    table = pa.Table.from_pylist([INSTRUCTION_FEATURES.encode_example(r) for r in rows],
-                                 schema=INSTRUCTION_FEATURES.arrow_schema)
+    table = pa.Table.from_pylist(
+        [INSTRUCTION_FEATURES.encode_example(r) for r in rows], schema=INSTRUCTION_FEATURES.arrow_schema
+    )
     pq.write_table(table, out / "instructions" / "part-00000.parquet")
     return out
 
@@ -125,6 +138,7 @@ def write_rows(out: Path, rows: list[dict]) -> Path:
 def greedy_matches(model_dir: Path, data: Path, max_new_tokens: int = 256) -> list[dict]:
     """Greedy answers to each record's prompt, compared with its answer."""
     import torch
+
     from scitune.train.data import _load_image, open_rows
     from scitune.train.model import load_model
 
@@ -137,7 +151,7 @@ def greedy_matches(model_dir: Path, data: Path, max_new_tokens: int = 256) -> li
         inputs = processor(text=prompt, images=[_load_image(im) for im in r["images"]], return_tensors="pt")
         with torch.no_grad():
             ids = model.generate(**inputs, max_new_tokens=max_new_tokens, do_sample=False)
-        text = processor.tokenizer.decode(ids[0, inputs["input_ids"].shape[1]:], skip_special_tokens=True)
+        text = processor.tokenizer.decode(ids[0, inputs["input_ids"].shape[1] :], skip_special_tokens=True)
         out.append({"id": r["id"], "exact": text == r["messages"][1]["content"], "generated": text})
     return out
 
@@ -153,37 +167,50 @@ def run(corpus: Path, data: Path | None, work: Path, overrides: list[str]) -> di
     if len(rows) < 16:
         raise SystemExit(f"only {len(rows)} usable records (need 16)")
     data = write_rows(work / "data", rows)
-    cfg = load_config("tiny-cpu", [f"data.path={data}", f"train.output={work / 'run'}",
-                                   "train.progress=false", *overrides])
+    cfg = load_config(
+        "tiny-cpu", [f"data.path={data}", f"train.output={work / 'run'}", "train.progress=false", *overrides]
+    )
     t0 = time.perf_counter()
     model_dir = finetune(cfg)
     train_s = time.perf_counter() - t0
     metrics = [json.loads(x) for x in (work / "run" / "instruct" / "metrics.jsonl").read_text().splitlines()]
     matches = greedy_matches(model_dir, data)
-    return {"records": len(matches), "final_loss": metrics[-1]["loss"], "steps": metrics[-1]["step"],
-            "train_seconds": round(train_s, 1), "tokens_per_s_last": metrics[-1]["tokens_per_s"],
-            "exact_captions": sum(m["exact"] for m in matches), "overrides": overrides, "per_record": matches}
+    return {
+        "records": len(matches),
+        "final_loss": metrics[-1]["loss"],
+        "steps": metrics[-1]["step"],
+        "train_seconds": round(train_s, 1),
+        "tokens_per_s_last": metrics[-1]["tokens_per_s"],
+        "exact_captions": sum(m["exact"] for m in matches),
+        "overrides": overrides,
+        "per_record": matches,
+    }
 
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--corpus", type=Path, default=CORPUS)
     p.add_argument("--data", type=Path, help="an instructions folder to train on instead of corpus records")
-    p.add_argument("--set", dest="overrides", action="append", default=[],
-                   help="config override (repeatable)")
+    p.add_argument(
+        "--set", dest="overrides", action="append", default=[], help="config override (repeatable)"
+    )
     p.add_argument("--json", type=Path, default=RESULTS / "train_overfit.json")
     args = p.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         result = run(args.corpus, args.data, Path(tmp), args.overrides)
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps(result, indent=1))
-    md = (f"# Tiny model overfitting {result['records']} corpus captions\n\n"
-          f"`scitune-train finetune tiny-cpu` ({result['steps']} steps, {result['train_seconds']} s wall "
-          f"clock incl. setup, shared CPU): final loss **{result['final_loss']:.4f}**; greedy generation "
-          f"reproduces **{result['exact_captions']} of {result['records']}** captions exactly.\n\n"
-          "| record | exact | generated (start) |\n|---|---|---|\n" +
-          "".join(f"| {m['id']} | {'yes' if m['exact'] else 'no'} | {m['generated'][:70]!r} |\n"
-                  for m in result["per_record"]))
+    md = (
+        f"# Tiny model overfitting {result['records']} corpus captions\n\n"
+        f"`scitune-train finetune tiny-cpu` ({result['steps']} steps, {result['train_seconds']} s wall "
+        f"clock incl. setup, shared CPU): final loss **{result['final_loss']:.4f}**; greedy generation "
+        f"reproduces **{result['exact_captions']} of {result['records']}** captions exactly.\n\n"
+        "| record | exact | generated (start) |\n|---|---|---|\n"
+        + "".join(
+            f"| {m['id']} | {'yes' if m['exact'] else 'no'} | {m['generated'][:70]!r} |\n"
+            for m in result["per_record"]
+        )
+    )
     args.json.with_suffix(".md").write_text(md)
     print(md)
 

@@ -102,7 +102,9 @@ class _Writer:
         self.dest = dest.resolve()
         self.limits = limits
         self.archive = archive
-        self.budget = min(limits.max_total_bytes, int(limits.max_ratio * max(archive_bytes, limits.ratio_floor_bytes)))
+        self.budget = min(
+            limits.max_total_bytes, int(limits.max_ratio * max(archive_bytes, limits.ratio_floor_bytes))
+        )
         self.written = 0
         self.members = 0
         self.created: list[Path] = []
@@ -222,8 +224,12 @@ def _unpack_tar(archive: Path, w: _Writer) -> None:
                         f"member {member.name!r} is a link to {member.linkname!r} outside the archive; "
                         "refusing to unpack"
                     )
-                log.warning("%s: skipped link %s -> %s (links are never created)", archive.name,
-                            member.name, member.linkname)
+                log.warning(
+                    "%s: skipped link %s -> %s (links are never created)",
+                    archive.name,
+                    member.name,
+                    member.linkname,
+                )
                 continue
             if member.isdir():
                 w.directory(parts)
@@ -232,8 +238,9 @@ def _unpack_tar(archive: Path, w: _Writer) -> None:
                 if stream is not None:
                     w.file(parts, stream, declared=member.size)
             else:
-                log.warning("%s: skipped special member %s (device, fifo or unknown type)", archive.name,
-                            member.name)
+                log.warning(
+                    "%s: skipped special member %s (device, fifo or unknown type)", archive.name, member.name
+                )
 
 
 def _unpack_zip(archive: Path, w: _Writer) -> None:
@@ -254,14 +261,17 @@ def _unpack_zip(archive: Path, w: _Writer) -> None:
                     raise UnsafeArchiveError(
                         f"member {info.filename!r} is a link to {target!r} outside the archive; refusing to unpack"
                     )
-                log.warning("%s: skipped link %s -> %s (links are never created)", archive.name,
-                            info.filename, target)
+                log.warning(
+                    "%s: skipped link %s -> %s (links are never created)", archive.name, info.filename, target
+                )
                 continue
             if stat.S_IFMT(mode) and not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
                 log.warning("%s: skipped special member %s", archive.name, info.filename)
                 continue
             if info.flag_bits & 0x1:
-                raise UnsafeArchiveError(f"{archive.name}: member {info.filename!r} is encrypted; cannot unpack")
+                raise UnsafeArchiveError(
+                    f"{archive.name}: member {info.filename!r} is encrypted; cannot unpack"
+                )
             if info.is_dir():
                 w.directory(parts)
                 continue
@@ -343,10 +353,20 @@ def unpack(archive: Path, dest: Path, limits: UnpackLimits = UnpackLimits()) -> 
     except UnsafeArchiveError:
         w.undo()
         raise
-    except (tarfile.TarError, zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, zlib.error,
-            gzip.BadGzipFile, NotImplementedError, ValueError) as e:
+    except (
+        tarfile.TarError,
+        zipfile.BadZipFile,
+        zipfile.LargeZipFile,
+        EOFError,
+        zlib.error,
+        gzip.BadGzipFile,
+        NotImplementedError,
+        ValueError,
+    ) as e:
         w.undo()
-        raise UnsafeArchiveError(f"{archive.name}: corrupt or truncated archive ({type(e).__name__}: {e})") from e
+        raise UnsafeArchiveError(
+            f"{archive.name}: corrupt or truncated archive ({type(e).__name__}: {e})"
+        ) from e
     except OSError as e:
         w.undo()
         raise UnsafeArchiveError(f"{archive.name}: could not unpack ({type(e).__name__}: {e})") from e

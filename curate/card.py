@@ -21,8 +21,7 @@ from datasets import Features, Image, LargeList, List, Sequence, Value
 from datasets.info import DatasetInfo, DatasetInfosDict
 from huggingface_hub import DatasetCardData
 
-from scitune.curate.writer import shard_paths
-from scitune.schemas import (
+from ..schemas import (
     ERROR_COLUMNS,
     FIGURE_COLUMNS,
     FIGURE_TYPES,
@@ -31,6 +30,7 @@ from scitune.schemas import (
     TABLES,
     extractor_version,
 )
+from .writer import shard_paths
 
 TABLE_ORDER = ("figures", "instructions", "errors")
 COLUMN_DOCS = {"figures": FIGURE_COLUMNS, "instructions": INSTRUCTION_COLUMNS, "errors": ERROR_COLUMNS}
@@ -150,8 +150,13 @@ def _count_shard(stats: Stats, table: str, path: Path) -> None:
 
 def size_category(n: int) -> str:
     """The Hub's `size_categories` bucket for n rows."""
-    for limit, name in ((1_000, "n<1K"), (10_000, "1K<n<10K"), (100_000, "10K<n<100K"),
-                        (1_000_000, "100K<n<1M"), (10_000_000, "1M<n<10M")):
+    for limit, name in (
+        (1_000, "n<1K"),
+        (10_000, "1K<n<10K"),
+        (100_000, "10K<n<100K"),
+        (1_000_000, "100K<n<1M"),
+        (10_000_000, "1M<n<10M"),
+    ):
         if n < limit:
             return name
     return "10M<n<100M"
@@ -192,8 +197,9 @@ def card_metadata(stats: Stats) -> dict:
     # Features come from the one schema definition; datasets renders them in its own YAML form.
     # `download_size` also keys datasets' cache: datasets 5 caches a local folder with `configs:` by
     # folder name and card only, so without it a re-extracted OUT would load the old cached rows.
-    infos = DatasetInfosDict({t: DatasetInfo(features=TABLES[t], download_size=stats.bytes.get(t, 0))
-                              for t in present})
+    infos = DatasetInfosDict(
+        {t: DatasetInfo(features=TABLES[t], download_size=stats.bytes.get(t, 0)) for t in present}
+    )
     infos.to_dataset_card_data(data)
     return data.to_dict()
 
@@ -251,9 +257,11 @@ def length_summary(lengths: Counter) -> tuple[str, str]:
         return max(lengths)
 
     mean = sum(k * v for k, v in lengths.items()) / total
-    line = (f"{total:,} captions: mean {mean:.1f} words, min {min(lengths)}, median {quantile(0.5)}, "
-            f"90th percentile {quantile(0.9)}, max {max(lengths)}; "
-            f"{lengths.get(0, 0):,} empty after removing the `Figure N:` prefix.")
+    line = (
+        f"{total:,} captions: mean {mean:.1f} words, min {min(lengths)}, median {quantile(0.5)}, "
+        f"90th percentile {quantile(0.9)}, max {max(lengths)}; "
+        f"{lengths.get(0, 0):,} empty after removing the `Figure N:` prefix."
+    )
     rows = ["| words | captions |", "|---|---:|"]
     for label, n in length_bins(lengths):
         rows.append(f"| {label} | {n:,} |")
@@ -299,7 +307,9 @@ def write_charts(out: Path, stats: Stats) -> list[Path]:
             ax.tick_params(axis="x", labelrotation=45)
         fig.tight_layout()
         path = folder / name
-        _atomic_write(path, lambda f, fig=fig: fig.savefig(f, format="png", dpi=96, metadata={"Software": None}))
+        _atomic_write(
+            path, lambda f, fig=fig: fig.savefig(f, format="png", dpi=96, metadata={"Software": None})
+        )
         plt.close(fig)
         written.append(path)
     return written
@@ -328,7 +338,9 @@ def render_card(stats: Stats, command: str | None = None, charts: list[Path] | N
     parts.append("## Figures\n")
     parts.append("### By source\n\n" + _count_table(stats.by_source, "source", n_fig) + "\n")
     parts.append("### By kind\n\n" + _count_table(stats.by_kind, "kind", n_fig) + "\n")
-    parts.append("### By figure type\n\n" + _count_table(stats.by_type, "figure_type", n_fig, FIGURE_TYPES) + "\n")
+    parts.append(
+        "### By figure type\n\n" + _count_table(stats.by_type, "figure_type", n_fig, FIGURE_TYPES) + "\n"
+    )
     chart_names = {p.name for p in charts or []}
     if "figure_types.png" in chart_names:
         parts.append(f"![Figure types]({ASSETS}/figure_types.png)\n")
@@ -341,7 +353,8 @@ def render_card(stats: Stats, command: str | None = None, charts: list[Path] | N
     parts.append(
         f"{n_papers:,} papers. Each row carries its paper's licence in the `license` column; reuse each row "
         f"under that licence (filter with `scitune-curate filter --license ...`). Papers per licence:\n\n"
-        + _count_table(stats.papers_by_license, "license") + "\n"
+        + _count_table(stats.papers_by_license, "license")
+        + "\n"
     )
 
     parts.append("## Instructions\n")
@@ -349,7 +362,8 @@ def render_card(stats: Stats, command: str | None = None, charts: list[Path] | N
         versions = ", ".join(f"`{v}`" for v in sorted(stats.template_versions))
         parts.append(
             f"{n_ins:,} instruction records (template pool version {versions}); tasks:\n\n"
-            + _count_table(stats.by_task, "task", n_ins) + "\n"
+            + _count_table(stats.by_task, "task", n_ins)
+            + "\n"
         )
     else:
         parts.append("_None built yet: run `scitune-curate instructions OUT`._\n")
@@ -358,8 +372,11 @@ def render_card(stats: Stats, command: str | None = None, charts: list[Path] | N
     if n_err:
         parts.append(
             f"{n_err:,} inputs or floats could not be used; each is an `errors` row with the input, stage and "
-            f"reason.\n\n" + _count_table(stats.by_stage, "stage", n_err) + "\n\n"
-            + _count_table(Counter(dict(stats.by_error.most_common(15))), "error", n_err) + "\n"
+            f"reason.\n\n"
+            + _count_table(stats.by_stage, "stage", n_err)
+            + "\n\n"
+            + _count_table(Counter(dict(stats.by_error.most_common(15))), "error", n_err)
+            + "\n"
         )
     else:
         parts.append("No errors recorded.\n")
@@ -375,10 +392,14 @@ def render_card(stats: Stats, command: str | None = None, charts: list[Path] | N
     )
 
     parts.append("## How to load\n")
-    loads = "".join(f'{t} = load_dataset("{LOAD_PLACEHOLDER}", "{t}", split="train")\n' for t in TABLE_ORDER
-                    if t == "figures" or stats.shards.get(t))
+    loads = "".join(
+        f'{t} = load_dataset("{LOAD_PLACEHOLDER}", "{t}", split="train")\n'
+        for t in TABLE_ORDER
+        if t == "figures" or stats.shards.get(t)
+    )
     parts.append(
-        "```python\nfrom datasets import load_dataset\n\n" + loads
+        "```python\nfrom datasets import load_dataset\n\n"
+        + loads
         + 'figures[0]["image"]  # a PIL image\n```\n\n'
         "SciCap and SciCap Challenge users: `figure_type`, `caption`, `caption_no_index`, `ocr`, `paragraphs` "
         "(their `paragraph`) and `mentions` (their `mention`) map one-to-one; `scitune-curate export scicap` "
@@ -423,7 +444,7 @@ def recorded_command(card: Path) -> str | None:
     try:
         for line in card.read_text(encoding="utf-8").splitlines():
             if line.startswith(COMMAND_LINE) and line.endswith("`"):
-                return line[len(COMMAND_LINE):-1]
+                return line[len(COMMAND_LINE) : -1]
     except OSError:
         pass
     return None

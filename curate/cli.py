@@ -2,7 +2,6 @@
 
 import os
 from pathlib import Path
-from typing import Optional
 
 import typer
 
@@ -27,27 +26,36 @@ def _parse_pairs(pairs: list[str]) -> dict[Path, Path]:
 
 @app.command()
 def extract(
-    inputs: list[Path] = typer.Argument(..., help="PDFs, arXiv source bundles (.tar.gz .tgz .tar .zip .gz), "
-                                        "LaTeX source folders, or folders holding these (searched recursively)."),
+    inputs: list[Path] = typer.Argument(
+        ...,
+        help="PDFs, arXiv source bundles (.tar.gz .tgz .tar .zip .gz), "
+        "LaTeX source folders, or folders holding these (searched recursively).",
+    ),
     out: Path = typer.Option(..., "--out", "-o", help="Output folder (a Hugging Face dataset folder)."),
     workers: int = typer.Option(os.cpu_count() or 1, help="Documents processed in parallel."),
     timeout: float = typer.Option(300.0, help="Seconds allowed per document before it becomes an error row."),
     dpi: int = typer.Option(150, min=36, max=600, help="Resolution of the rendered float images."),
-    ocr: str = typer.Option("auto", help="auto: text layer, OCR where a float has none (needs the [ocr] "
-                            "extra); off: text layer only."),
+    ocr: str = typer.Option(
+        "auto",
+        help="auto: text layer, OCR where a float has none (needs the [ocr] extra); off: text layer only.",
+    ),
     force: bool = typer.Option(False, "--force", help="Redo everything instead of resuming."),
-    license: Optional[str] = typer.Option(None, help="Licence of all inputs, when known (e.g. CC-BY-4.0)."),
-    pair: list[str] = typer.Option([], help="Pair a PDF with its source explicitly: PAPER.pdf=SOURCE. Repeatable."),
+    license: str | None = typer.Option(None, help="Licence of all inputs, when known (e.g. CC-BY-4.0)."),
+    pair: list[str] = typer.Option(
+        [], help="Pair a PDF with its source explicitly: PAPER.pdf=SOURCE. Repeatable."
+    ),
     max_memory: int = typer.Option(4096, help="Memory cap per worker process, in MB."),
     shard_rows: int = typer.Option(1000, min=1, help="Rows per Parquet shard; each shard is a resume point."),
-    instructions: bool = typer.Option(False, "--instructions", help="Also build OUT/instructions afterwards."),
+    instructions: bool = typer.Option(
+        False, "--instructions", help="Also build OUT/instructions afterwards."
+    ),
     progress: bool = typer.Option(True, help="Show a progress bar."),
 ) -> None:
     """Extract every captioned figure and table into OUT/figures (errors into OUT/errors).
 
     Re-running on the same OUT skips inputs already done (by content hash), also after a killed run.
     """
-    from scitune.curate.runner import run_extract
+    from .runner import run_extract
 
     if ocr not in ("auto", "off"):
         raise typer.BadParameter("--ocr must be auto or off")
@@ -59,16 +67,30 @@ def extract(
     except OSError as e:
         typer.echo(f"error: cannot write to {out}: {e}. Choose another --out.", err=True)
         raise typer.Exit(2)
-    summary = run_extract(inputs, out, workers=workers, timeout=timeout, dpi=dpi, ocr=ocr, force=force,
-                          license=license, pairs=_parse_pairs(pair), max_memory_mb=max_memory, shard_rows=shard_rows,
-                          progress=progress)
+    summary = run_extract(
+        inputs,
+        out,
+        workers=workers,
+        timeout=timeout,
+        dpi=dpi,
+        ocr=ocr,
+        force=force,
+        license=license,
+        pairs=_parse_pairs(pair),
+        max_memory_mb=max_memory,
+        shard_rows=shard_rows,
+        progress=progress,
+    )
     for line in summary.lines():
         typer.echo(line, err=True)
     if summary.errors:
-        typer.echo(f"{summary.errors} inputs or floats failed: each row of {out}/errors says the stage, the reason "
-                   f"and what to do (datasets.load_dataset({str(out)!r}, 'errors')).", err=True)
+        typer.echo(
+            f"{summary.errors} inputs or floats failed: each row of {out}/errors says the stage, the reason "
+            f"and what to do (datasets.load_dataset({str(out)!r}, 'errors')).",
+            err=True,
+        )
     if instructions:
-        from scitune.curate.instructions import build_instructions
+        from .instructions import build_instructions
 
         for line in build_instructions(out, progress=progress).lines():
             typer.echo(line, err=True)
@@ -78,14 +100,18 @@ def extract(
 @app.command()
 def validate(out: Path = typer.Argument(..., help="An extract output folder.")) -> None:
     """Check every row of OUT against the schema; exit 0 only when all rows obey it."""
-    from scitune.schemas import validate_folder
+    from ..schemas import validate_folder
 
     report = validate_folder(out)
     for problem in report.problems:
         typer.echo(problem, err=True)
     counts = ", ".join(f"{table}: {n}" for table, n in report.rows.items())
-    typer.echo(f"{'OK' if report.ok else 'INVALID'}: {counts}" + ("" if report.ok else f"; {len(report.problems)} problems"))
+    typer.echo(
+        f"{'OK' if report.ok else 'INVALID'}: {counts}"
+        + ("" if report.ok else f"; {len(report.problems)} problems")
+    )
     raise typer.Exit(0 if report.ok else 1)
+
 
 # --- instructions, export, push-to-hub (instructions.py, exports.py, hub.py) ---
 
@@ -97,48 +123,85 @@ def _command_line() -> str:
     return shlex.join(["scitune-curate", *sys.argv[1:]])
 
 
-def _criteria(types: list[str], kinds: list[str], licenses: list[str], min_words: Optional[int],
-              max_words: Optional[int], dedupe: bool):
-    from scitune.curate.filters import Criteria
+def _criteria(
+    types: list[str],
+    kinds: list[str],
+    licenses: list[str],
+    min_words: int | None,
+    max_words: int | None,
+    dedupe: bool,
+):
+    from .filters import Criteria
 
     try:
-        return Criteria(figure_types=set(types) or None, kinds=set(kinds) or None, licenses=set(licenses) or None,
-                        min_words=min_words, max_words=max_words, dedupe=dedupe)
+        return Criteria(
+            figure_types=set(types) or None,
+            kinds=set(kinds) or None,
+            licenses=set(licenses) or None,
+            min_words=min_words,
+            max_words=max_words,
+            dedupe=dedupe,
+        )
     except ValueError as e:
         raise typer.BadParameter(str(e))
 
 
 TYPE_OPT = typer.Option([], "--type", help="Keep only this figure type (repeatable), e.g. line_plot.")
 KIND_OPT = typer.Option([], "--kind", help="Keep only figures or tables: figure | table (repeatable).")
-LICENSE_OPT = typer.Option([], "--license", help="Keep only this licence (repeatable), e.g. CC-BY-4.0; "
-                           "`unknown` keeps rows without one.")
+LICENSE_OPT = typer.Option(
+    [],
+    "--license",
+    help="Keep only this licence (repeatable), e.g. CC-BY-4.0; `unknown` keeps rows without one.",
+)
 MIN_WORDS_OPT = typer.Option(None, "--min-words", help="Keep captions of at least this many words.")
 MAX_WORDS_OPT = typer.Option(None, "--max-words", help="Keep captions of at most this many words.")
-DEDUPE_OPT = typer.Option(False, "--dedupe", help="Drop exact duplicate images (same pixels), keeping the copy "
-                          "from the latest arXiv version.")
+DEDUPE_OPT = typer.Option(
+    False,
+    "--dedupe",
+    help="Drop exact duplicate images (same pixels), keeping the copy from the latest arXiv version.",
+)
 
 
 @app.command()
 def instructions(
     out: Path = typer.Argument(..., help="An extract output folder (with OUT/figures)."),
-    task: list[str] = typer.Option([], "--task", help="Task to build (repeatable; default all): caption, ctom, "
-                                   "figure_type, ocr, mention, caption_with_context."),
+    task: list[str] = typer.Option(
+        [],
+        "--task",
+        help="Task to build (repeatable; default all): caption, ctom, "
+        "figure_type, ocr, mention, caption_with_context.",
+    ),
     seed: int = typer.Option(0, help="Seed of the template choice; the same seed gives the same rows."),
-    template: str = typer.Option("1", "--template", help="Version of the template pool (curate/templates/vN.yaml)."),
-    types: list[str] = TYPE_OPT, kinds: list[str] = KIND_OPT, licenses: list[str] = LICENSE_OPT,
-    min_words: Optional[int] = MIN_WORDS_OPT, max_words: Optional[int] = MAX_WORDS_OPT, dedupe: bool = DEDUPE_OPT,
+    template: str = typer.Option(
+        "1", "--template", help="Version of the template pool (curate/templates/vN.yaml)."
+    ),
+    types: list[str] = TYPE_OPT,
+    kinds: list[str] = KIND_OPT,
+    licenses: list[str] = LICENSE_OPT,
+    min_words: int | None = MIN_WORDS_OPT,
+    max_words: int | None = MAX_WORDS_OPT,
+    dedupe: bool = DEDUPE_OPT,
     progress: bool = typer.Option(True, help="Show a progress bar."),
 ) -> None:
     """Build OUT/instructions (SciTune's instruction tasks) from OUT/figures; replaces earlier ones."""
-    from scitune.curate.instructions import TASKS, build_instructions
+    from .instructions import TASKS, build_instructions
 
     if not any((out / "figures").glob("*.parquet")):
-        typer.echo(f"error: {out}/figures holds no shards: run `scitune-curate extract ... -o {out}` first.", err=True)
+        typer.echo(
+            f"error: {out}/figures holds no shards: run `scitune-curate extract ... -o {out}` first.",
+            err=True,
+        )
         raise typer.Exit(2)
     criteria = _criteria(types, kinds, licenses, min_words, max_words, dedupe)
     try:
-        stats = build_instructions(out, tasks=task or TASKS, seed=seed, template_version=template,
-                                   where=criteria.predicate(out) if criteria.active else None, progress=progress)
+        stats = build_instructions(
+            out,
+            tasks=task or TASKS,
+            seed=seed,
+            template_version=template,
+            where=criteria.predicate(out) if criteria.active else None,
+            progress=progress,
+        )
     except ValueError as e:
         raise typer.BadParameter(str(e))
     for line in stats.lines():
@@ -150,12 +213,15 @@ def export_cmd(
     fmt: str = typer.Argument(..., help="llava | messages | prompt-completion | scicap"),
     out: Path = typer.Argument(..., help="An extract output folder."),
     dest: Path = typer.Option(..., "--output", "-o", help="Folder to write the export into."),
-    task: list[str] = typer.Option([], "--task", help="Export only this instruction task (repeatable); "
-                                   "e.g. --task ctom for SciTune's stage 1."),
+    task: list[str] = typer.Option(
+        [],
+        "--task",
+        help="Export only this instruction task (repeatable); e.g. --task ctom for SciTune's stage 1.",
+    ),
     progress: bool = typer.Option(True, help="Show a progress bar."),
 ) -> None:
     """Export OUT to LLaVA JSON, TRL messages, prompt/completion JSONL or SciCap Challenge COCO JSON."""
-    from scitune.curate.exports import NothingToExport, export
+    from .exports import NothingToExport, export
 
     try:
         stats = export(fmt, out, dest, tasks=task or None, progress=progress)
@@ -171,23 +237,31 @@ def export_cmd(
 @app.command("filter")
 def filter_cmd(
     out: Path = typer.Argument(..., help="An extract output folder."),
-    dest: Path = typer.Option(..., "--output", "-o", help="New dataset folder for the kept rows (OUT is unchanged)."),
-    types: list[str] = TYPE_OPT, kinds: list[str] = KIND_OPT, licenses: list[str] = LICENSE_OPT,
-    min_words: Optional[int] = MIN_WORDS_OPT, max_words: Optional[int] = MAX_WORDS_OPT, dedupe: bool = DEDUPE_OPT,
+    dest: Path = typer.Option(
+        ..., "--output", "-o", help="New dataset folder for the kept rows (OUT is unchanged)."
+    ),
+    types: list[str] = TYPE_OPT,
+    kinds: list[str] = KIND_OPT,
+    licenses: list[str] = LICENSE_OPT,
+    min_words: int | None = MIN_WORDS_OPT,
+    max_words: int | None = MAX_WORDS_OPT,
+    dedupe: bool = DEDUPE_OPT,
     with_instructions: bool = typer.Option(False, "--instructions", help="Also build DEST/instructions."),
     progress: bool = typer.Option(True, help="Show a progress bar."),
 ) -> None:
     """Write the figure rows of OUT that pass the filters into a new dataset folder DEST, with its card."""
-    from scitune.curate.card import write_card
-    from scitune.curate.filters import filter_folder
+    from .card import write_card
+    from .filters import filter_folder
 
     try:
-        stats = filter_folder(out, dest, _criteria(types, kinds, licenses, min_words, max_words, dedupe), progress)
+        stats = filter_folder(
+            out, dest, _criteria(types, kinds, licenses, min_words, max_words, dedupe), progress
+        )
     except ValueError as e:
         raise typer.BadParameter(str(e))
     write_card(dest, command=_command_line())
     if with_instructions:
-        from scitune.curate.instructions import build_instructions
+        from .instructions import build_instructions
 
         for line in build_instructions(dest, progress=progress).lines():
             typer.echo(line, err=True)
@@ -199,19 +273,32 @@ def filter_cmd(
 @app.command("push-to-hub")
 def push_to_hub_cmd(
     out: Path = typer.Argument(..., help="An extract output folder."),
-    repo_id: str = typer.Argument(..., help="Dataset repo on the Hub: user/name or org/name (created if missing)."),
+    repo_id: str = typer.Argument(
+        ..., help="Dataset repo on the Hub: user/name or org/name (created if missing)."
+    ),
     private: bool = typer.Option(False, "--private", help="Create the repo private."),
-    revision: Optional[str] = typer.Option(None, "--revision", help="Branch to push to (created if missing)."),
-    token: Optional[str] = typer.Option(None, "--token", help="Hub token with write access (default: HF_TOKEN or "
-                                        "the saved `hf auth login`).", show_default=False),
+    revision: str | None = typer.Option(None, "--revision", help="Branch to push to (created if missing)."),
+    token: str | None = typer.Option(
+        None,
+        "--token",
+        help="Hub token with write access (default: HF_TOKEN or the saved `hf auth login`).",
+        show_default=False,
+    ),
     dry_run: bool = typer.Option(False, "--dry-run", help="List what would be sent; change nothing."),
 ) -> None:
     """Publish OUT (card, shards, charts) to a Hub dataset repo in one commit; unchanged folders send nothing."""
-    from scitune.curate.hub import push_to_hub
+    from .hub import push_to_hub
 
     try:
-        result = push_to_hub(out, repo_id, private=private, revision=revision, token=token, dry_run=dry_run,
-                             log=lambda line: typer.echo(line, err=True))
+        result = push_to_hub(
+            out,
+            repo_id,
+            private=private,
+            revision=revision,
+            token=token,
+            dry_run=dry_run,
+            log=lambda line: typer.echo(line, err=True),
+        )
     except Exception as e:  # noqa: BLE001 - one clear line for the user, the token scrubbed
         message = str(e).replace(token, "***") if token else str(e)
         hint = ""

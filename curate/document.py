@@ -12,14 +12,14 @@ import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from scitune.curate.archives import UnsafeArchiveError
-from scitune.curate.figure_type import guess_figure_type
-from scitune.curate.inputs import Document, arxiv_id_from_name
-from scitune.curate.join import Joined, join
-from scitune.curate.latex.extract import LatexSourceError, extract_latex
-from scitune.curate.pdf.extract import PdfOpenError, extract_pdf
-from scitune.curate.records import FloatError, SideResult
-from scitune.schemas import SCHEMA_VERSION, extractor_version, validate_row
+from ..schemas import SCHEMA_VERSION, extractor_version, validate_row
+from .archives import UnsafeArchiveError
+from .figure_type import guess_figure_type
+from .inputs import Document, arxiv_id_from_name
+from .join import Joined, join
+from .latex.extract import LatexSourceError, extract_latex
+from .pdf.extract import PdfOpenError, extract_pdf
+from .records import SideResult
 
 
 @dataclass
@@ -39,12 +39,25 @@ class Result:
     pages: int = 0
 
 
-def error_row(doc_input: str, sha: str | None, stage: str, error: str, message: str,
-              paper_id: str | None = None, figure_id: str | None = None) -> dict:
+def error_row(
+    doc_input: str,
+    sha: str | None,
+    stage: str,
+    error: str,
+    message: str,
+    paper_id: str | None = None,
+    figure_id: str | None = None,
+) -> dict:
     return {
-        "input": doc_input, "sha256": sha, "paper_id": paper_id, "figure_id": figure_id,
-        "stage": stage, "error": error, "message": message,
-        "extractor": extractor_version(), "schema_version": SCHEMA_VERSION,
+        "input": doc_input,
+        "sha256": sha,
+        "paper_id": paper_id,
+        "figure_id": figure_id,
+        "stage": stage,
+        "error": error,
+        "message": message,
+        "extractor": extractor_version(),
+        "schema_version": SCHEMA_VERSION,
     }
 
 
@@ -52,9 +65,13 @@ def _internal(doc: Document, stage: str, exc: BaseException) -> dict:
     where = traceback.extract_tb(exc.__traceback__)[-1] if exc.__traceback__ else None
     at = f" at {Path(where.filename).name}:{where.lineno}" if where else ""
     return error_row(
-        doc.input, doc.key, "internal", type(exc).__name__,
+        doc.input,
+        doc.key,
+        "internal",
+        type(exc).__name__,
         f"unexpected {type(exc).__name__} during {stage}{at}: {exc}. This is a bug in scitune: "
-        "please report it with the input file.", doc.paper_id,
+        "please report it with the input file.",
+        doc.paper_id,
     )
 
 
@@ -73,9 +90,15 @@ def _latex_side(doc: Document, opts: Options, errors: list[dict]) -> SideResult 
     try:
         return extract_latex(doc.source, scratch, dpi=opts.dpi)
     except UnsafeArchiveError as e:
-        errors.append(error_row(str(doc.source), doc.source_sha256, "unpack", "UnsafeArchiveError", str(e), doc.paper_id))
+        errors.append(
+            error_row(
+                str(doc.source), doc.source_sha256, "unpack", "UnsafeArchiveError", str(e), doc.paper_id
+            )
+        )
     except LatexSourceError as e:
-        errors.append(error_row(str(doc.source), doc.source_sha256, "parse", "LatexSourceError", str(e), doc.paper_id))
+        errors.append(
+            error_row(str(doc.source), doc.source_sha256, "parse", "LatexSourceError", str(e), doc.paper_id)
+        )
     except Exception as e:  # noqa: BLE001
         errors.append(_internal(doc, "LaTeX extraction", e))
     finally:
@@ -94,15 +117,26 @@ def _side_errors(doc: Document, side: SideResult, path: Path, sha: str | None) -
 def _no_image(doc: Document, j: Joined) -> tuple[str, str]:
     f = j.float
     if j.source != "latex":
-        return "no_region", (f"the caption of {f.kind} {f.number} was found on page {f.page} but not the region "
-                             "of the float; the row was left out rather than given a wrong image.")
-    what = ("its graphic files could not be rendered" if f.graphics
-            else "a table typeset in LaTeX has no image file" if f.kind == "table"
-            else "it has no image file in the source (TikZ, pgfplots or a tabular)")
+        return "no_region", (
+            f"the caption of {f.kind} {f.number} was found on page {f.page} but not the region "
+            "of the float; the row was left out rather than given a wrong image."
+        )
+    what = (
+        "its graphic files could not be rendered"
+        if f.graphics
+        else "a table typeset in LaTeX has no image file"
+        if f.kind == "table"
+        else "it has no image file in the source (TikZ, pgfplots or a tabular)"
+    )
     if doc.pdf:
-        return "no_image", f"{f.kind} {f.number} is in the LaTeX source but was not found in the PDF, and {what}."
-    return "no_image", (f"{f.kind} {f.number}: {what}; give the paper's PDF beside the source (same name) to "
-                        "take its image from there.")
+        return (
+            "no_image",
+            f"{f.kind} {f.number} is in the LaTeX source but was not found in the PDF, and {what}.",
+        )
+    return "no_image", (
+        f"{f.kind} {f.number}: {what}; give the paper's PDF beside the source (same name) to "
+        "take its image from there."
+    )
 
 
 def figure_row(doc: Document, j: Joined, license: str | None, dpi: int) -> dict:
@@ -121,15 +155,17 @@ def figure_row(doc: Document, j: Joined, license: str | None, dpi: int) -> dict:
         "label": f.label,
         # The PDF side guessed with its drawing hints (vector strokes, tick labels), which beat a guess
         # from caption and pixels alone; LaTeX-only floats get the latter.
-        "figure_type": f.figure_type if j.source != "latex" else guess_figure_type(f.kind, f.caption_no_index,
-                                                                                   f.image_png),
+        "figure_type": f.figure_type
+        if j.source != "latex"
+        else guess_figure_type(f.kind, f.caption_no_index, f.image_png),
         "ocr": f.ocr,
         "ocr_source": f.ocr_source if f.ocr else None,
         "paragraphs": f.paragraphs,
         "mentions": f.mentions,
         "subfigures": [{"label": s.get("label"), "caption": s.get("caption") or ""} for s in f.subfigures],
         "subfigure_images": [s["image_png"] for s in f.subfigures if s.get("image_png")]
-        if all(s.get("image_png") for s in f.subfigures) else [],
+        if all(s.get("image_png") for s in f.subfigures)
+        else [],
         "provenance": {
             "input": str(doc.pdf or doc.source),
             "sha256": doc.pdf_sha256 or doc.source_sha256,
@@ -168,10 +204,18 @@ def process_document(doc: Document, opts: Options) -> Result:
                 errors.append(error_row(doc.input, doc.key, "float", *_no_image(doc, j), doc.paper_id, fid))
             continue
         if fid in seen:
-            errors.append(error_row(
-                doc.input, doc.key, "float", "duplicate_number",
-                f"a second {j.float.kind} numbered {j.float.number} was found (page {j.float.page}); "
-                "the first one was kept.", doc.paper_id, fid))
+            errors.append(
+                error_row(
+                    doc.input,
+                    doc.key,
+                    "float",
+                    "duplicate_number",
+                    f"a second {j.float.kind} numbered {j.float.number} was found (page {j.float.page}); "
+                    "the first one was kept.",
+                    doc.paper_id,
+                    fid,
+                )
+            )
             continue
         try:
             row = figure_row(doc, j, license, opts.dpi)
@@ -180,7 +224,9 @@ def process_document(doc: Document, opts: Options) -> Result:
             continue
         problems = validate_row(row, "figures")
         if problems:
-            errors.append(error_row(doc.input, doc.key, "float", "invalid_row", "; ".join(problems), doc.paper_id, fid))
+            errors.append(
+                error_row(doc.input, doc.key, "float", "invalid_row", "; ".join(problems), doc.paper_id, fid)
+            )
             continue
         seen.add(fid)
         result.figures.append(row)
@@ -188,4 +234,3 @@ def process_document(doc: Document, opts: Options) -> Result:
         e["paper_id"] = doc.paper_id
     result.errors = errors
     return result
-

@@ -30,8 +30,8 @@ from pathlib import Path
 
 from datasets import Features, Image, List, Value
 
-from scitune.curate.filters import count_rows, iter_rows
-from scitune.schemas import SCICAP_TYPE_MAP
+from ..schemas import SCICAP_TYPE_MAP
+from .filters import count_rows, iter_rows
 
 FORMATS = ("llava", "messages", "prompt-completion", "scicap")
 IMAGE_TAG = "<image>"
@@ -43,8 +43,10 @@ MESSAGES_FEATURES = Features(
         "id": Value("string"),
         "images": List(Image()),
         "messages": List(
-            {"role": Value("string"),
-             "content": List({"type": Value("string"), "text": Value("string"), "index": Value("int64")})}
+            {
+                "role": Value("string"),
+                "content": List({"type": Value("string"), "text": Value("string"), "index": Value("int64")}),
+            }
         ),
     }
 )
@@ -60,8 +62,11 @@ class ExportStats:
 
     def lines(self) -> list[str]:
         tasks = ", ".join(f"{t}: {n:,}" for t, n in sorted(self.by_task.items()))
-        return [f"export {self.format}: {self.rows:,} rows, {self.images:,} images -> "
-                + ", ".join(str(p) for p in self.files) + (f" ({tasks})" if tasks else "")]
+        return [
+            f"export {self.format}: {self.rows:,} rows, {self.images:,} images -> "
+            + ", ".join(str(p) for p in self.files)
+            + (f" ({tasks})" if tasks else "")
+        ]
 
 
 class NothingToExport(ValueError):
@@ -107,7 +112,9 @@ def atomic_text(path: Path):
 
 def instruction_rows(out: Path, tasks: Iterable[str] | None, progress: bool) -> Iterator[dict]:
     if not count_rows(out, "instructions"):
-        raise NothingToExport(f"{out}/instructions has no rows: run `scitune-curate instructions {out}` first")
+        raise NothingToExport(
+            f"{out}/instructions has no rows: run `scitune-curate instructions {out}` first"
+        )
     wanted = set(tasks) if tasks else None
     for row in iter_rows(out, "instructions", progress=progress, desc="export"):
         if wanted is None or row["task"] in wanted:
@@ -118,7 +125,9 @@ def _turns(row: dict) -> list[tuple[str, str]]:
     return [(m["role"], m["content"]) for m in row["messages"]]
 
 
-def export_llava(out: Path, dest: Path, tasks: Iterable[str] | None = None, progress: bool = False) -> ExportStats:
+def export_llava(
+    out: Path, dest: Path, tasks: Iterable[str] | None = None, progress: bool = False
+) -> ExportStats:
     """LLaVA conversation JSON + images (one image per record, as LLaVA expects)."""
     stats, images = ExportStats("llava"), ImageFolder(dest)
     path = Path(dest) / "llava.json"
@@ -160,10 +169,11 @@ def messages_row(row: dict) -> dict:
     return {"id": row["id"], "images": row["images"], "messages": messages}
 
 
-def export_messages(out: Path, dest: Path, tasks: Iterable[str] | None = None,
-                    progress: bool = False) -> ExportStats:
+def export_messages(
+    out: Path, dest: Path, tasks: Iterable[str] | None = None, progress: bool = False
+) -> ExportStats:
     """TRL `messages` + `images` as Parquet under DEST/data, with a card so `load_dataset(DEST)` works."""
-    from scitune.curate.writer import write_table
+    from .writer import write_table
 
     stats = ExportStats("messages")
 
@@ -179,15 +189,18 @@ def export_messages(out: Path, dest: Path, tasks: Iterable[str] | None = None,
     # download_size keys datasets' cache of this folder (see card.py), so a re-export is not shadowed.
     size = sum(p.stat().st_size for p in shards)
     with atomic_text(card) as f:
-        f.write("---\nconfigs:\n- config_name: default\n  data_files:\n  - split: train\n    path: data/*.parquet\n"
-                f"dataset_info:\n  download_size: {size}\n---\n\nscitune instructions in TRL's vision chat form "
-                f"(`messages` + `images`); exported from `{out}` by `scitune-curate export messages`.\n")
+        f.write(
+            "---\nconfigs:\n- config_name: default\n  data_files:\n  - split: train\n    path: data/*.parquet\n"
+            f"dataset_info:\n  download_size: {size}\n---\n\nscitune instructions in TRL's vision chat form "
+            f"(`messages` + `images`); exported from `{out}` by `scitune-curate export messages`.\n"
+        )
     stats.files = [Path(dest) / "data", card]
     return stats
 
 
-def export_prompt_completion(out: Path, dest: Path, tasks: Iterable[str] | None = None,
-                             progress: bool = False) -> ExportStats:
+def export_prompt_completion(
+    out: Path, dest: Path, tasks: Iterable[str] | None = None, progress: bool = False
+) -> ExportStats:
     """JSONL of `{"id", "images", "prompt", "completion"}`; multi-turn rows keep all but the last answer
     in the prompt as `role: text` lines."""
     stats, images = ExportStats("prompt-completion"), ImageFolder(dest)
@@ -232,19 +245,30 @@ def export_scicap(out: Path, dest: Path, progress: bool = False) -> ExportStats:
                 if not (fig.get("image") or {}).get("bytes"):
                     continue
                 sep = "," if stats.rows else ""
-                image = {"file_name": images.save(fig["figure_id"], fig["image"]), "id": n,
-                         "figure_type": SCICAP_TYPE_MAP.get(fig.get("figure_type"), "Other"),
-                         "ocr": fig.get("ocr") or [], "figure_id": fig["figure_id"], "paper_id": fig["paper_id"],
-                         "scitune_figure_type": fig.get("figure_type"), "license": fig.get("license")}
+                image = {
+                    "file_name": images.save(fig["figure_id"], fig["image"]),
+                    "id": n,
+                    "figure_type": SCICAP_TYPE_MAP.get(fig.get("figure_type"), "Other"),
+                    "ocr": fig.get("ocr") or [],
+                    "figure_id": fig["figure_id"],
+                    "paper_id": fig["paper_id"],
+                    "scitune_figure_type": fig.get("figure_type"),
+                    "license": fig.get("license"),
+                }
                 paragraphs = fig.get("paragraphs") or []
-                annotation = {"image_id": n, "id": n, "caption": fig.get("caption") or "",
-                              "caption_no_index": fig.get("caption_no_index") or "", "paragraph": paragraphs,
-                              "mention": mention_groups(paragraphs, fig.get("mentions") or [])}
+                annotation = {
+                    "image_id": n,
+                    "id": n,
+                    "caption": fig.get("caption") or "",
+                    "caption_no_index": fig.get("caption_no_index") or "",
+                    "paragraph": paragraphs,
+                    "mention": mention_groups(paragraphs, fig.get("mentions") or []),
+                }
                 f.write(sep + "\n" + json.dumps(image, ensure_ascii=False))
                 a.write(sep + "\n" + json.dumps(annotation, ensure_ascii=False))
                 stats.rows += 1
             a.close()
-            f.write("\n],\n\"annotations\": [")
+            f.write('\n],\n"annotations": [')
             with open(annotations, encoding="utf-8") as a_in:
                 for line in a_in:
                     f.write(line)
@@ -255,7 +279,9 @@ def export_scicap(out: Path, dest: Path, progress: bool = False) -> ExportStats:
     return stats
 
 
-def export(fmt: str, out: Path, dest: Path, tasks: Iterable[str] | None = None, progress: bool = False) -> ExportStats:
+def export(
+    fmt: str, out: Path, dest: Path, tasks: Iterable[str] | None = None, progress: bool = False
+) -> ExportStats:
     """Dispatch on the format name used by `scitune-curate export FORMAT`."""
     out, dest = Path(out), Path(dest)
     if fmt == "llava":

@@ -45,18 +45,38 @@ CAPTION_RULES: list[tuple[str, str]] = [
     ("pie_chart", r"\b(pie[- ]?charts?|donut)\b"),
     ("box_plot", r"\b(box[- ]?plots?|boxplots?|violin plots?|whiskers?)\b"),
     ("histogram", r"\b(histograms?|probability distributions?|distributions? of)\b"),
-    ("heatmap", (r"\b(heat ?maps?|confusion matri(x|ces)|correlation matri(x|ces)|covariance matri(x|ces)"
-                r"|kernel density|colou?r[- ]?(coded|map|scale|bar)|pearson correlation)\b")),
+    (
+        "heatmap",
+        (
+            r"\b(heat ?maps?|confusion matri(x|ces)|correlation matri(x|ces)|covariance matri(x|ces)"
+            r"|kernel density|colou?r[- ]?(coded|map|scale|bar)|pearson correlation)\b"
+        ),
+    ),
     ("scatter_plot", r"\b(scatter|scatter ?plots?|each (point|dot|marker) (is|represents))\b"),
     ("bar_chart", r"\b(bar (charts?|plots?|graphs?)|bars (show|represent|indicate))\b"),
-    ("map", (r"\b(sky ?maps?|world ?maps?|maps? of (the )?(sky|world|region|earth|galactic)|geographic|"
-            r"significance maps?|counts? maps?|excess maps?|galactic (plane|center|centre) (map|region))\b")),
+    (
+        "map",
+        (
+            r"\b(sky ?maps?|world ?maps?|maps? of (the )?(sky|world|region|earth|galactic)|geographic|"
+            r"significance maps?|counts? maps?|excess maps?|galactic (plane|center|centre) (map|region))\b"
+        ),
+    ),
     ("photo", r"\b(photo(graph)?s?|micrographs?|microscop(e|y)|camera images?|snapshots?)\b"),
-    ("diagram", (r"\b(schematic|diagram|architecture|flow ?chart|pipeline|workflow|block[- ]diagram|graphical model|"
-                r"overview of|structure of|framework|sub-?package|computational graph|flow of)\b")),
+    (
+        "diagram",
+        (
+            r"\b(schematic|diagram|architecture|flow ?chart|pipeline|workflow|block[- ]diagram|graphical model|"
+            r"overview of|structure of|framework|sub-?package|computational graph|flow of)\b"
+        ),
+    ),
     ("illustration", r"\b(illustrat(ion|es|ing)|sketch(es)?|cartoon|conceptual|drawing)\b"),
-    ("line_plot", (r"\b(as a function of|versus|vs\.?|over time|time series|curves?|evolution of|light ?curves?|"
-                  r"spectr(um|a)|learning curves?|traces?|convergence|scaling of|throughput|response time)\b")),
+    (
+        "line_plot",
+        (
+            r"\b(as a function of|versus|vs\.?|over time|time series|curves?|evolution of|light ?curves?|"
+            r"spectr(um|a)|learning curves?|traces?|convergence|scaling of|throughput|response time)\b"
+        ),
+    ),
 ]
 _COMPILED = [(cls, re.compile(p)) for cls, p in CAPTION_RULES]
 
@@ -104,7 +124,9 @@ def guess_figure_type(kind: str, caption: str, image_png: bytes | None, hints: d
             return cls
     stats = _image_stats(image_png) if image_png else None
     axes = hints.get("numeric_words", 0) >= 4
-    photo_like = bool(stats and stats["colours"] >= 2000 and stats["entropy"] >= 6.0 and stats["white"] < 0.25)
+    photo_like = bool(
+        stats and stats["colours"] >= 2000 and stats["entropy"] >= 6.0 and stats["white"] < 0.25
+    )
     if photo_like and not axes:
         return "photo"
     if axes:

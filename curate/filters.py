@@ -17,8 +17,8 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 
-from scitune.curate.writer import shard_paths
-from scitune.schemas import FIGURE_FEATURES, FIGURE_TYPES, KINDS
+from ..schemas import FIGURE_FEATURES, FIGURE_TYPES, KINDS
+from .writer import shard_paths
 
 VERSION = re.compile(r"v(\d+)$")
 
@@ -28,8 +28,14 @@ def count_rows(out: Path, table: str) -> int:
     return sum(pq.ParquetFile(p).metadata.num_rows for p in shard_paths(out, table))
 
 
-def iter_rows(out: Path, table: str, columns: list[str] | None = None, batch_size: int = 64,
-              progress: bool = False, desc: str | None = None) -> Iterator[dict]:
+def iter_rows(
+    out: Path,
+    table: str,
+    columns: list[str] | None = None,
+    batch_size: int = 64,
+    progress: bool = False,
+    desc: str | None = None,
+) -> Iterator[dict]:
     """Every row of OUT/{table}/*.parquet as a dict (images as {"bytes", "path"}), in shard order."""
     bar = None
     if progress:
@@ -104,8 +110,14 @@ class Criteria:
 
     @property
     def active(self) -> bool:
-        return bool(self.figure_types or self.kinds or self.licenses or self.dedupe
-                    or self.min_words is not None or self.max_words is not None)
+        return bool(
+            self.figure_types
+            or self.kinds
+            or self.licenses
+            or self.dedupe
+            or self.min_words is not None
+            or self.max_words is not None
+        )
 
     def keep(self, row: dict) -> bool:
         """Row-level conditions (everything but `dedupe`, which needs the whole table)."""
@@ -128,8 +140,11 @@ def preferred_copies(out: Path, keep: Callable[[dict], bool] = lambda row: True)
     (then the first seen). One pass over the images; holds one small entry per distinct image."""
     best: dict[bytes, tuple[int, str]] = {}
     unhashable: set[str] = set()
-    for row in iter_rows(out, "figures", columns=["figure_id", "paper_id", "kind", "figure_type", "license",
-                                                  "caption_no_index", "image"]):
+    for row in iter_rows(
+        out,
+        "figures",
+        columns=["figure_id", "paper_id", "kind", "figure_type", "license", "caption_no_index", "image"],
+    ):
         if not keep(row):
             continue
         key = image_key(row.get("image"))
@@ -150,12 +165,15 @@ class FilterStats:
     shards: list[Path] = field(default_factory=list)
 
     def lines(self) -> list[str]:
-        return [f"filter: kept {self.kept:,} of {self.read:,} figure rows"
-                + (f" ({self.duplicates:,} duplicate images dropped)" if self.duplicates else "")]
+        return [
+            f"filter: kept {self.kept:,} of {self.read:,} figure rows"
+            + (f" ({self.duplicates:,} duplicate images dropped)" if self.duplicates else "")
+        ]
 
 
-def filtered_rows(out: Path, criteria: Criteria, stats: FilterStats | None = None,
-                  progress: bool = False) -> Iterator[dict]:
+def filtered_rows(
+    out: Path, criteria: Criteria, stats: FilterStats | None = None, progress: bool = False
+) -> Iterator[dict]:
     """The figure rows of OUT that `criteria` keeps, streamed."""
     stats = stats if stats is not None else FilterStats()
     wanted = criteria.predicate(out)
@@ -172,12 +190,13 @@ def filtered_rows(out: Path, criteria: Criteria, stats: FilterStats | None = Non
 
 def filter_folder(out: Path, dest: Path, criteria: Criteria, progress: bool = False) -> FilterStats:
     """Write the kept figure rows of OUT into DEST/figures (a new dataset folder; OUT is not changed)."""
-    from scitune.curate.writer import write_table
+    from .writer import write_table
 
     out, dest = Path(out), Path(dest)
     if out.resolve() == dest.resolve():
         raise ValueError("DEST must differ from OUT: filtering never edits a dataset in place")
     stats = FilterStats()
-    stats.shards = write_table(filtered_rows(out, criteria, stats, progress), dest / "figures", FIGURE_FEATURES,
-                               prefix="figures")
+    stats.shards = write_table(
+        filtered_rows(out, criteria, stats, progress), dest / "figures", FIGURE_FEATURES, prefix="figures"
+    )
     return stats

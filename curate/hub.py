@@ -20,7 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from scitune.curate.card import card_for_repo, write_card
+from .card import card_for_repo, write_card
 
 PUBLISHED = ("figures", "instructions", "errors")  # tables: every *.parquet inside
 ASSETS = "assets"  # charts referenced by the card
@@ -148,8 +148,10 @@ class PushResult:
         p = self.plan
         size = sum(f.size for f in p.add)
         head = "would send" if self.dry_run else ("sent" if self.commit else "nothing to send")
-        out = [f"{head}: {len(p.add)} new or changed files ({_human(size)}), {len(p.delete)} to delete, "
-               f"{len(p.unchanged)} unchanged" + ("" if p.remote_checked else " (remote not checked)")]
+        out = [
+            f"{head}: {len(p.add)} new or changed files ({_human(size)}), {len(p.delete)} to delete, "
+            f"{len(p.unchanged)} unchanged" + ("" if p.remote_checked else " (remote not checked)")
+        ]
         if self.dry_run:
             out += [f"  add     {f.path_in_repo}  {_human(f.size)}" for f in p.add]
             out += [f"  delete  {path}" for path in p.delete]
@@ -179,7 +181,9 @@ def push_to_hub(
 
     out = Path(out)
     if not any((out / "figures").glob("*.parquet")):
-        raise ValueError(f"{out}/figures holds no Parquet shards: run `scitune-curate extract ... -o {out}` first")
+        raise ValueError(
+            f"{out}/figures holds no Parquet shards: run `scitune-curate extract ... -o {out}` first"
+        )
     if not (out / "README.md").is_file() and not dry_run:
         write_card(out)
     api = HfApi(endpoint=endpoint, token=token)
@@ -190,17 +194,28 @@ def push_to_hub(
 
     try:
         if not dry_run:
-            retry("create repo", lambda: api.create_repo(repo_id, repo_type="dataset", private=private, exist_ok=True))
+            retry(
+                "create repo",
+                lambda: api.create_repo(repo_id, repo_type="dataset", private=private, exist_ok=True),
+            )
             if revision:
-                retry("create branch", lambda: api.create_branch(repo_id, branch=revision, repo_type="dataset",
-                                                                 exist_ok=True))
+                retry(
+                    "create branch",
+                    lambda: api.create_branch(repo_id, branch=revision, repo_type="dataset", exist_ok=True),
+                )
         files = local_files(out, repo_id)
         try:
             info = retry("repo info", lambda: api.repo_info(repo_id, repo_type="dataset", revision=revision))
             if private and not info.private:
-                log(f"note: {repo_id} already exists and is public; --private only applies when creating a repo")
-            tree = retry("list remote files", lambda: list(api.list_repo_tree(
-                repo_id, repo_type="dataset", revision=info.sha, recursive=True)))
+                log(
+                    f"note: {repo_id} already exists and is public; --private only applies when creating a repo"
+                )
+            tree = retry(
+                "list remote files",
+                lambda: list(
+                    api.list_repo_tree(repo_id, repo_type="dataset", revision=info.sha, recursive=True)
+                ),
+            )
             plan = compare(files, {e.path: e for e in tree if hasattr(e, "blob_id")}, info.sha)
         except (RepositoryNotFoundError, RevisionNotFoundError):
             if not dry_run:
@@ -213,16 +228,27 @@ def push_to_hub(
         if plan.empty:
             return PushResult(url, plan)
 
-        operations = [CommitOperationAdd(f.path_in_repo, f.source if isinstance(f.source, bytes) else str(f.source))
-                      for f in plan.add]
+        operations = [
+            CommitOperationAdd(f.path_in_repo, f.source if isinstance(f.source, bytes) else str(f.source))
+            for f in plan.add
+        ]
         _preupload(api, repo_id, revision, operations, plan, retry, log)
         operations += [CommitOperationDelete(path) for path in plan.delete]
-        tables = ", ".join(f"{len([f for f in files if f.path_in_repo.startswith(t + '/')])} {t} shards"
-                           for t in PUBLISHED)
-        commit = retry("commit", lambda: api.create_commit(
-            repo_id, operations, repo_type="dataset", revision=revision, parent_commit=plan.head,
-            commit_message=f"Publish scitune dataset ({tables})",
-            commit_description=f"{len(plan.add)} files added or changed, {len(plan.delete)} deleted."))
+        tables = ", ".join(
+            f"{len([f for f in files if f.path_in_repo.startswith(t + '/')])} {t} shards" for t in PUBLISHED
+        )
+        commit = retry(
+            "commit",
+            lambda: api.create_commit(
+                repo_id,
+                operations,
+                repo_type="dataset",
+                revision=revision,
+                parent_commit=plan.head,
+                commit_message=f"Publish scitune dataset ({tables})",
+                commit_description=f"{len(plan.add)} files added or changed, {len(plan.delete)} deleted.",
+            ),
+        )
         return PushResult(url, plan, commit=commit.oid)
     except Exception as e:
         # Library errors never contain the token, but make sure nothing we re-raise could show it.
@@ -241,14 +267,18 @@ def _preupload(api, repo_id: str, revision: str | None, operations: list, plan: 
         nonlocal done_bytes, done_files, batch
         if not batch:
             return
-        retry("upload", lambda: api.preupload_lfs_files(repo_id, additions=batch, repo_type="dataset",
-                                                        revision=revision))
+        retry(
+            "upload",
+            lambda: api.preupload_lfs_files(repo_id, additions=batch, repo_type="dataset", revision=revision),
+        )
         done_files += len(batch)
         done_bytes += sum(op.upload_info.size for op in batch)
         rate = done_bytes / max(time.monotonic() - start, 1e-6)
         eta = (total - done_bytes) / rate if rate else 0
-        log(f"uploaded {done_files}/{len(operations)} files, {_human(done_bytes)}/{_human(total)} "
-            f"({_human(rate)}/s, ETA {eta:.0f} s)")
+        log(
+            f"uploaded {done_files}/{len(operations)} files, {_human(done_bytes)}/{_human(total)} "
+            f"({_human(rate)}/s, ETA {eta:.0f} s)"
+        )
         batch = []
 
     batch_bytes = 0
@@ -259,4 +289,3 @@ def _preupload(api, repo_id: str, revision: str | None, operations: list, plan: 
             flush()
             batch_bytes = 0
     flush()
-

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from scitune.curate.archives import archive_format
+from .archives import archive_format
 
 ARCHIVE_SUFFIXES = (".tar.gz", ".tgz", ".tar", ".zip", ".gz")
 # New-style (0704.0001 onwards) and old-style (hep-th/9901001, written hep-th9901001 in file names).
@@ -125,24 +125,40 @@ def _walk(root: Path, skip: set[Path], plan: Plan) -> Iterator[Path]:
         return
     if any(root.glob("*.tex")):
         # Not silently skipped: the user may have meant this folder as a source.
-        plan.problems.append(Problem(
-            str(root), "parse", "no_main_file",
-            f"{root} holds .tex files but none with \\documentclass: not a LaTeX source root (its "
-            "subfolders were still searched). Give the folder that holds the main .tex file."))
+        plan.problems.append(
+            Problem(
+                str(root),
+                "parse",
+                "no_main_file",
+                f"{root} holds .tex files but none with \\documentclass: not a LaTeX source root (its "
+                "subfolders were still searched). Give the folder that holds the main .tex file.",
+            )
+        )
     for child in sorted(root.iterdir()):
         if child.name.startswith("."):
             continue
         if child.is_symlink():
             if not child.exists():
-                plan.problems.append(Problem(
-                    str(child), "input", "broken_link", f"{child} is a symbolic link to nothing; fix or remove it."))
+                plan.problems.append(
+                    Problem(
+                        str(child),
+                        "input",
+                        "broken_link",
+                        f"{child} is a symbolic link to nothing; fix or remove it.",
+                    )
+                )
                 continue
             if child.is_dir():
                 # Links to folders can loop back or lead far outside what the user named.
-                plan.problems.append(Problem(
-                    str(child), "input", "linked_folder",
-                    f"{child} is a symbolic link to a folder and was not followed; "
-                    f"give its target {child.resolve()} as an input to include it."))
+                plan.problems.append(
+                    Problem(
+                        str(child),
+                        "input",
+                        "linked_folder",
+                        f"{child} is a symbolic link to a folder and was not followed; "
+                        f"give its target {child.resolve()} as an input to include it.",
+                    )
+                )
                 continue
         if child.is_dir():
             yield from _walk(child, skip, plan)
@@ -219,16 +235,26 @@ def plan_inputs(
                 sources.append(path)
             else:
                 plan.problems.append(
-                    Problem(str(path), "input", "unknown_type",
-                            f"{path.name} is neither a PDF nor a LaTeX source bundle "
-                            f"(.tar.gz, .tgz, .tar, .zip, .gz) nor a source folder.")
+                    Problem(
+                        str(path),
+                        "input",
+                        "unknown_type",
+                        f"{path.name} is neither a PDF nor a LaTeX source bundle "
+                        f"(.tar.gz, .tgz, .tar, .zip, .gz) nor a source folder.",
+                    )
                 )
     for pdf, src in pairs.items():
         if src.exists() and src not in sources:
             sources.append(src)
     docs = _pair(pdfs, sources, pairs)
-    for doc in tqdm(docs, desc="hashing inputs", unit="doc", disable=not progress or len(docs) < 100,
-                    file=sys.stderr, leave=False):
+    for doc in tqdm(
+        docs,
+        desc="hashing inputs",
+        unit="doc",
+        disable=not progress or len(docs) < 100,
+        file=sys.stderr,
+        leave=False,
+    ):
         _identify(doc, plan)
     return plan
 

@@ -18,16 +18,16 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cache
 from importlib import resources
 from pathlib import Path
 
 import yaml
 
-from scitune.curate.card import write_card
-from scitune.curate.filters import iter_rows
-from scitune.curate.writer import write_table
-from scitune.schemas import INSTRUCTION_FEATURES
+from ..schemas import INSTRUCTION_FEATURES
+from .card import write_card
+from .filters import iter_rows
+from .writer import write_table
 
 TASKS = ("caption", "ctom", "figure_type", "ocr", "mention", "caption_with_context")
 LATEST_TEMPLATE_VERSION = "1"
@@ -43,7 +43,7 @@ class Templates:
     answers: dict[str, str]
 
 
-@lru_cache(maxsize=None)
+@cache
 def load_templates(version: str = LATEST_TEMPLATE_VERSION) -> Templates:
     """The template pools of `templates/v{version}.yaml`, checked: one `<image>` per template."""
     path = resources.files("scitune.curate") / "templates" / f"v{version}.yaml"
@@ -83,12 +83,14 @@ def ctom_target(fig: dict) -> str:
     """
     known = fig.get("figure_type") not in (None, "", "other")
     kind = type_words(fig["figure_type"]) if known else ("table" if fig.get("kind") == "table" else "figure")
-    return "\n".join([
-        f"{kind} {_bare_caption(fig)}",
-        "\t".join(fig.get("ocr") or []),
-        "\n".join(fig.get("paragraphs") or []),
-        "\n".join(fig.get("mentions") or []),
-    ])
+    return "\n".join(
+        [
+            f"{kind} {_bare_caption(fig)}",
+            "\t".join(fig.get("ocr") or []),
+            "\n".join(fig.get("paragraphs") or []),
+            "\n".join(fig.get("mentions") or []),
+        ]
+    )
 
 
 def _bare_caption(fig: dict) -> str:
@@ -127,15 +129,22 @@ def task_inputs(fig: dict, task: str) -> list[tuple[dict, str]] | str:
     if task == "mention":
         if not paragraphs:
             return "no mention paragraph"
-        return [({"paragraph": p.strip(), "label": _printed_label(fig), "caption": caption}, None)
-                for p in paragraphs[:MAX_MENTION_ROWS]]
+        return [
+            ({"paragraph": p.strip(), "label": _printed_label(fig), "caption": caption}, None)
+            for p in paragraphs[:MAX_MENTION_ROWS]
+        ]
     if task == "caption_with_context":
         return [({"context": _context(paragraphs)}, caption)] if paragraphs else "no mention paragraph"
     raise ValueError(f"unknown task {task!r}; known: {', '.join(TASKS)}")
 
 
-def figure_instructions(fig: dict, tasks: Iterable[str] = TASKS, seed: int = 0,
-                        templates: Templates | None = None, skipped: Counter | None = None) -> Iterator[dict]:
+def figure_instructions(
+    fig: dict,
+    tasks: Iterable[str] = TASKS,
+    seed: int = 0,
+    templates: Templates | None = None,
+    skipped: Counter | None = None,
+) -> Iterator[dict]:
     """The instruction rows of one figure row; counts skipped tasks into `skipped` by (task, reason)."""
     templates = templates or load_templates()
     image = fig.get("image")
@@ -154,7 +163,9 @@ def figure_instructions(fig: dict, tasks: Iterable[str] = TASKS, seed: int = 0,
             pool = templates.tasks[task]
             choice = pick(pool, fig["figure_id"], task, seed, index)
             # Paper text quoted into the user turn must not add image slots of its own.
-            quoted = {k: v.replace(IMAGE_TAG, "image") if isinstance(v, str) else v for k, v in fields.items()}
+            quoted = {
+                k: v.replace(IMAGE_TAG, "image") if isinstance(v, str) else v for k, v in fields.items()
+            }
             user = pool[choice].format(kind=kind, **quoted)
             if target is None:  # worded answers (figure type, mention)
                 target = templates.answers[task].format(**fields)
@@ -180,10 +191,15 @@ class InstructionStats:
     shards: list[Path] = field(default_factory=list)
 
     def lines(self) -> list[str]:
-        out = [f"instructions: {sum(self.rows.values()):,} rows from {self.figures:,} figures "
-               f"in {self.seconds:.1f} s ({len(self.shards)} shards)"]
+        out = [
+            f"instructions: {sum(self.rows.values()):,} rows from {self.figures:,} figures "
+            f"in {self.seconds:.1f} s ({len(self.shards)} shards)"
+        ]
         out += [f"  {task}: {n:,}" for task, n in sorted(self.rows.items())]
-        out += [f"  skipped {task} for {n:,} figures: {reason}" for (task, reason), n in sorted(self.skipped.items())]
+        out += [
+            f"  skipped {task} for {n:,} figures: {reason}"
+            for (task, reason), n in sorted(self.skipped.items())
+        ]
         return out
 
 

@@ -14,7 +14,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass, replace
 
-from scitune.curate.records import Float
+from .records import Float
 
 # Token-F1 needed to pair floats whose numbers differ. Supplements often repeat one caption template
 # across variants ("The coevolution of ... when T_f = 0.5"): such siblings reach 0.7, the same
@@ -88,10 +88,16 @@ def join(pdf_floats: list[Float], tex_floats: list[Float]) -> list[Joined]:
             pdf_left.append(p)
             continue
         tex_left.remove(t)
-        out.append(Joined(merge(p, t), "pdf+latex", p.caption, token_f1(p.caption_no_index, t.caption_no_index)))
+        out.append(
+            Joined(merge(p, t), "pdf+latex", p.caption, token_f1(p.caption_no_index, t.caption_no_index))
+        )
     # Second pass: numbering differs between the sides (e.g. a supplement counted apart).
     for p in pdf_left:
-        scored = [(token_f1(p.caption_no_index, t.caption_no_index), i) for i, t in enumerate(tex_left) if t.kind == p.kind]
+        scored = [
+            (token_f1(p.caption_no_index, t.caption_no_index), i)
+            for i, t in enumerate(tex_left)
+            if t.kind == p.kind
+        ]
         best = max(scored, default=(0.0, -1))
         if best[0] >= CAPTION_MATCH_MIN:
             t = tex_left.pop(best[1])

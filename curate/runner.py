@@ -21,9 +21,9 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from scitune.curate.document import Options, Result, error_row, process_document
-from scitune.curate.inputs import Document, assign_paper_ids, plan_inputs
-from scitune.curate.writer import SHARD_ROWS, STATE_DIR, RunWriter, reset, write_json_atomically
+from .document import Options, Result, error_row, process_document
+from .inputs import Document, assign_paper_ids, plan_inputs
+from .writer import SHARD_ROWS, STATE_DIR, RunWriter, reset, write_json_atomically
 
 
 @dataclass
@@ -47,7 +47,9 @@ class Summary:
             f"{self.failed} failed" + (f" ({self.ignored} other files ignored)" if self.ignored else ""),
             f"pages: {self.pages} ({rate:.1f} pages/s)",
             f"floats: {self.figures} figures, {self.tables} tables "
-            + (f"({', '.join(f'{k}: {v}' for k, v in sorted(self.sources.items()))})" if self.sources else ""),
+            + (
+                f"({', '.join(f'{k}: {v}' for k, v in sorted(self.sources.items()))})" if self.sources else ""
+            ),
             f"errors: {self.errors} rows",
             f"time: {self.seconds:.1f} s",
         ]
@@ -76,10 +78,20 @@ def _child(conn, work, doc: Document, opts: Options, max_memory_mb: int) -> None
     try:
         result = work(doc, opts)
     except BaseException as e:  # noqa: BLE001 - report, never die silently
-        result = Result(doc.key, doc.paper_id, errors=[error_row(
-            doc.input, doc.key, "crash", type(e).__name__,
-            f"the worker failed with {type(e).__name__}: {e}. If this is MemoryError, raise --max-memory.",
-            doc.paper_id)])
+        result = Result(
+            doc.key,
+            doc.paper_id,
+            errors=[
+                error_row(
+                    doc.input,
+                    doc.key,
+                    "crash",
+                    type(e).__name__,
+                    f"the worker failed with {type(e).__name__}: {e}. If this is MemoryError, raise --max-memory.",
+                    doc.paper_id,
+                )
+            ],
+        )
     conn.send(result)
     conn.close()
 
@@ -94,12 +106,21 @@ def _context():
 
 
 def _failure(job: _Job, stage: str, message: str) -> Result:
-    return Result(job.doc.key, job.doc.paper_id,
-                  errors=[error_row(job.doc.input, job.doc.key, stage, stage, message, job.doc.paper_id)])
+    return Result(
+        job.doc.key,
+        job.doc.paper_id,
+        errors=[error_row(job.doc.input, job.doc.key, stage, stage, message, job.doc.paper_id)],
+    )
 
 
-def run_documents(docs: list[Document], opts: Options, workers: int, timeout: float, max_memory_mb: int,
-                  work=process_document):
+def run_documents(
+    docs: list[Document],
+    opts: Options,
+    workers: int,
+    timeout: float,
+    max_memory_mb: int,
+    work=process_document,
+):
     """Yield one `Result` per document, in completion order; `work(doc, opts)` runs in the worker."""
     ctx = _context()
     queue = deque(docs)
@@ -113,8 +134,10 @@ def run_documents(docs: list[Document], opts: Options, workers: int, timeout: fl
             sender.close()
             running.append(_Job(doc, proc, receiver, time.monotonic() + timeout))
         next_deadline = min(j.deadline for j in running)
-        wait([j.conn for j in running] + [j.proc.sentinel for j in running],
-             timeout=max(0.0, next_deadline - time.monotonic()))
+        wait(
+            [j.conn for j in running] + [j.proc.sentinel for j in running],
+            timeout=max(0.0, next_deadline - time.monotonic()),
+        )
         for job in list(running):
             result = None
             if job.conn.poll():
@@ -128,9 +151,12 @@ def run_documents(docs: list[Document], opts: Options, workers: int, timeout: fl
                 result = _failure(job, "crash", _crash_message(job))
             elif time.monotonic() > job.deadline:
                 job.proc.kill()
-                result = _failure(job, "timeout",
-                                  f"stopped after {timeout:.0f} s (per-document limit). Re-run with a larger "
-                                  "--timeout if the document is just large.")
+                result = _failure(
+                    job,
+                    "timeout",
+                    f"stopped after {timeout:.0f} s (per-document limit). Re-run with a larger "
+                    "--timeout if the document is just large.",
+                )
             if result is not None:
                 job.proc.join(timeout=5)
                 if job.proc.is_alive():
@@ -143,8 +169,10 @@ def run_documents(docs: list[Document], opts: Options, workers: int, timeout: fl
 def _crash_message(job: _Job) -> str:
     code = job.proc.exitcode
     how = f"was killed by signal {-code}" if code is not None and code < 0 else f"exited with code {code}"
-    return (f"the worker process {how} while processing this document (a crash in a native library "
-            "or the memory limit; try --max-memory, and report the file if it persists).")
+    return (
+        f"the worker process {how} while processing this document (a crash in a native library "
+        "or the memory limit; try --max-memory, and report the file if it persists)."
+    )
 
 
 def _claim_paper_id(result: Result, owner: dict[str, str]) -> None:
@@ -155,11 +183,11 @@ def _claim_paper_id(result: Result, owner: dict[str, str]) -> None:
     new = f"{result.paper_id}-{result.key[:8]}"
     for row in result.figures:
         row["paper_id"] = new
-        row["figure_id"] = new + row["figure_id"][len(result.paper_id):]
+        row["figure_id"] = new + row["figure_id"][len(result.paper_id) :]
     for row in result.errors:
         row["paper_id"] = new
         if row.get("figure_id"):
-            row["figure_id"] = new + row["figure_id"][len(result.paper_id):]
+            row["figure_id"] = new + row["figure_id"][len(result.paper_id) :]
     result.paper_id = new
     owner[new] = result.key
 
@@ -225,8 +253,12 @@ def run_extract(
             summary.failed += bool(result.errors and not result.figures)
             sources.update(r["source"] for r in result.figures)
             elapsed = time.monotonic() - start
-            bar.set_postfix(pages_s=f"{summary.pages / elapsed:.1f}", floats=summary.figures + summary.tables,
-                            errors=summary.errors, refresh=False)
+            bar.set_postfix(
+                pages_s=f"{summary.pages / elapsed:.1f}",
+                floats=summary.figures + summary.tables,
+                errors=summary.errors,
+                refresh=False,
+            )
             bar.update()
     finally:
         bar.close()
@@ -239,7 +271,7 @@ def run_extract(
 
 
 def _finish(out: Path, summary: Summary, command: str | None) -> None:
-    from scitune.curate.card import write_card
+    from .card import write_card
 
     command = command or "scitune-curate " + " ".join(shlex.quote(a) for a in sys.argv[1:])
     write_card(out, command=command)

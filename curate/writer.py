@@ -28,7 +28,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from datasets import Features
 
-from scitune.schemas import ERROR_FEATURES, FIGURE_FEATURES
+from ..schemas import ERROR_FEATURES, FIGURE_FEATURES
 
 STATE_DIR = ".scitune"  # resume state inside OUT; not part of the published dataset
 SHARD_ROWS = 1000
@@ -68,7 +68,9 @@ def _row_bytes(row: dict) -> int:
         elif isinstance(value, dict) and isinstance(value.get("bytes"), bytes):
             size += len(value["bytes"])
         elif isinstance(value, list):
-            size += sum(len(v["bytes"]) for v in value if isinstance(v, dict) and isinstance(v.get("bytes"), bytes))
+            size += sum(
+                len(v["bytes"]) for v in value if isinstance(v, dict) and isinstance(v.get("bytes"), bytes)
+            )
     return size + 256
 
 

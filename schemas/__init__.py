@@ -5,12 +5,12 @@ metadata that makes `datasets.load_dataset` decode images, the validator and the
 card are all derived from these declarations.
 """
 
-from scitune.schemas.errors import ERROR_COLUMNS, ERROR_FEATURES, ERROR_STAGES
-from scitune.schemas.figures import FIGURE_COLUMNS, FIGURE_FEATURES, KINDS, SOURCES, OCR_SOURCES
-from scitune.schemas.instructions import INSTRUCTION_COLUMNS, INSTRUCTION_FEATURES
-from scitune.schemas.taxonomy import FIGURE_TYPES, SCICAP_TYPE_MAP
-from scitune.schemas.version import SCHEMA_VERSION, extractor_version
-from scitune.schemas.validate import validate_folder, validate_row
+from .errors import ERROR_COLUMNS, ERROR_FEATURES, ERROR_STAGES
+from .figures import FIGURE_COLUMNS, FIGURE_FEATURES, KINDS, OCR_SOURCES, SOURCES
+from .instructions import INSTRUCTION_COLUMNS, INSTRUCTION_FEATURES
+from .taxonomy import FIGURE_TYPES, SCICAP_TYPE_MAP
+from .validate import validate_folder, validate_row
+from .version import SCHEMA_VERSION, extractor_version
 
 TABLES = {
     "figures": FIGURE_FEATURES,
@@ -19,8 +19,21 @@ TABLES = {
 }
 
 __all__ = [
-    "ERROR_COLUMNS", "ERROR_FEATURES", "ERROR_STAGES", "FIGURE_COLUMNS", "FIGURE_FEATURES",
-    "FIGURE_TYPES", "INSTRUCTION_COLUMNS", "INSTRUCTION_FEATURES", "KINDS", "OCR_SOURCES",
-    "SCHEMA_VERSION", "SCICAP_TYPE_MAP", "SOURCES", "TABLES", "extractor_version",
-    "validate_folder", "validate_row",
+    "ERROR_COLUMNS",
+    "ERROR_FEATURES",
+    "ERROR_STAGES",
+    "FIGURE_COLUMNS",
+    "FIGURE_FEATURES",
+    "FIGURE_TYPES",
+    "INSTRUCTION_COLUMNS",
+    "INSTRUCTION_FEATURES",
+    "KINDS",
+    "OCR_SOURCES",
+    "SCHEMA_VERSION",
+    "SCICAP_TYPE_MAP",
+    "SOURCES",
+    "TABLES",
+    "extractor_version",
+    "validate_folder",
+    "validate_row",
 ]

@@ -14,10 +14,10 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from scitune.schemas.errors import ERROR_FEATURES, ERROR_STAGES
-from scitune.schemas.figures import FIGURE_FEATURES, KINDS, OCR_SOURCES, SOURCES
-from scitune.schemas.instructions import INSTRUCTION_FEATURES
-from scitune.schemas.taxonomy import FIGURE_TYPES
+from .errors import ERROR_FEATURES, ERROR_STAGES
+from .figures import FIGURE_FEATURES, KINDS, OCR_SOURCES, SOURCES
+from .instructions import INSTRUCTION_FEATURES
+from .taxonomy import FIGURE_TYPES
 
 FEATURES = {"figures": FIGURE_FEATURES, "errors": ERROR_FEATURES, "instructions": INSTRUCTION_FEATURES}
 
@@ -170,7 +170,9 @@ def validate_folder(out: str | Path, max_problems: int = 200) -> Report:
                     report.rows[table] += 1
                     where = f"{path.name} row {report.rows[table] - 1}"
                     for problem in validate_row(row, table):
-                        report.problems.append(f"{table}/{where} ({row.get(id_col.get(table, 'input'))}): {problem}")
+                        report.problems.append(
+                            f"{table}/{where} ({row.get(id_col.get(table, 'input'))}): {problem}"
+                        )
                     if table in id_col:
                         key = row.get(id_col[table])
                         if key in seen_ids[table]:

@@ -27,7 +27,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from scitune.schemas import FIGURE_TYPES, SCICAP_TYPE_MAP
+from ..schemas import FIGURE_TYPES, SCICAP_TYPE_MAP
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
 SCICAP_REFERENCES = ("caption_no_index", "original", "lowercase", "basic-num", "advanced")

@@ -19,11 +19,19 @@ app = typer.Typer(
 def finetune(
     config: str = typer.Argument(None, help="A preset (tiny-cpu, scitune-7b, scitune-13b) or a YAML file."),
     config_opt: str = typer.Option(None, "--config", "-c", help="Same as the CONFIG argument."),
-    data: str = typer.Option(None, "--data", help="Training data of every stage: a scitune OUT folder "
-                             "(its instructions/), Parquet files, a LLaVA conversation JSON, or a Hub id."),
+    data: str = typer.Option(
+        None,
+        "--data",
+        help="Training data of every stage: a scitune OUT folder "
+        "(its instructions/), Parquet files, a LLaVA conversation JSON, or a Hub id.",
+    ),
     output: str = typer.Option(None, "--output", "-o", help="Run folder (default: train.output)."),
-    overrides: list[str] = typer.Option([], "--set", help="Override a setting: --set instruct.lr=1e-4 "
-                                        "--set data.max_length=1024 (repeatable; dotted config keys)."),
+    overrides: list[str] = typer.Option(
+        [],
+        "--set",
+        help="Override a setting: --set instruct.lr=1e-4 "
+        "--set data.max_length=1024 (repeatable; dotted config keys).",
+    ),
     resume: bool = typer.Option(False, "--resume", help="Continue the run in --output from its checkpoint."),
 ) -> None:
     """Train a LLaVA-style model: SciTune's stages (align: the projector; instruct: LLM + projector).
@@ -34,8 +42,9 @@ def finetune(
     """
     import os
 
-    from scitune.train.config import ConfigError, load_config
-    from scitune.train.loop import close_distributed, finetune as run
+    from .config import ConfigError, load_config
+    from .loop import close_distributed
+    from .loop import finetune as run
 
     if config and config_opt:
         raise typer.BadParameter("give the config once: as an argument or with --config")
@@ -51,52 +60,107 @@ def finetune(
     if path is not None and os.environ.get("RANK", "0") == "0":
         typer.echo(f"model saved to {path} (load it with scitune.train.model.load_model)")
 
+
 # --- evaluate, compare (train/evaluate.py) ---
 from pathlib import Path  # noqa: E402
-from typing import Optional  # noqa: E402
 
 
 @app.command()
 def evaluate(
     task: str = typer.Option(..., "--task", help="Benchmark: scienceqa, scicap or vistext."),
-    data: Path = typer.Option(..., "--data", help="ScienceQA: folder with problems.json (+ pid_splits.json, images/), "
-                              "a problems JSON, or Hub Parquet. scicap: SciCap JSON file/folder, a SciCap Challenge "
-                              "JSON, or a scitune OUT folder (figures/). vistext: data_{split}.json or its folder."),
-    out: Path = typer.Option(..., "-o", "--out", help="Results folder (results.json, predictions.jsonl, results.md, PNG)."),
-    model: Optional[Path] = typer.Option(None, "--model", help="Checkpoint folder to generate answers with."),
-    predictions: Optional[Path] = typer.Option(None, "--predictions", help="Score this prediction file instead of "
-                                               "generating: LLaVA JSONL answers ({question_id, text}; captions may "
-                                               "add type_text), {pid: index} (ScienceQA results), or {id: text}."),
-    prompt_format: str = typer.Option("CQM-A", "--prompt-format", help="ScienceQA prompt: CQM-A, QCM-LEA or QCM-LEPA."),
-    scitune_variant: bool = typer.Option(False, "--scitune-variant", help="ScienceQA columns as SciTune defined them "
-                                         "(TXT = no image, NO = no hint, grade groups = mean of per-grade accuracy)."),
-    max_new_tokens: Optional[int] = typer.Option(None, "--max-new-tokens", help="Default: 16 for CQM-A, 512 for "
-                                                 "QCM-LEA/LEPA, 128 for captions."),
-    batch_size: int = typer.Option(8, "--batch-size", min=1, help="Requests per generate call (left padded)."),
-    split: str = typer.Option("test", "--split", help="Split to evaluate (ScienceQA: train/val/test; VisText: "
-                              "train/validation/test)."),
-    limit: Optional[int] = typer.Option(None, "--limit", min=1, help="Evaluate only the first N items."),
-    stop: list[str] = typer.Option([], "--stop", help="Stop string (repeatable); the end-of-turn token always stops."),
+    data: Path = typer.Option(
+        ...,
+        "--data",
+        help="ScienceQA: folder with problems.json (+ pid_splits.json, images/), "
+        "a problems JSON, or Hub Parquet. scicap: SciCap JSON file/folder, a SciCap Challenge "
+        "JSON, or a scitune OUT folder (figures/). vistext: data_{split}.json or its folder.",
+    ),
+    out: Path = typer.Option(
+        ..., "-o", "--out", help="Results folder (results.json, predictions.jsonl, results.md, PNG)."
+    ),
+    model: Path | None = typer.Option(None, "--model", help="Checkpoint folder to generate answers with."),
+    predictions: Path | None = typer.Option(
+        None,
+        "--predictions",
+        help="Score this prediction file instead of "
+        "generating: LLaVA JSONL answers ({question_id, text}; captions may "
+        "add type_text), {pid: index} (ScienceQA results), or {id: text}.",
+    ),
+    prompt_format: str = typer.Option(
+        "CQM-A", "--prompt-format", help="ScienceQA prompt: CQM-A, QCM-LEA or QCM-LEPA."
+    ),
+    scitune_variant: bool = typer.Option(
+        False,
+        "--scitune-variant",
+        help="ScienceQA columns as SciTune defined them "
+        "(TXT = no image, NO = no hint, grade groups = mean of per-grade accuracy).",
+    ),
+    max_new_tokens: int | None = typer.Option(
+        None, "--max-new-tokens", help="Default: 16 for CQM-A, 512 for QCM-LEA/LEPA, 128 for captions."
+    ),
+    batch_size: int = typer.Option(
+        8, "--batch-size", min=1, help="Requests per generate call (left padded)."
+    ),
+    split: str = typer.Option(
+        "test",
+        "--split",
+        help="Split to evaluate (ScienceQA: train/val/test; VisText: train/validation/test).",
+    ),
+    limit: int | None = typer.Option(None, "--limit", min=1, help="Evaluate only the first N items."),
+    stop: list[str] = typer.Option(
+        [], "--stop", help="Stop string (repeatable); the end-of-turn token always stops."
+    ),
     do_sample: bool = typer.Option(False, "--do-sample", help="Sample instead of greedy decoding."),
     temperature: float = typer.Option(1.0, "--temperature", help="Sampling temperature (with --do-sample)."),
     seed: int = typer.Option(0, "--seed", help="Sampling seed (with --do-sample)."),
-    reference: str = typer.Option("caption_no_index", "--reference", help="SciCap reference caption: caption_no_index, "
-                                  "original, lowercase, basic-num or advanced."),
-    images: Optional[Path] = typer.Option(None, "--images", help="Folder holding the images, when not beside the data."),
-    prompt: Optional[str] = typer.Option(None, "--prompt", help="Caption instruction (default: the first caption "
-                                         "template of scitune's instruction pool); `<image>` marks the image."),
-    figure_type: bool = typer.Option(True, "--figure-type/--no-figure-type", help="Also ask for and score the figure type."),
+    reference: str = typer.Option(
+        "caption_no_index",
+        "--reference",
+        help="SciCap reference caption: caption_no_index, original, lowercase, basic-num or advanced.",
+    ),
+    images: Path | None = typer.Option(
+        None, "--images", help="Folder holding the images, when not beside the data."
+    ),
+    prompt: str | None = typer.Option(
+        None,
+        "--prompt",
+        help="Caption instruction (default: the first caption "
+        "template of scitune's instruction pool); `<image>` marks the image.",
+    ),
+    figure_type: bool = typer.Option(
+        True, "--figure-type/--no-figure-type", help="Also ask for and score the figure type."
+    ),
 ) -> None:
     """Evaluate a checkpoint (or score a prediction file) on ScienceQA, SciCap or VisText."""
-    from scitune.train.evaluate import evaluate as run_evaluation, summary
-    from scitune.train.generate import Decoding
+    from .evaluate import evaluate as run_evaluation
+    from .evaluate import summary
+    from .generate import Decoding
 
-    decoding = Decoding(max_new_tokens=max_new_tokens, batch_size=batch_size, stop=tuple(stop), do_sample=do_sample,
-                        temperature=temperature, seed=seed)
+    decoding = Decoding(
+        max_new_tokens=max_new_tokens,
+        batch_size=batch_size,
+        stop=tuple(stop),
+        do_sample=do_sample,
+        temperature=temperature,
+        seed=seed,
+    )
     try:
-        result = run_evaluation(task, data, out, model=model, predictions=predictions, prompt_format=prompt_format,
-                                split=split, scitune_variant=scitune_variant, decoding=decoding, limit=limit,
-                                reference=reference, images=images, prompt=prompt, figure_type=figure_type)
+        result = run_evaluation(
+            task,
+            data,
+            out,
+            model=model,
+            predictions=predictions,
+            prompt_format=prompt_format,
+            split=split,
+            scitune_variant=scitune_variant,
+            decoding=decoding,
+            limit=limit,
+            reference=reference,
+            images=images,
+            prompt=prompt,
+            figure_type=figure_type,
+        )
     except (ValueError, FileNotFoundError) as err:
         typer.echo(f"error: {err}", err=True)
         raise typer.Exit(2) from None
@@ -107,12 +171,15 @@ def evaluate(
 @app.command()
 def compare(
     results: list[Path] = typer.Argument(None, help="results.json files written by `evaluate`."),
-    published: bool = typer.Option(False, "--published", help="Add the published ScienceQA rows (SciTune 13B/7B, "
-                                   "LLaVA 13B, GPT-3 CoT, human)."),
-    out: Optional[Path] = typer.Option(None, "-o", "--out", help="Also write the Markdown to this file."),
+    published: bool = typer.Option(
+        False,
+        "--published",
+        help="Add the published ScienceQA rows (SciTune 13B/7B, LLaVA 13B, GPT-3 CoT, human).",
+    ),
+    out: Path | None = typer.Option(None, "-o", "--out", help="Also write the Markdown to this file."),
 ) -> None:
     """Put several result files side by side (Markdown), optionally with the published rows."""
-    from scitune.train.report import compare as build
+    from .report import compare as build
 
     if not results and not published:
         typer.echo("error: give results.json files, or --published", err=True)
@@ -129,15 +196,24 @@ def compare(
 
 @app.command("prepare-scienceqa")
 def prepare_scienceqa(
-    data: Path = typer.Argument(..., help="ScienceQA: official folder (problems.json, pid_splits.json, images/), "
-                                "a problems JSON, or the Hub Parquet copy."),
-    out: Path = typer.Option(..., "-o", "--out", help="Output folder for `scitune-train finetune --data OUT`."),
+    data: Path = typer.Argument(
+        ...,
+        help="ScienceQA: official folder (problems.json, pid_splits.json, images/), "
+        "a problems JSON, or the Hub Parquet copy.",
+    ),
+    out: Path = typer.Option(
+        ..., "-o", "--out", help="Output folder for `scitune-train finetune --data OUT`."
+    ),
     split: str = typer.Option("train", "--split", help="train, val, test (or minitrain, ...)."),
-    prompt_format: str = typer.Option("QCM-LEPA", "--prompt-format", help="CQM-A, QCM-LEA or QCM-LEPA (SciTune: QCM-LEPA)."),
-    kind: str = typer.Option("instructions", "--as", help="instructions (Parquet rows) or llava (conversation JSON)."),
+    prompt_format: str = typer.Option(
+        "QCM-LEPA", "--prompt-format", help="CQM-A, QCM-LEA or QCM-LEPA (SciTune: QCM-LEPA)."
+    ),
+    kind: str = typer.Option(
+        "instructions", "--as", help="instructions (Parquet rows) or llava (conversation JSON)."
+    ),
 ) -> None:
     """Write a ScienceQA split in one of LLaVA's prompt formats as training data."""
-    from scitune.train.scienceqa import export
+    from .scienceqa import export
 
     try:
         result = export(data, out, split=split, fmt=prompt_format, kind=kind)

@@ -184,8 +184,9 @@ def _read_yaml(name_or_path: str) -> dict:
             raise ConfigError(f"config file {path} does not exist")
         return yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     if name_or_path not in presets():
-        raise ConfigError(f"{name_or_path!r} is neither a YAML file nor a preset; "
-                          f"presets: {', '.join(presets())}")
+        raise ConfigError(
+            f"{name_or_path!r} is neither a YAML file nor a preset; presets: {', '.join(presets())}"
+        )
     text = (resources.files("scitune.train") / "configs" / f"{name_or_path}.yaml").read_text(encoding="utf-8")
     return yaml.safe_load(text) or {}
 
@@ -298,6 +299,7 @@ def load_config(name_or_path: str | None = None, overrides: list[str] | None = N
 
 def to_dict(cfg) -> dict:
     """The config as plain data (tuples as lists), for YAML and checkpoints."""
+
     def plain(v):
         if isinstance(v, tuple):
             return [plain(x) for x in v]

@@ -32,13 +32,19 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from scitune.train.model import IMAGE_TOKEN, image_seq_length
+
+from .model import IMAGE_TOKEN, image_seq_length
 
 log = logging.getLogger(__name__)
 
 IGNORE = -100
-LLAVA_ROLES = {"human": "user", "gpt": "assistant", "system": "system", "user": "user",
-               "assistant": "assistant"}
+LLAVA_ROLES = {
+    "human": "user",
+    "gpt": "assistant",
+    "system": "system",
+    "user": "user",
+    "assistant": "assistant",
+}
 
 
 # --- 1. rows --------------------------------------------------------------------------------------
@@ -66,8 +72,10 @@ class LlavaJsonRows:
         rec = self.records[i]
         image = rec.get("image")
         paths = [] if image is None else [image] if isinstance(image, str) else list(image)
-        messages = [{"role": LLAVA_ROLES.get(t.get("from"), t.get("from")), "content": t.get("value") or ""}
-                    for t in rec.get("conversations", [])]
+        messages = [
+            {"role": LLAVA_ROLES.get(t.get("from"), t.get("from")), "content": t.get("value") or ""}
+            for t in rec.get("conversations", [])
+        ]
         if paths and not any(IMAGE_TOKEN in m["content"] for m in messages if m["role"] == "user"):
             first = next((m for m in messages if m["role"] == "user"), None)
             if first is not None:
@@ -82,8 +90,10 @@ def _instruction_files(path: Path) -> list[str]:
     folder = path / "instructions" if (path / "instructions").is_dir() else path
     files = sorted(str(p) for p in folder.glob("*.parquet"))
     if not files:
-        raise FileNotFoundError(f"no Parquet shards in {folder}: is it an OUT folder with instructions/ "
-                                f"(run `scitune-curate instructions OUT`)?")
+        raise FileNotFoundError(
+            f"no Parquet shards in {folder}: is it an OUT folder with instructions/ "
+            f"(run `scitune-curate instructions OUT`)?"
+        )
     return files
 
 
@@ -101,8 +111,9 @@ def open_rows(source: str, split: str = "train", streaming: bool = False, image_
             log.warning("%s: LLaVA JSON is read whole; streaming ignored", path)
         return LlavaJsonRows(path, Path(image_folder) if image_folder else None)
     if path.exists():
-        ds = datasets.load_dataset("parquet", data_files={split: _instruction_files(path)}, split=split,
-                                   streaming=streaming)
+        ds = datasets.load_dataset(
+            "parquet", data_files={split: _instruction_files(path)}, split=split, streaming=streaming
+        )
     else:
         ds = datasets.load_dataset(source, "instructions", split=split, streaming=streaming)
     if "images" in (ds.features or {}):
@@ -170,9 +181,10 @@ def encode_messages(tokenizer, messages: list[dict]) -> tuple[list[int], list[bo
             at = next(k for k, (a, b) in enumerate(zip(ids, turn_ids + [None] * len(ids))) if a != b)
             raise TokenizationMismatch(
                 f"turn {i} ({message['role']}) changes earlier tokens at position {at}: "
-                f"{tokenizer.decode(ids[max(0, at - 3): at + 3])!r} became "
-                f"{tokenizer.decode(turn_ids[max(0, at - 3): at + 3])!r}. The chat template or the "
-                "tokenizer merges across turn boundaries; choose another model.chat_template")
+                f"{tokenizer.decode(ids[max(0, at - 3) : at + 3])!r} became "
+                f"{tokenizer.decode(turn_ids[max(0, at - 3) : at + 3])!r}. The chat template or the "
+                "tokenizer merges across turn boundaries; choose another model.chat_template"
+            )
         learned += [is_answer] * (len(turn_ids) - len(ids))
         ids = turn_ids
     whole = _render(tokenizer, messages, generation_prompt=False)
@@ -266,9 +278,19 @@ class BatchStream:
     The order depends only on (seed, epoch, chunk), so a `StreamState` is enough to resume.
     """
 
-    def __init__(self, rows, encoder: Encoder, batch_size: int, seed: int = 0, group_by_length: bool = True,
-                 group_chunk: int = 64, packing: bool = False, shuffle_buffer: int = 10000,
-                 state: StreamState | None = None, skipped: dict | None = None):
+    def __init__(
+        self,
+        rows,
+        encoder: Encoder,
+        batch_size: int,
+        seed: int = 0,
+        group_by_length: bool = True,
+        group_chunk: int = 64,
+        packing: bool = False,
+        shuffle_buffer: int = 10000,
+        state: StreamState | None = None,
+        skipped: dict | None = None,
+    ):
         self.rows, self.encoder, self.batch_size, self.seed = rows, encoder, batch_size, seed
         self.group_by_length, self.packing = group_by_length, packing
         self.chunk_rows = batch_size * max(1, group_chunk)
@@ -318,7 +340,7 @@ class BatchStream:
         if self.group_by_length:
             key = (lambda u: sum(len(s) for s in u)) if self.packing else len
             units = sorted(units, key=key, reverse=True)
-        batches = [units[i: i + self.batch_size] for i in range(0, len(units), self.batch_size)]
+        batches = [units[i : i + self.batch_size] for i in range(0, len(units), self.batch_size)]
         return [batches[i] for i in rng.permutation(len(batches))]
 
     def __iter__(self):
@@ -343,7 +365,8 @@ class BatchStream:
                 continue
             batches = self._micro_batches(st.epoch, st.chunk, rows)
             last_chunk = len(rows) < self.chunk_rows or (
-                self.num_rows is not None and (st.chunk + 1) * self.chunk_rows >= self.num_rows)
+                self.num_rows is not None and (st.chunk + 1) * self.chunk_rows >= self.num_rows
+            )
             for micro in range(st.micro, len(batches)):
                 produced = True
                 if micro + 1 < len(batches):
@@ -396,8 +419,9 @@ def _check_image(image: dict) -> None:
     Image.open(io.BytesIO(image["bytes"])) if image.get("bytes") else Image.open(image["path"])
 
 
-def collate(units: list, pad_id: int, image_processor, packed: bool = False,
-            pad_to_multiple_of: int = 1) -> dict:
+def collate(
+    units: list, pad_id: int, image_processor, packed: bool = False, pad_to_multiple_of: int = 1
+) -> dict:
     """Tensors for one micro-batch: input_ids, labels, attention_mask or position_ids, pixel_values.
 
     Unpacked: right padding, the attention mask comes from the lengths. Packed: each unit is a list
@@ -421,16 +445,17 @@ def collate(units: list, pad_id: int, image_processor, packed: bool = False,
         at = 0
         for s in row:
             n = len(s)
-            ids[r, at: at + n] = s.input_ids
-            labels[r, at: at + n] = s.labels
-            positions[r, at: at + n] = np.arange(n)
+            ids[r, at : at + n] = s.input_ids
+            labels[r, at : at + n] = s.labels
+            positions[r, at : at + n] = np.arange(n)
             try:
                 loaded = [_load_image(im) for im in s.images]
             except Exception as e:  # a corrupt image: keep the shapes, learn nothing from this row
                 problems.append(f"{s.id}: image does not decode ({type(e).__name__}: {e})")
-                labels[r, at: at + n] = IGNORE
+                labels[r, at : at + n] = IGNORE
                 side = _processor_side(image_processor)
                 from PIL import Image
+
                 loaded = [Image.new("RGB", (side, side)) for _ in s.images]
             images += loaded
             at += n

@@ -24,10 +24,10 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-from scitune.train import captions as cap
-from scitune.train import metrics, report
-from scitune.train import scienceqa as sqa
-from scitune.train.generate import Decoding, Request, chat_template_name, generate, load_checkpoint
+from . import captions as cap
+from . import metrics, report
+from . import scienceqa as sqa
+from .generate import Decoding, Request, chat_template_name, generate, load_checkpoint
 
 DEFAULT_MAX_NEW_TOKENS = {"CQM-A": 16, "QCM-LEA": 512, "QCM-LEPA": 512, "scicap": 128, "vistext": 128}
 # The first wording of the matching pools in curate/templates/v1.yaml, the data scitune models train on.

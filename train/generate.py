@@ -84,7 +84,7 @@ def load_checkpoint(path: str | Path):
     import torch
     from transformers.utils import logging as hf_logging
 
-    from scitune.train.model import load_model
+    from .model import load_model
 
     path = Path(path)
     if not (path / "config.json").is_file():

@@ -35,9 +35,10 @@ import numpy as np
 import torch
 import torch.distributed as dist
 import torch.nn.functional as F
-from scitune.train.config import Config, StageConfig, save_config
-from scitune.train.data import BatchStream, Encoder, StreamState, collate, open_rows, row_texts
-from scitune.train.model import (
+
+from .config import Config, StageConfig, save_config
+from .data import BatchStream, Encoder, StreamState, collate, open_rows, row_texts
+from .model import (
     add_lora,
     build_model,
     describe,
@@ -82,15 +83,24 @@ def setup_distributed(parallel: str) -> Dist:
     if parallel == "single" and world > 1:
         raise ValueError("train.parallel=single under torchrun with several processes")
     mode = "ddp" if parallel == "auto" and world > 1 else ("single" if parallel == "auto" else parallel)
-    d = Dist(rank=int(os.environ.get("RANK", "0")), world=world,
-             local_rank=int(os.environ.get("LOCAL_RANK", "0")), mode=mode)
+    d = Dist(
+        rank=int(os.environ.get("RANK", "0")),
+        world=world,
+        local_rank=int(os.environ.get("LOCAL_RANK", "0")),
+        mode=mode,
+    )
     if torch.cuda.is_available():
         torch.cuda.set_device(d.local_rank)
         d.device = torch.device("cuda", d.local_rank)
     if mode in ("ddp", "fsdp") and not dist.is_initialized():
         if "RANK" not in os.environ:  # one process through the distributed code path (FSDP on 1 GPU)
-            os.environ.update(RANK="0", WORLD_SIZE="1", LOCAL_RANK="0", MASTER_ADDR="127.0.0.1",
-                              MASTER_PORT=os.environ.get("MASTER_PORT", "29511"))
+            os.environ.update(
+                RANK="0",
+                WORLD_SIZE="1",
+                LOCAL_RANK="0",
+                MASTER_ADDR="127.0.0.1",
+                MASTER_PORT=os.environ.get("MASTER_PORT", "29511"),
+            )
         dist.init_process_group("nccl" if d.device.type == "cuda" else "gloo")
     return d
 
@@ -119,19 +129,27 @@ class TrainModule(torch.nn.Module):
         super().__init__()
         self.llava = llava
 
-    def forward(self, input_ids, target_ids, target_index, attention_mask=None, position_ids=None,
-                pixel_values=None):
-        hidden = self.llava.model(input_ids=input_ids, pixel_values=pixel_values,
-                                  attention_mask=attention_mask, position_ids=position_ids,
-                                  use_cache=False).last_hidden_state
+    def forward(
+        self, input_ids, target_ids, target_index, attention_mask=None, position_ids=None, pixel_values=None
+    ):
+        hidden = self.llava.model(
+            input_ids=input_ids,
+            pixel_values=pixel_values,
+            attention_mask=attention_mask,
+            position_ids=position_ids,
+            use_cache=False,
+        ).last_hidden_state
         hidden = hidden[:, :-1].reshape(-1, hidden.shape[-1]).index_select(0, target_index)
         logits = self.llava.lm_head(hidden).float()
         loss = F.cross_entropy(logits, target_ids, reduction="sum")
         if pixel_values is None:
             # Keep the projector in the graph on image-free batches, so DDP/FSDP see a gradient
             # (zero) for every trained parameter on every rank.
-            loss = loss + sum(p.sum() for p in self.llava.model.multi_modal_projector.parameters()
-                              if p.requires_grad) * 0.0
+            loss = (
+                loss
+                + sum(p.sum() for p in self.llava.model.multi_modal_projector.parameters() if p.requires_grad)
+                * 0.0
+            )
         return loss
 
 
@@ -142,8 +160,11 @@ def wrap(module: TrainModule, d: Dist, cast: torch.dtype | None):
         from torch.distributed.fsdp import MixedPrecisionPolicy, fully_shard
 
         mesh = init_device_mesh(d.device.type, (d.world,))
-        mp = MixedPrecisionPolicy(param_dtype=cast, reduce_dtype=torch.float32) if cast else \
-            MixedPrecisionPolicy()
+        mp = (
+            MixedPrecisionPolicy(param_dtype=cast, reduce_dtype=torch.float32)
+            if cast
+            else MixedPrecisionPolicy()
+        )
         # One shard group per transformer block (vision and LLM), then the rest. fully_shard moves
         # each group's parameters to the mesh's device as it shards them, so the whole model never
         # has to fit on one device.
@@ -194,8 +215,12 @@ def flop_counter(llava, stage: str, lora: bool = False):
 
     def flops(b: dict) -> float:
         n_images = 0 if b.get("pixel_values") is None else b["pixel_values"].shape[0]
-        return (k * n_llm * b["n_tokens"] + 12 * text.num_hidden_layers * text.hidden_size * b["seq_sq"]
-                + k * head * b["n_targets"] + 2 * n_vision * per_image * n_images)
+        return (
+            k * n_llm * b["n_tokens"]
+            + 12 * text.num_hidden_layers * text.hidden_size * b["seq_sq"]
+            + k * head * b["n_targets"]
+            + 2 * n_vision * per_image * n_images
+        )
 
     return flops
 
@@ -217,8 +242,17 @@ def _to_device(batch: dict, device: torch.device) -> dict:
     return {k: batch[k].to(device, non_blocking=True) for k in keys if k in batch}
 
 
-def step_batches(stream: BatchStream, d: Dist, accum: int, epochs: float, processor, packed: bool,
-                 pad_to: int, worker: int = 0, workers: int = 1):
+def step_batches(
+    stream: BatchStream,
+    d: Dist,
+    accum: int,
+    epochs: float,
+    processor,
+    packed: bool,
+    pad_to: int,
+    worker: int = 0,
+    workers: int = 1,
+):
     """Yield, per optimizer step: this process's collated micro-batches, the step's tokens on all
     processes, the stream state after the step and the skip counts.
 
@@ -241,15 +275,18 @@ def step_batches(stream: BatchStream, d: Dist, accum: int, epochs: float, proces
                 break
         if len(taken) < d.world:
             if taken:
-                log.warning("dropping the last %d micro-batch(es): fewer than the %d processes",
-                            len(taken), d.world)
+                log.warning(
+                    "dropping the last %d micro-batch(es): fewer than the %d processes", len(taken), d.world
+                )
             return
         k += 1
         if k % workers != worker:
             continue
         tokens = sum(len(s) for micro in taken for unit in micro for s in (unit if packed else [unit]))
-        mine = [collate(micro, stream.encoder.pad_id, processor.image_processor, packed, pad_to)
-                for micro in taken[d.rank::d.world]]
+        mine = [
+            collate(micro, stream.encoder.pad_id, processor.image_processor, packed, pad_to)
+            for micro in taken[d.rank :: d.world]
+        ]
         yield mine, tokens, state, dict(stream.skipped)
 
 
@@ -282,8 +319,13 @@ class StepLoader:
         self.loader = None
         if workers > 0:
             self.loader = torch.utils.data.DataLoader(
-                StepSource(make_steps), batch_size=None, num_workers=workers, collate_fn=_as_is,
-                pin_memory=pin, prefetch_factor=max(1, depth))
+                StepSource(make_steps),
+                batch_size=None,
+                num_workers=workers,
+                collate_fn=_as_is,
+                pin_memory=pin,
+                prefetch_factor=max(1, depth),
+            )
             self.items = iter(self.loader)
         elif depth > 0:
             self.q: queue.Queue = queue.Queue(maxsize=depth)
@@ -364,14 +406,15 @@ def save_checkpoint(folder: Path, module, optimizer, meta: dict, d: Dist, keep: 
     d.barrier()
     model_sd, optim_sd = get_state_dict(module, optimizer)
     with _single_process_ok():
-        dcp.save({"model": model_sd, "optim": optim_sd}, checkpoint_id=str(tmp),
-                 no_dist=not dist.is_initialized())
+        dcp.save(
+            {"model": model_sd, "optim": optim_sd}, checkpoint_id=str(tmp), no_dist=not dist.is_initialized()
+        )
     torch.save({**meta, "rng": _rng_state()}, tmp / f"state-rank{d.rank}.pt")
     d.barrier()
     if d.main:
         shutil.rmtree(folder, ignore_errors=True)
         os.replace(tmp, folder)
-        for old in sorted(folder.parent.glob("step-*"), key=_step_of)[:-keep or None]:
+        for old in sorted(folder.parent.glob("step-*"), key=_step_of)[: -keep or None]:
             if old != folder and not old.name.endswith(".tmp"):
                 shutil.rmtree(old, ignore_errors=True)
     d.barrier()
@@ -411,8 +454,10 @@ def load_checkpoint(folder: Path, module, optimizer, d: Dist) -> dict:
         raise RuntimeError(f"{folder} was written by fewer processes; resume with the same number")
     meta = torch.load(meta_path, weights_only=False)
     if meta.get("world") != d.world:
-        raise RuntimeError(f"{folder} was written by {meta.get('world')} processes, not {d.world}: the data "
-                           "order per process would differ; resume with the same number")
+        raise RuntimeError(
+            f"{folder} was written by {meta.get('world')} processes, not {d.world}: the data "
+            "order per process would differ; resume with the same number"
+        )
     _set_rng_state(meta["rng"])
     return meta
 
@@ -490,9 +535,16 @@ def train_stage(cfg: Config, name: str, stage: StageConfig, d: Dist, init: Path 
         check_packing(model)
 
     encoder = Encoder(processor, cfg.data.max_length)
-    stream = BatchStream(rows, encoder, stage.batch_size, seed=cfg.train.seed,
-                         group_by_length=cfg.data.group_by_length, group_chunk=cfg.data.group_chunk,
-                         packing=cfg.data.packing, shuffle_buffer=cfg.data.shuffle_buffer)
+    stream = BatchStream(
+        rows,
+        encoder,
+        stage.batch_size,
+        seed=cfg.train.seed,
+        group_by_length=cfg.data.group_by_length,
+        group_chunk=cfg.data.group_chunk,
+        packing=cfg.data.packing,
+        shuffle_buffer=cfg.data.shuffle_buffer,
+    )
     per_epoch = stream.estimate_micro_batches_per_epoch()
     if stage.max_steps:
         total = stage.max_steps
@@ -509,7 +561,9 @@ def train_stage(cfg: Config, name: str, stage: StageConfig, d: Dist, init: Path 
     no_decay = [p for p in params if p.ndim < 2]
     optimizer = torch.optim.AdamW(
         [{"params": decay, "weight_decay": stage.weight_decay}, {"params": no_decay, "weight_decay": 0.0}],
-        lr=stage.lr, betas=tuple(cfg.train.adam_betas), eps=cfg.train.adam_eps,
+        lr=stage.lr,
+        betas=tuple(cfg.train.adam_betas),
+        eps=cfg.train.adam_eps,
         fused=(d.device.type == "cuda" and d.mode != "fsdp") or None,  # FSDP: foreach over DTensors
     )
 
@@ -523,8 +577,17 @@ def train_stage(cfg: Config, name: str, stage: StageConfig, d: Dist, init: Path 
             log.info("resumed %s from %s (step %d)", name, ckpt, step)
     if d.main:
         stage_dir.mkdir(parents=True, exist_ok=True)
-        log.info("stage %s: %s; %d trained tensors; %d steps of %d x %d x %d rows; data %s", name,
-                 describe(model), len(trained), total, d.world, stage.grad_accum, stage.batch_size, source)
+        log.info(
+            "stage %s: %s; %d trained tensors; %d steps of %d x %d x %d rows; data %s",
+            name,
+            describe(model),
+            len(trained),
+            total,
+            d.world,
+            stage.grad_accum,
+            stage.batch_size,
+            source,
+        )
 
     flops_of = flop_counter(model, name, lora=bool(stage.lora_r))
     peak = peak_flops(cfg, d.device)
@@ -537,8 +600,17 @@ def train_stage(cfg: Config, name: str, stage: StageConfig, d: Dist, init: Path 
         bar = tqdm(total=total, initial=step, desc=name, unit="step", dynamic_ncols=True, disable=None)
 
     def make_steps(worker: int, workers: int):
-        return step_batches(stream, d, stage.grad_accum, epochs, processor, cfg.data.packing,
-                            cfg.data.pad_to_multiple_of, worker, workers)
+        return step_batches(
+            stream,
+            d,
+            stage.grad_accum,
+            epochs,
+            processor,
+            cfg.data.packing,
+            cfg.data.pad_to_multiple_of,
+            worker,
+            workers,
+        )
 
     batches = StepLoader(make_steps, cfg.data.workers, cfg.data.prefetch, pin=d.device.type == "cuda")
     autocast = (lambda: torch.autocast(d.device.type, dtype=cast)) if cast else contextlib.nullcontext
@@ -588,31 +660,61 @@ def train_stage(cfg: Config, name: str, stage: StageConfig, d: Dist, init: Path 
             now = time.perf_counter()
             steps_in_window = step % cfg.train.log_every or cfg.train.log_every
             tps = window_tokens / (now - t_window)
-            record = {"stage": name, "step": step, "tokens": tokens_seen,
-                      "loss": loss_acc.item() / steps_in_window, "lr": lr,
-                      "grad_norm": float(getattr(grad_norm, "full_tensor", lambda: grad_norm)()),
-                      "tokens_per_s": round(tps, 1), "epoch": round(stream.epoch_progress(state_after), 4),
-                      "elapsed_s": round(now - t_start, 2)}
+            record = {
+                "stage": name,
+                "step": step,
+                "tokens": tokens_seen,
+                "loss": loss_acc.item() / steps_in_window,
+                "lr": lr,
+                "grad_norm": float(getattr(grad_norm, "full_tensor", lambda: grad_norm)()),
+                "tokens_per_s": round(tps, 1),
+                "epoch": round(stream.epoch_progress(state_after), 4),
+                "elapsed_s": round(now - t_start, 2),
+            }
             if peak:
                 record["mfu"] = round(window_flops / (now - t_window) / peak, 4)  # rank 0, as nanoGPT
             metrics(record)
             if bar is not None and not bar.disable:
-                bar.set_postfix(loss=f"{record['loss']:.4f}", lr=f"{lr:.2e}", tok_s=f"{tps:.0f}",
-                                **({"mfu": f"{record['mfu']:.1%}"} if "mfu" in record else {}))
+                bar.set_postfix(
+                    loss=f"{record['loss']:.4f}",
+                    lr=f"{lr:.2e}",
+                    tok_s=f"{tps:.0f}",
+                    **({"mfu": f"{record['mfu']:.1%}"} if "mfu" in record else {}),
+                )
             elif bar is not None:
                 eta = (total - step) * (now - t_start) / max(1, step - first_step)
-                log.info("%s step %d/%d loss %.4f lr %.2e %.0f tokens/s%s eta %s", name, step, total,
-                         record["loss"], lr, tps, f" mfu {record['mfu']:.1%}" if "mfu" in record else "",
-                         time.strftime("%H:%M:%S", time.gmtime(eta)))
+                log.info(
+                    "%s step %d/%d loss %.4f lr %.2e %.0f tokens/s%s eta %s",
+                    name,
+                    step,
+                    total,
+                    record["loss"],
+                    lr,
+                    tps,
+                    f" mfu {record['mfu']:.1%}" if "mfu" in record else "",
+                    time.strftime("%H:%M:%S", time.gmtime(eta)),
+                )
             loss_acc.zero_()
             window_tokens, window_flops, t_window = 0, 0.0, time.perf_counter()
 
         stopping = stop_at is not None and step >= stop_at and step < total
         if step < total and ((stage.save_every and step % stage.save_every == 0) or stopping):
-            meta = {"step": step, "tokens_seen": tokens_seen, "stream": asdict(state_after),
-                    "skipped": skipped, "world": d.world, "stage": name}
-            save_checkpoint(stage_dir / "checkpoints" / f"step-{step:07d}", module, optimizer, meta, d,
-                            cfg.train.keep_checkpoints)
+            meta = {
+                "step": step,
+                "tokens_seen": tokens_seen,
+                "stream": asdict(state_after),
+                "skipped": skipped,
+                "world": d.world,
+                "stage": name,
+            }
+            save_checkpoint(
+                stage_dir / "checkpoints" / f"step-{step:07d}",
+                module,
+                optimizer,
+                meta,
+                d,
+                cfg.train.keep_checkpoints,
+            )
         if stopping:
             batches.close()
             if bar is not None:
@@ -625,8 +727,9 @@ def train_stage(cfg: Config, name: str, stage: StageConfig, d: Dist, init: Path 
     if bar is not None:
         bar.close()
     if skipped and d.main:
-        log.warning("stage %s skipped rows: %s", name,
-                    ", ".join(f"{n} x {r}" for r, n in sorted(skipped.items())))
+        log.warning(
+            "stage %s skipped rows: %s", name, ", ".join(f"{n} x {r}" for r, n in sorted(skipped.items()))
+        )
     path = stage_dir / "model"
     if stage.lora_r:
         merge_lora(unwrap(module).llava)  # the saved model is a plain transformers model
@@ -658,8 +761,10 @@ def check_lora(cfg: Config, d: Dist) -> None:
         if stage.lora_r and name != "instruct":
             raise ValueError(f"{name}.lora_r: LoRA adapts the LLM, which only the instruct stage trains")
         if stage.lora_r and d.mode == "fsdp":
-            raise ValueError("LoRA with FSDP is not supported: the frozen LLM is not sharded usefully; "
-                             "use train.parallel=ddp (a 13B model in bf16 fits one 80 GB GPU with LoRA)")
+            raise ValueError(
+                "LoRA with FSDP is not supported: the frozen LLM is not sharded usefully; "
+                "use train.parallel=ddp (a 13B model in bf16 fits one 80 GB GPU with LoRA)"
+            )
 
 
 def check_packing(model) -> None:
@@ -680,8 +785,10 @@ def check_packing(model) -> None:
         hp = model.model(input_ids=packed, position_ids=positions, use_cache=False).last_hidden_state
     model.train(model_was_training)
     if not torch.allclose(hp, torch.cat([ha, hb], dim=1), atol=1e-4, rtol=1e-3):
-        raise ValueError("packing is not exact for this model and attention implementation (packed rows "
-                         "would attend across samples); set data.packing=false")
+        raise ValueError(
+            "packing is not exact for this model and attention implementation (packed rows "
+            "would attend across samples); set data.packing=false"
+        )
 
 
 # --- the whole run --------------------------------------------------------------------------------

@@ -22,7 +22,8 @@ from collections.abc import Iterable
 from pathlib import Path
 
 import torch
-from scitune.train.config import ModelConfig
+
+from .config import ModelConfig
 
 log = logging.getLogger(__name__)
 
@@ -37,10 +38,12 @@ VICUNA_SYSTEM = (
 )
 CHAT_TEMPLATES: dict[str, dict] = {
     "vicuna": {
-        "bos": "<s>", "eos": "</s>", "special": [],
+        "bos": "<s>",
+        "eos": "</s>",
+        "special": [],
         "template": (
             "{{ bos_token }}{% if messages[0]['role'] == 'system' %}{{ messages[0]['content'] + ' ' }}"
-            "{% set loop_messages = messages[1:] %}{% else %}{{ \"" + VICUNA_SYSTEM + " \" }}"
+            '{% set loop_messages = messages[1:] %}{% else %}{{ "' + VICUNA_SYSTEM + ' " }}'
             "{% set loop_messages = messages %}{% endif %}"
             "{% for message in loop_messages %}{% if message['role'] == 'user' %}"
             "{{ 'USER: ' + message['content'] + ' ' }}"
@@ -49,7 +52,9 @@ CHAT_TEMPLATES: dict[str, dict] = {
         ),
     },
     "chatml": {
-        "bos": None, "eos": "<|im_end|>", "special": ["<|im_start|>", "<|im_end|>"],
+        "bos": None,
+        "eos": "<|im_end|>",
+        "special": ["<|im_start|>", "<|im_end|>"],
         "template": (
             "{% for message in messages %}{{ '<|im_start|>' + message['role'] + '\n' + message['content']"
             " + '<|im_end|>' + '\n' }}{% endfor %}"
@@ -57,7 +62,9 @@ CHAT_TEMPLATES: dict[str, dict] = {
         ),
     },
     "llama-2": {
-        "bos": "<s>", "eos": "</s>", "special": [],
+        "bos": "<s>",
+        "eos": "</s>",
+        "special": [],
         "template": (
             "{% if messages[0]['role'] == 'system' %}{% set system = messages[0]['content'] %}"
             "{% set loop_messages = messages[1:] %}{% else %}{% set system = '' %}"
@@ -71,7 +78,8 @@ CHAT_TEMPLATES: dict[str, dict] = {
         ),
     },
     "llama-3": {
-        "bos": "<|begin_of_text|>", "eos": "<|eot_id|>",
+        "bos": "<|begin_of_text|>",
+        "eos": "<|eot_id|>",
         "special": ["<|begin_of_text|>", "<|start_header_id|>", "<|end_header_id|>", "<|eot_id|>"],
         "template": (
             "{{ bos_token }}{% for message in messages %}{{ '<|start_header_id|>' + message['role']"
@@ -101,12 +109,17 @@ def train_tokenizer(texts: Iterable[str], vocab_size: int = 2048, chat_template:
     tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
     tok.decoder = decoders.ByteLevel()
     trainer = trainers.BpeTrainer(
-        vocab_size=vocab_size, special_tokens=special, initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
+        vocab_size=vocab_size,
+        special_tokens=special,
+        initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
         show_progress=False,
     )
     tok.train_from_iterator(texts, trainer)
     fast = PreTrainedTokenizerFast(
-        tokenizer_object=tok, bos_token=spec["bos"], eos_token=spec["eos"], pad_token=spec["eos"],
+        tokenizer_object=tok,
+        bos_token=spec["bos"],
+        eos_token=spec["eos"],
+        pad_token=spec["eos"],
         extra_special_tokens={"image_token": IMAGE_TOKEN},
     )
     fast.chat_template = spec["template"]
@@ -150,8 +163,10 @@ def load_tokenizer(cfg: ModelConfig, texts: Iterable[str] | None = None):
     elif template:
         tok.chat_template = template
     if not tok.chat_template:
-        raise ValueError(f"the tokenizer of {source} has no chat template: set model.chat_template "
-                         f"(one of {', '.join(CHAT_TEMPLATES)} or a Jinja string)")
+        raise ValueError(
+            f"the tokenizer of {source} has no chat template: set model.chat_template "
+            f"(one of {', '.join(CHAT_TEMPLATES)} or a Jinja string)"
+        )
     if IMAGE_TOKEN not in tok.get_vocab():
         tok.add_tokens([IMAGE_TOKEN], special_tokens=True)
     if tok.pad_token is None:
@@ -168,8 +183,11 @@ def _vision_config(cfg: ModelConfig):
     if cfg.vision == "config":
         kwargs = dict(cfg.vision_config)
         model_type = kwargs.pop("model_type", "clip_vision_model")  # e.g. siglip_vision_model
-        return CLIPVisionConfig(**kwargs) if model_type == "clip_vision_model" else \
-            AutoConfig.for_model(model_type, **kwargs)
+        return (
+            CLIPVisionConfig(**kwargs)
+            if model_type == "clip_vision_model"
+            else AutoConfig.for_model(model_type, **kwargs)
+        )
     config = AutoConfig.from_pretrained(cfg.vision)
     return getattr(config, "vision_config", config)  # a full CLIP/SigLIP checkpoint holds a text tower too
 
@@ -253,8 +271,10 @@ def build_model(cfg: ModelConfig, texts: Iterable[str] | None = None, tokenizer=
     vision_config = _vision_config(cfg)
     if cfg.image_size and cfg.image_size != vision_config.image_size:
         if cfg.vision != "config":  # LLaVA does not interpolate position embeddings
-            raise ValueError(f"{cfg.vision} works at {vision_config.image_size} px, not model.image_size="
-                             f"{cfg.image_size}; choose an encoder trained at that size")
+            raise ValueError(
+                f"{cfg.vision} works at {vision_config.image_size} px, not model.image_size="
+                f"{cfg.image_size}; choose an encoder trained at that size"
+            )
         vision_config.image_size = cfg.image_size
     image_processor = _image_processor(cfg, vision_config)
 
@@ -277,18 +297,23 @@ def build_model(cfg: ModelConfig, texts: Iterable[str] | None = None, tokenizer=
     n_patches = (side // vision_config.patch_size) ** 2
     n_extra = probe.hidden_states[-1].shape[1] - n_patches
     if cfg.drop_cls and n_extra != 1:
-        raise ValueError(f"{cfg.vision}: the encoder emits {n_extra} extra tokens, not one CLS; "
-                         "set model.drop_cls=false")
+        raise ValueError(
+            f"{cfg.vision}: the encoder emits {n_extra} extra tokens, not one CLS; set model.drop_cls=false"
+        )
 
     processor = LlavaProcessor(
-        image_processor=image_processor, tokenizer=tokenizer, patch_size=vision_config.patch_size,
+        image_processor=image_processor,
+        tokenizer=tokenizer,
+        patch_size=vision_config.patch_size,
         vision_feature_select_strategy="default" if cfg.drop_cls else "full",
-        num_additional_image_tokens=n_extra, chat_template=tokenizer.chat_template,
+        num_additional_image_tokens=n_extra,
+        chat_template=tokenizer.chat_template,
     )
     text_config = llm.config.to_dict()
     text_config.pop("quantization_config", None)
     config = LlavaConfig(
-        vision_config=vision_config.to_dict(), text_config=text_config,
+        vision_config=vision_config.to_dict(),
+        text_config=text_config,
         image_token_index=tokenizer.convert_tokens_to_ids(IMAGE_TOKEN),
         image_seq_length=n_patches + n_extra - int(cfg.drop_cls),
         projector_hidden_act="linear" if cfg.projector == "linear" else "gelu",
@@ -367,7 +392,9 @@ def add_lora(model, r: int, alpha: float, dropout: float, targets: list[str]) ->
     from peft import LoraConfig, inject_adapter_in_model
     from peft.tuners.lora import LoraLayer
 
-    config = LoraConfig(r=r, lora_alpha=alpha, lora_dropout=dropout, target_modules=list(targets), bias="none")
+    config = LoraConfig(
+        r=r, lora_alpha=alpha, lora_dropout=dropout, target_modules=list(targets), bias="none"
+    )
     try:
         inject_adapter_in_model(config, model.model.language_model)
     except ValueError as e:  # peft: "Target modules ... not found in the base model"
@@ -429,5 +456,7 @@ def describe(model) -> str:
     projector = count_parameters(model.model.multi_modal_projector)
     llm = count_parameters(model) - vision - projector
     trained = sum(p.numel() for p in model.parameters() if p.requires_grad)
-    return (f"vision {vision / 1e6:.2f}M, projector {projector / 1e6:.2f}M, LLM {llm / 1e6:.2f}M; "
-            f"trained {trained / 1e6:.2f}M")
+    return (
+        f"vision {vision / 1e6:.2f}M, projector {projector / 1e6:.2f}M, LLM {llm / 1e6:.2f}M; "
+        f"trained {trained / 1e6:.2f}M"
+    )

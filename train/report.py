@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from scitune.train.scienceqa import CATEGORIES
+from .scienceqa import CATEGORIES
 
 PUBLISHED: dict[str, dict] = {
     "Human": {

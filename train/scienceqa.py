@@ -282,8 +282,8 @@ def export(
     kind `llava`: OUT/llava_{split}_{fmt}.json with the images under OUT/images/{pid}/.
     Questions whose image is missing are skipped and listed in the returned `errors`.
     """
-    from scitune.curate.writer import write_table
-    from scitune.schemas import INSTRUCTION_FEATURES
+    from ..curate.writer import write_table
+    from ..schemas import INSTRUCTION_FEATURES
 
     if fmt not in FORMATS:
         raise ValueError(f"unknown prompt format {fmt!r}; choose one of {FORMATS}")

@@ -16,12 +16,18 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from scitune.curate.latex.macros import read_group
+from .macros import read_group
 
-AUTHORYEAR_CLASSES = re.compile(r"^(aastex\d*|aa|mnras|emulateapj|elsarticle-harv|apa\d*|copernicus|agujournal\w*|"
-                                r"iclr\w*|neurips\w*|nips\w*|icml\w*|pasj\d*|jfm|ametsoc)$", re.IGNORECASE)
-NUMERIC_CLASSES = re.compile(r"^(revtex[\w-]*|IEEEtran[\w-]*|ieeeconf|llncs|svjour\d*|acmart|sigconf|wlscirep|"
-                             r"cvpr|iccv|eccv|achemso|rsc|nature|naturemag|pnas\w*)$", re.IGNORECASE)
+AUTHORYEAR_CLASSES = re.compile(
+    r"^(aastex\d*|aa|mnras|emulateapj|elsarticle-harv|apa\d*|copernicus|agujournal\w*|"
+    r"iclr\w*|neurips\w*|nips\w*|icml\w*|pasj\d*|jfm|ametsoc)$",
+    re.IGNORECASE,
+)
+NUMERIC_CLASSES = re.compile(
+    r"^(revtex[\w-]*|IEEEtran[\w-]*|ieeeconf|llncs|svjour\d*|acmart|sigconf|wlscirep|"
+    r"cvpr|iccv|eccv|achemso|rsc|nature|naturemag|pnas\w*)$",
+    re.IGNORECASE,
+)
 
 
 @dataclass
@@ -63,8 +69,8 @@ class Bibliography:
         parts = []
         for k in keys:
             e = self.entries.get(k)
-            author = (e.authors if e and e.authors else "?")
-            year = (e.year if e and e.year else "")
+            author = e.authors if e and e.authors else "?"
+            year = e.year if e and e.year else ""
             if e is None:
                 parts.append(("?", ""))
             else:
@@ -233,8 +239,13 @@ def is_authoryear(preamble: str, body: str) -> bool:
     cls = dc.group(2).strip() if dc else ""
     opts = dc.group(1) or "" if dc else ""
     if cls == "sn-jnl":
-        return bool(re.search(r"sn-(basic|apa|chicago|nature|standardnature)", opts)) and "sn-mathphys" not in opts
-    if AUTHORYEAR_CLASSES.match(cls) or re.search(r"\\usepackage\{[^}]*(iclr|neurips|nips|icml)\w*\}", preamble):
+        return (
+            bool(re.search(r"sn-(basic|apa|chicago|nature|standardnature)", opts))
+            and "sn-mathphys" not in opts
+        )
+    if AUTHORYEAR_CLASSES.match(cls) or re.search(
+        r"\\usepackage\{[^}]*(iclr|neurips|nips|icml)\w*\}", preamble
+    ):
         return True
     if NUMERIC_CLASSES.match(cls):
         return False
@@ -243,8 +254,9 @@ def is_authoryear(preamble: str, body: str) -> bool:
     return bool(re.search(r"\\cite[tp]\*?\s*[\[{]", body))
 
 
-def load_bibliography(root: Path, main: Path, files: list[str], preamble: str, body: str,
-                      cited_in_order: list[str]) -> Bibliography:
+def load_bibliography(
+    root: Path, main: Path, files: list[str], preamble: str, body: str, cited_in_order: list[str]
+) -> Bibliography:
     authoryear = is_authoryear(preamble, body)
     bib = Bibliography(authoryear=authoryear)
     bbl = main.with_suffix(".bbl")
@@ -253,9 +265,9 @@ def load_bibliography(root: Path, main: Path, files: list[str], preamble: str, b
         bbl = root / others[0] if len(others) == 1 else bbl
     texts = []
     if "\\begin{thebibliography}" in body or "\\bibitem" in body:
-        texts.append(("thebibliography", body[body.find("\\begin{thebibliography}"):]))
+        texts.append(("thebibliography", body[body.find("\\begin{thebibliography}") :]))
     if bbl.is_file():
-        from scitune.curate.latex.project import decode_tex
+        from .project import decode_tex
 
         texts.insert(0, ("bbl", decode_tex(bbl.read_bytes())))
     for source, text in texts:
@@ -263,7 +275,9 @@ def load_bibliography(root: Path, main: Path, files: list[str], preamble: str, b
         if entries:
             bib.entries, bib.source = entries, source
             return bib
-    bib_names = re.findall(r"\\(?:bibliography|addbibresource)\s*(?:\[[^\]]*\])?\s*\{([^}]*)\}", preamble + body)
+    bib_names = re.findall(
+        r"\\(?:bibliography|addbibresource)\s*(?:\[[^\]]*\])?\s*\{([^}]*)\}", preamble + body
+    )
     bib_files = []
     for group in bib_names:
         for name in group.split(","):
@@ -275,7 +289,7 @@ def load_bibliography(root: Path, main: Path, files: list[str], preamble: str, b
         bib_files = [root / f for f in files if f.endswith(".bib")][:3]
     if not bib_files:
         return bib
-    from scitune.curate.latex.project import decode_tex
+    from .project import decode_tex
 
     wanted = set(cited_in_order)
     amp = "&" if authoryear else "and"

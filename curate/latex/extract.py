@@ -18,23 +18,25 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-from scitune.curate.archives import unpack
-from scitune.curate.latex.cites import load_bibliography
-from scitune.curate.latex.floats import RawFloat, Walk
-from scitune.curate.latex.graphics import GraphicIndex, RenderError, compose, render_file, to_png
-from scitune.curate.latex.macros import expand_macros
-from scitune.curate.latex.numbering import Counters, rule_from_class_file
-from scitune.curate.latex.project import LatexSourceError, Project, load_project, looks_binary
-from scitune.curate.latex.refs import attach_mentions
-from scitune.curate.latex.text import Renderer, parse
-from scitune.curate.records import Float, FloatError, SideResult
+from ..archives import unpack
+from ..records import Float, FloatError, SideResult
+from .cites import load_bibliography
+from .floats import RawFloat, Walk
+from .graphics import GraphicIndex, RenderError, compose, render_file, to_png
+from .macros import expand_macros
+from .numbering import Counters, rule_from_class_file
+from .project import LatexSourceError, Project, load_project, looks_binary
+from .refs import attach_mentions
+from .text import Renderer, parse
 
 __all__ = ["LatexSourceError", "analyse", "extract_latex"]
 
 _CITE_KEYS = re.compile(r"\\[a-zA-Z]*cite[a-zA-Z]*\*?\s*(?:\[[^\]]*\]\s*){0,2}\{([^}]*)\}")
 _DEF_THE = re.compile(r"\\[gx]?def\s*\\the([a-zA-Z]+)\s*\{")
-_TYPED = re.compile(r"^\s*(?:Figure|Fig\.?|Table|Tab\.?|FIGURE|TABLE)\s*~?\s*([A-Z]{0,2}\.?\d+(?:\.\d+)*[a-z]?|[IVXL]+)"
-                    r"\s*[:.]?\s*")
+_TYPED = re.compile(
+    r"^\s*(?:Figure|Fig\.?|Table|Tab\.?|FIGURE|TABLE)\s*~?\s*([A-Z]{0,2}\.?\d+(?:\.\d+)*[a-z]?|[IVXL]+)"
+    r"\s*[:.]?\s*"
+)
 _RELEVANT = re.compile(r"\\[a-zA-Z]*ref|fig|tab", re.IGNORECASE)
 
 
@@ -54,10 +56,29 @@ class Analysis:
 # Bodies no caption, label, graphic or sentence lives in: emptied before parsing (code listings and
 # TikZ drawings are most of the parse time of the papers that have them). The environment stays, so a
 # float still knows it holds a drawing or a listing.
-_OPAQUE_ENVS = ("verbatim", "Verbatim", "BVerbatim", "LVerbatim", "lstlisting", "minted", "tikzpicture",
-                "pgfpicture", "pspicture", "forest", "tikzcd", "circuitikz", "thebibliography", "filecontents",
-                "filecontents*", "alltt", "pythoncode", "python")
-_OPAQUE = re.compile(r"(\\begin\{(" + "|".join(re.escape(e) for e in _OPAQUE_ENVS) + r")\})(.*?)(\\end\{\2\})", re.DOTALL)
+_OPAQUE_ENVS = (
+    "verbatim",
+    "Verbatim",
+    "BVerbatim",
+    "LVerbatim",
+    "lstlisting",
+    "minted",
+    "tikzpicture",
+    "pgfpicture",
+    "pspicture",
+    "forest",
+    "tikzcd",
+    "circuitikz",
+    "thebibliography",
+    "filecontents",
+    "filecontents*",
+    "alltt",
+    "pythoncode",
+    "python",
+)
+_OPAQUE = re.compile(
+    r"(\\begin\{(" + "|".join(re.escape(e) for e in _OPAQUE_ENVS) + r")\})(.*?)(\\end\{\2\})", re.DOTALL
+)
 
 
 def _empty_opaque(text: str) -> str:
@@ -79,7 +100,7 @@ def analyse(project: Project) -> Analysis:
     text = _DEF_THE.sub(r"\\renewcommand{\\the\1}{", project.text)
     text, expander = expand_macros(text)
     m = re.search(r"\\begin\s*\{document\}", text)
-    preamble, body = (text[: m.start()], text[m.end():]) if m else ("", text)
+    preamble, body = (text[: m.start()], text[m.end() :]) if m else ("", text)
     end = body.find("\\end{document}")
     body = body[:end] if end >= 0 else body
     cls = _document_class(preamble)
@@ -90,7 +111,7 @@ def analyse(project: Project) -> Analysis:
         cls_rule = None if looks_binary(data) else rule_from_class_file(data.decode("utf-8", "replace"))
     counters = Counters(cls, cls_rule)
     # The preamble sets formats, graphicspath and caption options; its "paragraphs" are discarded.
-    from scitune.curate.latex.floats import DocumentWalker
+    from .floats import DocumentWalker
 
     walker = DocumentWalker(counters)
     walker.walk(parse(_empty_opaque(preamble)))
@@ -98,7 +119,9 @@ def analyse(project: Project) -> Analysis:
     walker.walk(parse(_empty_opaque(body)))
     walker.end_paragraph()
     walk = walker.out
-    cited = list(dict.fromkeys(k.strip() for group in _CITE_KEYS.findall(body) for k in group.split(",") if k.strip()))
+    cited = list(
+        dict.fromkeys(k.strip() for group in _CITE_KEYS.findall(body) for k in group.split(",") if k.strip())
+    )
     bib = load_bibliography(project.root, project.main, project.files, preamble, body, cited)
     renderer = Renderer(walk.labels, bib)
     for label, nodes in walk.titles.items():
@@ -112,7 +135,7 @@ def _caption_and_number(raw: RawFloat, renderer: Renderer) -> tuple[str, str]:
     if raw.typed_number:
         m = _TYPED.match(caption)
         if m:
-            number, caption = m.group(1), caption[m.end():].strip()
+            number, caption = m.group(1), caption[m.end() :].strip()
     return caption, number
 
 
@@ -132,19 +155,28 @@ def build_floats(a: Analysis) -> tuple[list[Float], list[tuple[RawFloat, Float]]
         if number != raw.number:  # a typed number: labels of this float print it too
             for t in a.walk.labels.values():
                 if t.float_index == index:
-                    t.number = number + t.number[len(raw.number):] if t.number.startswith(raw.number) else number
+                    t.number = (
+                        number + t.number[len(raw.number) :] if t.number.startswith(raw.number) else number
+                    )
         name = "Figure" if raw.kind == "figure" else "Table"
         f = Float(
-            kind=raw.kind, number=number, caption=f"{name} {number}: {caption}".rstrip(),
-            caption_no_index=caption, label=raw.label,
+            kind=raw.kind,
+            number=number,
+            caption=f"{name} {number}: {caption}".rstrip(),
+            caption_no_index=caption,
+            label=raw.label,
             figure_type="other" if raw.kind == "figure" else "table",
         )
         if raw.kind == "table":
             f.ocr = _words(a.renderer, raw.cells)
             f.ocr_source = "latex" if f.ocr else None
         f.subfigures = [
-            {"label": p.label, "caption": a.renderer.text(p.caption) if p.caption else "", "image_png": None,
-             "graphics": []}
+            {
+                "label": p.label,
+                "caption": a.renderer.text(p.caption) if p.caption else "",
+                "image_png": None,
+                "graphics": [],
+            }
             for p in raw.panels
         ]
         floats.append(f)
@@ -173,9 +205,15 @@ def _unique_numbers(floats: list[Float], errors: list[FloatError]) -> tuple[list
     for f in floats:
         key = (f.kind, f.number)
         if key in seen:
-            errors.append(_float_error(f, "float", "duplicate_number",
-                                       f"a second {f.kind} numbered {f.number} ({f.caption_no_index[:60]!r}) was "
-                                       "dropped: the source prints that number twice"))
+            errors.append(
+                _float_error(
+                    f,
+                    "float",
+                    "duplicate_number",
+                    f"a second {f.kind} numbered {f.number} ({f.caption_no_index[:60]!r}) was "
+                    "dropped: the source prints that number twice",
+                )
+            )
             continue
         seen.add(key)
         kept.append(f)
@@ -186,8 +224,9 @@ def _float_error(f: Float, stage: str, error: str, message: str) -> FloatError:
     return FloatError(stage=stage, error=error, message=message, kind=f.kind, number=f.number)
 
 
-def attach_graphics(a: Analysis, pairs: list[tuple[RawFloat, Float]], workdir: Path, dpi: int,
-                    render: bool) -> list[FloatError]:
+def attach_graphics(
+    a: Analysis, pairs: list[tuple[RawFloat, Float]], workdir: Path, dpi: int, render: bool
+) -> list[FloatError]:
     """Resolve every graphic; with `render`, draw each float (and each panel) as a PNG."""
     project = a.project
     declared = re.search(r"\\DeclareGraphicsExtensions\s*\{([^}]*)\}", a.preamble)
@@ -200,12 +239,16 @@ def attach_graphics(a: Analysis, pairs: list[tuple[RawFloat, Float]], workdir: P
         for k, g in enumerate(raw.graphics):
             path = index.resolve(g.name, g.base_dir)
             if path is None:
-                errors.append(_float_error(
-                    f, "float", "missing_graphic",
-                    f"{f.kind} {f.number}: graphic '{g.name}' is not in the source (looked in "
-                    f"{', '.join(repr(d or '.') for d in index._folders(g.base_dir))} with the usual extensions); "
-                    "the float is kept without it",
-                ))
+                errors.append(
+                    _float_error(
+                        f,
+                        "float",
+                        "missing_graphic",
+                        f"{f.kind} {f.number}: graphic '{g.name}' is not in the source (looked in "
+                        f"{', '.join(repr(d or '.') for d in index._folders(g.base_dir))} with the usual extensions); "
+                        "the float is kept without it",
+                    )
+                )
                 continue
             resolved.append((k, path))
         rel = {k: posixpath.relpath(p, project.main_dir or ".") for k, p in resolved}
@@ -237,8 +280,11 @@ def attach_graphics(a: Analysis, pairs: list[tuple[RawFloat, Float]], workdir: P
     return errors
 
 
-_CC = re.compile(r"\b(?:CC[ -]?(BY(?:[ -](?:NC|SA|ND))*)|Creative Commons Attribution((?:[- ](?:NonCommercial|"
-                 r"ShareAlike|NoDerivatives|NoDerivs))*))[ -]?(\d\.\d)?(?: International)?", re.IGNORECASE)
+_CC = re.compile(
+    r"\b(?:CC[ -]?(BY(?:[ -](?:NC|SA|ND))*)|Creative Commons Attribution((?:[- ](?:NonCommercial|"
+    r"ShareAlike|NoDerivatives|NoDerivs))*))[ -]?(\d\.\d)?(?: International)?",
+    re.IGNORECASE,
+)
 
 
 def find_license(preamble: str, body: str) -> str | None:
@@ -252,9 +298,12 @@ def find_license(preamble: str, body: str) -> str | None:
         if opts.get("type", "").upper() == "CC0" or "zero" in opts.get("modifier", ""):
             return "CC0-1.0"
     # Only a statement about this work counts, not a dataset or figure licensed under CC elsewhere.
-    about = re.search(r"\b(?:this|the)\s+(?:work|article|paper|manuscript|preprint|document)\b[^.]{0,80}?"
-                      r"\b(?:licen[cs]ed|distributed|released|published|available)\s+under\b[^.]{0,40}",
-                      preamble + body[:20000], re.IGNORECASE)
+    about = re.search(
+        r"\b(?:this|the)\s+(?:work|article|paper|manuscript|preprint|document)\b[^.]{0,80}?"
+        r"\b(?:licen[cs]ed|distributed|released|published|available)\s+under\b[^.]{0,40}",
+        preamble + body[:20000],
+        re.IGNORECASE,
+    )
     m = _CC.search(about.group(0)) if about else None
     if m:
         if m.group(1):
@@ -292,11 +341,24 @@ def extract_latex(source: Path, workdir: Path, dpi: int = 150, render: bool = Tr
     errors = attach_graphics(a, pairs, workdir, dpi, render)
     floats, errors = _unique_numbers(floats, errors)
     for name in project.missing_inputs:
-        errors.append(FloatError("parse", "missing_input",
-                                 f"\\input{{{name}}} names a file that is not in the source; its text is missing"))
+        errors.append(
+            FloatError(
+                "parse",
+                "missing_input",
+                f"\\input{{{name}}} names a file that is not in the source; its text is missing",
+            )
+        )
     for name in project.skipped_inputs:
         errors.append(FloatError("parse", "unreadable_input", f"input file {name} was skipped"))
     if a.macro_limit_hit:
-        errors.append(FloatError("parse", "macro_limit", "user macros expand without end (recursive definition?); "
-                                 "expansion stopped at the limit and some text may be missing"))
-    return SideResult(floats=floats, errors=errors, pages=0, arxiv_id=None, license=find_license(a.preamble, a.body))
+        errors.append(
+            FloatError(
+                "parse",
+                "macro_limit",
+                "user macros expand without end (recursive definition?); "
+                "expansion stopped at the limit and some text may be missing",
+            )
+        )
+    return SideResult(
+        floats=floats, errors=errors, pages=0, arxiv_id=None, license=find_license(a.preamble, a.body)
+    )

@@ -18,34 +18,133 @@ import re
 from dataclasses import dataclass, field
 
 from pylatexenc import latexwalker as lw
-from scitune.curate.latex.numbering import Counters
-from scitune.curate.latex.text import Target, arg_nodes, arg_text, is_starred
 
-FIGURE_ENVS = {"figure", "figure*", "wrapfigure", "wrapfig", "SCfigure", "sidewaysfigure", "sidewaysfigure*",
-               "floatingfigure", "widefigure", "fullwidthfigure"}
-TABLE_ENVS = {"table", "table*", "wraptable", "SCtable", "sidewaystable", "sidewaystable*", "deluxetable",
-              "deluxetable*", "splitdeluxetable", "splitdeluxetable*", "longtable", "longtable*",
-              "floatingtable", "widetable"}
+from .numbering import Counters
+from .text import Target, arg_nodes, arg_text, is_starred
+
+FIGURE_ENVS = {
+    "figure",
+    "figure*",
+    "wrapfigure",
+    "wrapfig",
+    "SCfigure",
+    "sidewaysfigure",
+    "sidewaysfigure*",
+    "floatingfigure",
+    "widefigure",
+    "fullwidthfigure",
+}
+TABLE_ENVS = {
+    "table",
+    "table*",
+    "wraptable",
+    "SCtable",
+    "sidewaystable",
+    "sidewaystable*",
+    "deluxetable",
+    "deluxetable*",
+    "splitdeluxetable",
+    "splitdeluxetable*",
+    "longtable",
+    "longtable*",
+    "floatingtable",
+    "widetable",
+}
 SUB_ENVS = {"subfigure": "figure", "subtable": "table"}
-TABULAR_ENVS = {"tabular", "tabular*", "tabularx", "tabulary", "tblr", "longtabu", "tabu", "array", "supertabular",
-                "xtabular", "NiceTabular"}
+TABULAR_ENVS = {
+    "tabular",
+    "tabular*",
+    "tabularx",
+    "tabulary",
+    "tblr",
+    "longtabu",
+    "tabu",
+    "array",
+    "supertabular",
+    "xtabular",
+    "NiceTabular",
+}
 DRAWING_ENVS = {"tikzpicture", "pgfpicture", "picture", "pspicture", "axis", "forest", "circuitikz", "tikzcd"}
 # Environments whose body is never prose: no paragraphs are taken from them.
-NON_PROSE_ENVS = {"thebibliography", "algorithm", "algorithm*", "algorithmic", "algorithm2e", "lstlisting",
-                  "minted", "verbatim", "Verbatim", "comment", "listing", "tikzpicture", "pgfpicture",
-                  "filecontents", "filecontents*", "titlepage", "frontmatter"} | TABULAR_ENVS
+NON_PROSE_ENVS = {
+    "thebibliography",
+    "algorithm",
+    "algorithm*",
+    "algorithmic",
+    "algorithm2e",
+    "lstlisting",
+    "minted",
+    "verbatim",
+    "Verbatim",
+    "comment",
+    "listing",
+    "tikzpicture",
+    "pgfpicture",
+    "filecontents",
+    "filecontents*",
+    "titlepage",
+    "frontmatter",
+} | TABULAR_ENVS
 LIST_ENVS = {"itemize", "enumerate", "description", "enumerate*", "itemize*", "compactitem", "compactenum"}
-NUMBERED_MATH = {"equation", "align", "eqnarray", "gather", "multline", "flalign", "alignat", "IEEEeqnarray",
-                 "dmath", "xalignat"}
+NUMBERED_MATH = {
+    "equation",
+    "align",
+    "eqnarray",
+    "gather",
+    "multline",
+    "flalign",
+    "alignat",
+    "IEEEeqnarray",
+    "dmath",
+    "xalignat",
+}
 MULTI_ROW_MATH = {"align", "eqnarray", "gather", "flalign", "alignat", "IEEEeqnarray", "xalignat"}
-SECTIONS = {"part": None, "chapter": "chapter", "section": "section", "subsection": "subsection",
-            "subsubsection": "subsubsection", "paragraph": None, "subparagraph": None}
-NOT_PROSE_MACROS = {"title", "author", "date", "affiliation", "affil", "altaffiliation", "address", "email",
-                    "thanks", "keywords", "maketitle", "institute", "correspondingauthor", "shorttitle",
-                    "shortauthors", "received", "accepted", "journal", "submitjournal", "bibliography",
-                    "bibliographystyle", "printbibliography", "tableofcontents", "orcid", "abstract"}
-GRAPHIC_MACROS = {"includegraphics", "plotone", "plottwo", "epsfig", "psfig", "epsfbox", "includestandalone",
-                  "includesvg"}
+SECTIONS = {
+    "part": None,
+    "chapter": "chapter",
+    "section": "section",
+    "subsection": "subsection",
+    "subsubsection": "subsubsection",
+    "paragraph": None,
+    "subparagraph": None,
+}
+NOT_PROSE_MACROS = {
+    "title",
+    "author",
+    "date",
+    "affiliation",
+    "affil",
+    "altaffiliation",
+    "address",
+    "email",
+    "thanks",
+    "keywords",
+    "maketitle",
+    "institute",
+    "correspondingauthor",
+    "shorttitle",
+    "shortauthors",
+    "received",
+    "accepted",
+    "journal",
+    "submitjournal",
+    "bibliography",
+    "bibliographystyle",
+    "printbibliography",
+    "tableofcontents",
+    "orcid",
+    "abstract",
+}
+GRAPHIC_MACROS = {
+    "includegraphics",
+    "plotone",
+    "plottwo",
+    "epsfig",
+    "psfig",
+    "epsfbox",
+    "includestandalone",
+    "includesvg",
+}
 BREAK_MACROS = {"\\", "par", "newline", "vspace", "vskip", "bigskip", "medskip", "smallskip", "linebreak"}
 KNOWN_ENVIRONMENTS = FIGURE_ENVS | TABLE_ENVS | set(SUB_ENVS) | TABULAR_ENVS | {"document", "minipage"}
 
@@ -110,7 +209,11 @@ def iter_nodes(nodes):
             continue
         yield n
         children = []
-        if n.isNodeType(lw.LatexGroupNode) or n.isNodeType(lw.LatexEnvironmentNode) or n.isNodeType(lw.LatexMathNode):
+        if (
+            n.isNodeType(lw.LatexGroupNode)
+            or n.isNodeType(lw.LatexEnvironmentNode)
+            or n.isNodeType(lw.LatexMathNode)
+        ):
             children = list(n.nodelist or [])
         argd = getattr(n, "nodeargd", None)
         if argd is not None and argd.argnlist:
@@ -317,8 +420,16 @@ class DocumentWalker:
             self.float_env(node, "figure" if name in FIGURE_ENVS else "table")
             self.target = saved
             self.end_paragraph()
-        elif base in NUMBERED_MATH or name in ("equation*", "displaymath", "align*", "gather*", "multline*",
-                                               "eqnarray*", "flalign*", "alignat*"):
+        elif base in NUMBERED_MATH or name in (
+            "equation*",
+            "displaymath",
+            "align*",
+            "gather*",
+            "multline*",
+            "eqnarray*",
+            "flalign*",
+            "alignat*",
+        ):
             saved = self.target
             self._math_labels(node, numbered=not name.endswith("*") and name != "displaymath")
             self.target = saved
@@ -360,7 +471,9 @@ class DocumentWalker:
                     rows.append([])
                 else:
                     rows[-1].append(child)
-            if rows and not any(not (isinstance(x, lw.LatexCharsNode) and not x.chars.strip()) for x in rows[-1]):
+            if rows and not any(
+                not (isinstance(x, lw.LatexCharsNode) and not x.chars.strip()) for x in rows[-1]
+            ):
                 rows.pop()  # a trailing \\ makes no row
         else:
             rows = [list(node.nodelist or [])]
@@ -384,15 +497,21 @@ class DocumentWalker:
         name = node.macroname
         base = self.dirs[-1]
         if name == "plottwo":
-            return [Graphic((arg_text(node, 0) or "").strip(), base, 0.5 * ctx.scale, row_break, ctx.panel),
-                    Graphic((arg_text(node, 1) or "").strip(), base, 0.5 * ctx.scale, False, ctx.panel)]
+            return [
+                Graphic((arg_text(node, 0) or "").strip(), base, 0.5 * ctx.scale, row_break, ctx.panel),
+                Graphic((arg_text(node, 1) or "").strip(), base, 0.5 * ctx.scale, False, ctx.panel),
+            ]
         if name == "plotone":
             return [Graphic((arg_text(node, 0) or "").strip(), base, ctx.scale, row_break, ctx.panel)]
         if name in ("epsfig", "psfig"):
             opts = arg_text(node, 0) or ""
             file = _option(opts, "file") or _option(opts, "figure")
             width = width_fraction(_option(opts, "width"))
-            return [Graphic(file.strip("{} "), base, width and width * ctx.scale, row_break, ctx.panel)] if file else []
+            return (
+                [Graphic(file.strip("{} "), base, width and width * ctx.scale, row_break, ctx.panel)]
+                if file
+                else []
+            )
         if name == "includesvg":
             return []
         opts = arg_text(node, 1) if name == "includegraphics" else arg_text(node, 0)
@@ -403,7 +522,11 @@ class DocumentWalker:
         scale = _option(opts, "scale")
         if width is None and scale and re.fullmatch(r"[0-9.]+", scale):
             width = None  # scale depends on the file's own size: leave the layout to the image
-        return [Graphic(path.strip(), base, width * ctx.scale if width else None, row_break, ctx.panel, opts or "")]
+        return [
+            Graphic(
+                path.strip(), base, width * ctx.scale if width else None, row_break, ctx.panel, opts or ""
+            )
+        ]
 
     # -- floats --
 
@@ -446,21 +569,37 @@ class DocumentWalker:
                 if name in SUB_ENVS:
                     panels.append(Panel())
                     width = width_fraction(arg_text(n, 3)) or 1.0
-                    self._collect(n.nodelist, _Ctx(len(panels) - 1, ctx.group, ctx.scale * width), events, panels,
-                                  groups)
+                    self._collect(
+                        n.nodelist,
+                        _Ctx(len(panels) - 1, ctx.group, ctx.scale * width),
+                        events,
+                        panels,
+                        groups,
+                    )
                 elif name == "minipage":
                     width = width_fraction(arg_text(n, 3)) or 1.0
-                    if ctx.panel is None and contains_macro(n.nodelist, {"subcaption"}) and not contains_macro(
-                            n.nodelist, {"caption"}):
+                    if (
+                        ctx.panel is None
+                        and contains_macro(n.nodelist, {"subcaption"})
+                        and not contains_macro(n.nodelist, {"caption"})
+                    ):
                         panels.append(Panel())
-                        self._collect(n.nodelist, _Ctx(len(panels) - 1, ctx.group, ctx.scale * width), events,
-                                      panels, groups)
+                        self._collect(
+                            n.nodelist,
+                            _Ctx(len(panels) - 1, ctx.group, ctx.scale * width),
+                            events,
+                            panels,
+                            groups,
+                        )
                     elif ctx.panel is None and contains_macro(n.nodelist, {"caption", "captionof"}):
                         groups[0] += 1
-                        self._collect(n.nodelist, _Ctx(None, groups[0], ctx.scale * width), events, panels, groups)
+                        self._collect(
+                            n.nodelist, _Ctx(None, groups[0], ctx.scale * width), events, panels, groups
+                        )
                     else:
-                        self._collect(n.nodelist, _Ctx(ctx.panel, ctx.group, ctx.scale * width), events, panels,
-                                      groups)
+                        self._collect(
+                            n.nodelist, _Ctx(ctx.panel, ctx.group, ctx.scale * width), events, panels, groups
+                        )
                 elif name in TABULAR_ENVS:
                     events.append(("cells", n, ctx.group))
                 elif name in DRAWING_ENVS:
@@ -489,15 +628,21 @@ class DocumentWalker:
                         panels[ctx.panel].caption = caption
                         self._panel_labels(caption, panels[ctx.panel])
                     continue
-                events.append(("caption", _Caption(caption, is_starred(n) and name == "caption", ctx.group,
-                                                   len(events))))
+                events.append(
+                    (
+                        "caption",
+                        _Caption(caption, is_starred(n) and name == "caption", ctx.group, len(events)),
+                    )
+                )
                 for inner in iter_nodes(caption):
                     if inner.isNodeType(lw.LatexMacroNode) and inner.macroname == "label":
                         events.append(("label", arg_text(inner, 0), ctx.group))
             elif name == "captionof" and ctx.panel is None:
                 kind = (arg_text(n, 1) or "").strip()
                 if kind in ("figure", "table"):
-                    events.append(("caption", _Caption(arg_nodes(n, 3), is_starred(n), ctx.group, len(events), kind)))
+                    events.append(
+                        ("caption", _Caption(arg_nodes(n, 3), is_starred(n), ctx.group, len(events), kind))
+                    )
             elif name in ("subfloat", "subfigure", "subtable", "subcaptionbox"):
                 panels.append(Panel())
                 p = panels[-1]
@@ -506,10 +651,16 @@ class DocumentWalker:
                     content, width = arg_nodes(n, 5), width_fraction(arg_text(n, 3)) or 1.0
                 else:
                     given = arg_text(n, 1) is not None
-                    p.caption = arg_nodes(n, 1) if given else (arg_nodes(n, 0) if arg_text(n, 0) is not None else None)
+                    p.caption = (
+                        arg_nodes(n, 1)
+                        if given
+                        else (arg_nodes(n, 0) if arg_text(n, 0) is not None else None)
+                    )
                     content, width = arg_nodes(n, 2), 1.0
                 self._panel_labels(p.caption or [], p)
-                self._collect(content, _Ctx(len(panels) - 1, ctx.group, ctx.scale * width), events, panels, groups)
+                self._collect(
+                    content, _Ctx(len(panels) - 1, ctx.group, ctx.scale * width), events, panels, groups
+                )
             elif name == "label":
                 label = (arg_text(n, 0) or "").strip()
                 if ctx.panel is not None:
@@ -538,7 +689,7 @@ class DocumentWalker:
                 # Graphics, labels and tables also hide in arguments: \resizebox{..}{!}{\includegraphics..},
                 # \scalebox, \fbox, \parbox, \adjustbox, \centerline{...}.
                 argd = getattr(n, "nodeargd", None)
-                for arg in (argd.argnlist if argd is not None and argd.argnlist else []):
+                for arg in argd.argnlist if argd is not None and argd.argnlist else []:
                     if arg is not None and not arg.isNodeType(lw.LatexCharsNode):
                         self._collect([arg], ctx, events, panels, groups)
 
@@ -555,7 +706,9 @@ class DocumentWalker:
                 letters += 1
                 p.letter = chr(96 + letters) if letters <= 26 else str(letters)
             if p.label:
-                self.out.labels.setdefault(p.label, Target("sub" + kind, previous.number + (p.letter or ""), index))
+                self.out.labels.setdefault(
+                    p.label, Target("sub" + kind, previous.number + (p.letter or ""), index)
+                )
         previous.panels.extend(panels)
         for e in events:
             if e[0] == "graphic":
@@ -579,7 +732,11 @@ class DocumentWalker:
             numbered = numbered[:1]  # one table; its caption repeats in the head of every page
         if not numbered:
             return
-        if any(e[0] == "continued" for e in events) and len(numbered) == 1 and self._continue(kind, events, panels):
+        if (
+            any(e[0] == "continued" for e in events)
+            and len(numbered) == 1
+            and self._continue(kind, events, panels)
+        ):
             return
         override = next((e[1] for e in events if e[0] == "number" and e[1]), None)
         empty = self.labelformat_empty
@@ -608,8 +765,11 @@ class DocumentWalker:
                 f.drawing = True
         first = len(self.out.floats)
         # Panels belong to the float that owns their first graphic (or the first float).
-        panel_owner = {g.panel: owner[i] for i, e in reversed(list(enumerate(events)))
-                       if e[0] == "graphic" and (g := e[1]).panel is not None}
+        panel_owner = {
+            g.panel: owner[i]
+            for i, e in reversed(list(enumerate(events)))
+            if e[0] == "graphic" and (g := e[1]).panel is not None
+        }
         for k, f in enumerate(floats):
             index = first + k
             mine = [j for j in range(len(panels)) if panel_owner.get(j, 0) == k]

@@ -23,13 +23,30 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from PIL import Image
-from scitune.curate.latex.floats import Graphic
+
+from .floats import Graphic
 
 MAX_SIDE = 2000
 MAX_PIXELS = 80_000_000
 GS_TIMEOUT_S = 60
-PDFLATEX_EXTS = (".pdf", ".png", ".jpg", ".jpeg", ".mps", ".PDF", ".PNG", ".JPG", ".JPEG", ".eps", ".ps",
-                 ".EPS", ".gif", ".bmp", ".tif", ".tiff")
+PDFLATEX_EXTS = (
+    ".pdf",
+    ".png",
+    ".jpg",
+    ".jpeg",
+    ".mps",
+    ".PDF",
+    ".PNG",
+    ".JPG",
+    ".JPEG",
+    ".eps",
+    ".ps",
+    ".EPS",
+    ".gif",
+    ".bmp",
+    ".tif",
+    ".tiff",
+)
 KNOWN_EXTS = {e.lower() for e in PDFLATEX_EXTS} | {".svg"}
 
 
@@ -80,7 +97,9 @@ class GraphicIndex:
         tries = []
         for folder in self._folders(base_dir):
             for cand in self._candidates(name):
-                tries.append(posixpath.normpath(posixpath.join(folder, cand)) if folder else posixpath.normpath(cand))
+                tries.append(
+                    posixpath.normpath(posixpath.join(folder, cand)) if folder else posixpath.normpath(cand)
+                )
         for t in tries:
             if t in self.files:
                 return t
@@ -182,9 +201,22 @@ def _render_eps(path: Path, dpi: int, workdir: Path) -> Image.Image:
     if size and max(size) * dpi / 72 > MAX_SIDE:
         dpi = max(10, int(MAX_SIDE * 72 / max(size)))
     out = workdir / f"gs-{abs(hash(str(path)))}.png"
-    cmd = [gs, "-dSAFER", "-dBATCH", "-dNOPAUSE", "-dQUIET", "-dEPSCrop", "-dFirstPage=1", "-dLastPage=1",
-           "-sDEVICE=png16m", f"-r{dpi}", "-dTextAlphaBits=4", "-dGraphicsAlphaBits=4", f"-sOutputFile={out}",
-           str(path)]
+    cmd = [
+        gs,
+        "-dSAFER",
+        "-dBATCH",
+        "-dNOPAUSE",
+        "-dQUIET",
+        "-dEPSCrop",
+        "-dFirstPage=1",
+        "-dLastPage=1",
+        "-sDEVICE=png16m",
+        f"-r{dpi}",
+        "-dTextAlphaBits=4",
+        "-dGraphicsAlphaBits=4",
+        f"-sOutputFile={out}",
+        str(path),
+    ]
     try:
         proc = subprocess.run(cmd, capture_output=True, timeout=GS_TIMEOUT_S, cwd=workdir, check=False)
     except subprocess.TimeoutExpired as e:
@@ -219,7 +251,9 @@ def _render_raster(path: Path) -> Image.Image:
     except RenderError:
         raise
     except Image.DecompressionBombError as e:
-        raise RenderError(f"{path.name} is over the pixel limit of a decompression bomb; not decoded ({e})") from e
+        raise RenderError(
+            f"{path.name} is over the pixel limit of a decompression bomb; not decoded ({e})"
+        ) from e
     except (OSError, ValueError, SyntaxError) as e:
         raise RenderError(f"{path.name}: not a readable image ({e})") from e
 

@@ -24,21 +24,72 @@ MAX_GROWTH = 8  # the expanded text may be at most this many times the input (pl
 
 # Macros the later stages interpret themselves: a user redefinition of these is ignored.
 PROTECTED = {
-    "begin", "end", "caption", "captionof", "label", "ref", "autoref", "cref", "Cref", "eqref", "subref",
-    "includegraphics", "input", "include", "section", "subsection", "subsubsection", "chapter", "paragraph",
-    "appendix", "item", "par", "cite", "citep", "citet", "footnote", "documentclass", "usepackage",
-    "newcommand", "renewcommand", "providecommand", "def", "let", "setcounter", "addtocounter",
-    "stepcounter", "refstepcounter", "SciTuneEnterDir", "SciTuneLeaveDir", "hline", "relax",
+    "begin",
+    "end",
+    "caption",
+    "captionof",
+    "label",
+    "ref",
+    "autoref",
+    "cref",
+    "Cref",
+    "eqref",
+    "subref",
+    "includegraphics",
+    "input",
+    "include",
+    "section",
+    "subsection",
+    "subsubsection",
+    "chapter",
+    "paragraph",
+    "appendix",
+    "item",
+    "par",
+    "cite",
+    "citep",
+    "citet",
+    "footnote",
+    "documentclass",
+    "usepackage",
+    "newcommand",
+    "renewcommand",
+    "providecommand",
+    "def",
+    "let",
+    "setcounter",
+    "addtocounter",
+    "stepcounter",
+    "refstepcounter",
+    "SciTuneEnterDir",
+    "SciTuneLeaveDir",
+    "hline",
+    "relax",
 }
 _COUNTER_FORMAT = re.compile(r"^the[a-zA-Z]+$")
-_UNSAFE_BODY = re.compile(r"\\(?:if[a-zA-Z]*|@ifnextchar|@ifstar|expandafter|csname|futurelet|afterassignment|"
-                          r"ifthenelse|IfValueTF|IfNoValueTF|IfBooleanTF|loop|repeat)(?![a-zA-Z])")
+_UNSAFE_BODY = re.compile(
+    r"\\(?:if[a-zA-Z]*|@ifnextchar|@ifstar|expandafter|csname|futurelet|afterassignment|"
+    r"ifthenelse|IfValueTF|IfNoValueTF|IfBooleanTF|loop|repeat)(?![a-zA-Z])"
+)
 
 _CS = re.compile(r"\\([a-zA-Z@]+|.)", re.DOTALL)
 _DEFINERS = {
-    "newcommand", "renewcommand", "providecommand", "DeclareRobustCommand", "def", "gdef", "edef", "xdef",
-    "let", "DeclareMathOperator", "newenvironment", "renewenvironment", "NewDocumentCommand",
-    "RenewDocumentCommand", "ProvideDocumentCommand", "DeclareDocumentCommand",
+    "newcommand",
+    "renewcommand",
+    "providecommand",
+    "DeclareRobustCommand",
+    "def",
+    "gdef",
+    "edef",
+    "xdef",
+    "let",
+    "DeclareMathOperator",
+    "newenvironment",
+    "renewenvironment",
+    "NewDocumentCommand",
+    "RenewDocumentCommand",
+    "ProvideDocumentCommand",
+    "DeclareDocumentCommand",
 }
 
 
@@ -249,7 +300,7 @@ class Expander:
         end = read_arg(s, begin[1])
         if end is None:
             return None
-        from scitune.curate.latex.floats import KNOWN_ENVIRONMENTS  # environments we interpret ourselves
+        from .floats import KNOWN_ENVIRONMENTS  # environments we interpret ourselves
 
         if name in KNOWN_ENVIRONMENTS or _UNSAFE_BODY.search(begin[0] + end[0]):
             return None
@@ -313,7 +364,7 @@ class Expander:
                 # The arguments come after this expansion ends: merge it with the frame below.
                 frames.pop()
                 below = frames[-1]
-                below[0], below[1] = s[i:] + below[0][below[1]:], 0
+                below[0], below[1] = s[i:] + below[0][below[1] :], 0
                 continue
             expansion = self._expansion(s, name, start, end, out_len, limit)
             if expansion is None:

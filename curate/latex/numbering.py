@@ -40,32 +40,55 @@ class ClassRule:
 
 
 _CHAPTERED = {
-    "formats": {"figure": r"\thechapter.\arabic{figure}", "table": r"\thechapter.\arabic{table}",
-                "equation": r"\thechapter.\arabic{equation}", "section": r"\thechapter.\arabic{section}"},
+    "formats": {
+        "figure": r"\thechapter.\arabic{figure}",
+        "table": r"\thechapter.\arabic{table}",
+        "equation": r"\thechapter.\arabic{equation}",
+        "section": r"\thechapter.\arabic{section}",
+    },
 }
 CLASS_RULES: dict[str, ClassRule] = {
     # IEEEtran prints TABLE I, sections I, II (and subsections A, B).
-    "IEEEtran": ClassRule(formats={"table": r"\Roman{table}", "section": r"\Roman{section}",
-                                   "subsection": r"\thesection-\Alph{subsection}"}),
+    "IEEEtran": ClassRule(
+        formats={
+            "table": r"\Roman{table}",
+            "section": r"\Roman{section}",
+            "subsection": r"\thesection-\Alph{subsection}",
+        }
+    ),
     # revtex: TABLE I, sections I, II.
-    "revtex": ClassRule(formats={"table": r"\Roman{table}", "section": r"\Roman{section}",
-                                 "subsection": r"\thesection.\Alph{subsection}"}),
+    "revtex": ClassRule(
+        formats={
+            "table": r"\Roman{table}",
+            "section": r"\Roman{section}",
+            "subsection": r"\thesection.\Alph{subsection}",
+        }
+    ),
     # A&A (aa.cls \appendix): Fig. A.1, Table B.2, counted per appendix section.
-    "aa": ClassRule(appendix_formats={"figure": r"\thesection.\arabic{figure}", "table": r"\thesection.\arabic{table}"},
-                    appendix_resets={"section": {"figure", "table"}}),
+    "aa": ClassRule(
+        appendix_formats={"figure": r"\thesection.\arabic{figure}", "table": r"\thesection.\arabic{table}"},
+        appendix_resets={"section": {"figure", "table"}},
+    ),
     # MNRAS (mnras.cls \appendix): Figure A1, Table B2.
-    "mnras": ClassRule(appendix_formats={"figure": r"\thesection\arabic{figure}", "table": r"\thesection\arabic{table}"},
-                       appendix_resets={"section": {"figure", "table"}}),
+    "mnras": ClassRule(
+        appendix_formats={"figure": r"\thesection\arabic{figure}", "table": r"\thesection\arabic{table}"},
+        appendix_resets={"section": {"figure", "table"}},
+    ),
     # elsarticle (\appendix): Fig. A.1, Table B.1.
-    "elsarticle": ClassRule(appendix_formats={"figure": r"\thesection.\arabic{figure}",
-                                              "table": r"\thesection.\arabic{table}"},
-                            appendix_resets={"section": {"figure", "table"}}),
+    "elsarticle": ClassRule(
+        appendix_formats={"figure": r"\thesection.\arabic{figure}", "table": r"\thesection.\arabic{table}"},
+        appendix_resets={"section": {"figure", "table"}},
+    ),
     # Copernicus (EGU journals): Figure A1, Table B1.
-    "copernicus": ClassRule(appendix_formats={"figure": r"\thesection\arabic{figure}",
-                                              "table": r"\thesection\arabic{table}"},
-                            appendix_resets={"section": {"figure", "table"}}),
-    "book": ClassRule(**_CHAPTERED), "report": ClassRule(**_CHAPTERED), "memoir": ClassRule(**_CHAPTERED),
-    "scrbook": ClassRule(**_CHAPTERED), "scrreprt": ClassRule(**_CHAPTERED),
+    "copernicus": ClassRule(
+        appendix_formats={"figure": r"\thesection\arabic{figure}", "table": r"\thesection\arabic{table}"},
+        appendix_resets={"section": {"figure", "table"}},
+    ),
+    "book": ClassRule(**_CHAPTERED),
+    "report": ClassRule(**_CHAPTERED),
+    "memoir": ClassRule(**_CHAPTERED),
+    "scrbook": ClassRule(**_CHAPTERED),
+    "scrreprt": ClassRule(**_CHAPTERED),
 }
 
 
@@ -85,10 +108,13 @@ def rule_from_class_file(text: str) -> ClassRule | None:
 
     The body is the one of `\\def\\appendix`, `\\renewcommand\\appendix` or the begin code of an
     `appendix` environment (which is what `\\appendix` runs)."""
-    from scitune.curate.latex.macros import read_group
+    from .macros import read_group
 
-    m = re.search(r"\\(?:g?def\s*\\appendix|(?:re)?newcommand\*?\s*\{?\\appendix\}?|"
-                  r"(?:re)?newenvironment\s*\{appendix\})\s*(?:\[[^\]]*\])?\s*", text)
+    m = re.search(
+        r"\\(?:g?def\s*\\appendix|(?:re)?newcommand\*?\s*\{?\\appendix\}?|"
+        r"(?:re)?newenvironment\s*\{appendix\})\s*(?:\[[^\]]*\])?\s*",
+        text,
+    )
     if not m:
         return None
     group = read_group(text, m.end())
@@ -117,8 +143,21 @@ def _alph(n: int, upper: bool) -> str:
 def _roman(n: int) -> str:
     if n <= 0:
         return str(n)
-    vals = [(1000, "M"), (900, "CM"), (500, "D"), (400, "CD"), (100, "C"), (90, "XC"), (50, "L"), (40, "XL"),
-            (10, "X"), (9, "IX"), (5, "V"), (4, "IV"), (1, "I")]
+    vals = [
+        (1000, "M"),
+        (900, "CM"),
+        (500, "D"),
+        (400, "CD"),
+        (100, "C"),
+        (90, "XC"),
+        (50, "L"),
+        (40, "XL"),
+        (10, "X"),
+        (9, "IX"),
+        (5, "V"),
+        (4, "IV"),
+        (1, "I"),
+    ]
     out = ""
     for v, s in vals:
         while n >= v:
@@ -137,8 +176,11 @@ class Counters:
         self.resets = {k: set(v) for k, v in DEFAULT_RESETS.items()}
         self.rule = class_rule(document_class)
         if class_file_rule is not None:
-            self.rule = ClassRule(self.rule.formats, class_file_rule.appendix_formats or self.rule.appendix_formats,
-                                  class_file_rule.appendix_resets or self.rule.appendix_resets)
+            self.rule = ClassRule(
+                self.rule.formats,
+                class_file_rule.appendix_formats or self.rule.appendix_formats,
+                class_file_rule.appendix_resets or self.rule.appendix_resets,
+            )
         self.formats.update(self.rule.formats)
         if "chapter" in self.rule.formats.get("figure", ""):
             self.resets["chapter"] |= {"figure", "table", "equation"}

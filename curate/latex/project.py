@@ -76,7 +76,9 @@ def read_tex(path: Path) -> str:
 # and the leading blanks of the next line.
 _COMMENT = re.compile(r"(?<!\\)((?:\\\\)*)%[^\n]*(?:\n[ \t]*)?")
 _VERB_ENVS = ("verbatim", "Verbatim", "lstlisting", "minted", "comment")
-_IF_TOKEN = re.compile(r"\\(?:iffalse|if0\b|iftrue|if[a-zA-Z@]*|fi(?![a-zA-Z@])|else(?![a-zA-Z@])|newif\\if[a-zA-Z@]*)")
+_IF_TOKEN = re.compile(
+    r"\\(?:iffalse|if0\b|iftrue|if[a-zA-Z@]*|fi(?![a-zA-Z@])|else(?![a-zA-Z@])|newif\\if[a-zA-Z@]*)"
+)
 
 
 def strip_comments(text: str) -> str:
@@ -139,8 +141,12 @@ def drop_iffalse(text: str) -> str:
 
 def drop_environments(text: str, names: set[str]) -> str:
     for name in names:
-        text = re.sub(r"\\begin\{" + re.escape(name) + r"\}.*?(\\end\{" + re.escape(name) + r"\}|\Z)", " ",
-                      text, flags=re.DOTALL)
+        text = re.sub(
+            r"\\begin\{" + re.escape(name) + r"\}.*?(\\end\{" + re.escape(name) + r"\}|\Z)",
+            " ",
+            text,
+            flags=re.DOTALL,
+        )
     return text
 
 
@@ -162,8 +168,11 @@ _INPUT_CMD = re.compile(
     r"\\(input|include|subfile|import|subimport|inputfrom|subinputfrom|includefrom|subincludefrom)\*?"
     r"(?![a-zA-Z@])\s*(?:\{([^{}]*)\}\s*(?:\{([^{}]*)\})?|([^\s{}\\%]+))"
 )
-_AVOID = re.compile(r"(supp|suppl|supplement\w*|si|appendix|response|reply|rebuttal|cover|review|diff|"
-                    r"changes|equations|old|backup|draft|template|sample)$", re.IGNORECASE)
+_AVOID = re.compile(
+    r"(supp|suppl|supplement\w*|si|appendix|response|reply|rebuttal|cover|review|diff|"
+    r"changes|equations|old|backup|draft|template|sample)$",
+    re.IGNORECASE,
+)
 _PREFER = re.compile(r"^(ms|main|paper|manuscript|article|arxiv)$", re.IGNORECASE)
 
 
@@ -332,5 +341,11 @@ def load_project(root: Path) -> Project:
     main = find_main(root, files)
     loader = _Loader(root=root, main_dir=main.parent.resolve())
     text = loader.load(main.resolve(), main.parent.resolve(), [])
-    return Project(root=root, main=main, text=text, files=files, missing_inputs=loader.missing,
-                   skipped_inputs=loader.skipped)
+    return Project(
+        root=root,
+        main=main,
+        text=text,
+        files=files,
+        missing_inputs=loader.missing,
+        skipped_inputs=loader.skipped,
+    )

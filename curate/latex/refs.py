@@ -11,13 +11,56 @@ from __future__ import annotations
 
 import re
 
-from scitune.curate.latex.text import CITE_CLOSE, CITE_OPEN, MARK_CLOSE, MARK_OPEN, Target, strip_markers
+from .text import CITE_CLOSE, CITE_OPEN, MARK_CLOSE, MARK_OPEN, Target, strip_markers
 
 # Words after which a full stop does not end a sentence.
 _ABBREV = {
-    "fig", "figs", "eq", "eqs", "eqn", "eqns", "ref", "refs", "sec", "secs", "sect", "tab", "tabs", "no", "nos",
-    "al", "e.g", "i.e", "cf", "vs", "viz", "etc", "approx", "resp", "dr", "mr", "mrs", "ms", "prof", "st", "ch",
-    "app", "appx", "suppl", "supp", "vol", "pp", "p", "ca", "est", "min", "max", "var", "std", "avg", "incl",
+    "fig",
+    "figs",
+    "eq",
+    "eqs",
+    "eqn",
+    "eqns",
+    "ref",
+    "refs",
+    "sec",
+    "secs",
+    "sect",
+    "tab",
+    "tabs",
+    "no",
+    "nos",
+    "al",
+    "e.g",
+    "i.e",
+    "cf",
+    "vs",
+    "viz",
+    "etc",
+    "approx",
+    "resp",
+    "dr",
+    "mr",
+    "mrs",
+    "ms",
+    "prof",
+    "st",
+    "ch",
+    "app",
+    "appx",
+    "suppl",
+    "supp",
+    "vol",
+    "pp",
+    "p",
+    "ca",
+    "est",
+    "min",
+    "max",
+    "var",
+    "std",
+    "avg",
+    "incl",
 }
 _SPLIT = re.compile(r"(?<=[.!?])([\"”’)]*)\s+(?=[A-Z0-9\"“(\[\ue000\ue002])")
 _MARK = re.compile(f"{MARK_OPEN}(\\d+){MARK_CLOSE}")
@@ -53,7 +96,12 @@ def _expand(first: str, rest: str) -> list[str]:
     numbers = [first]
     prev = first
     for sep, num in re.findall(rf"\s*(,|and|&|-|–|—|to)\s*({_NUM})", rest):
-        if sep in ("-", "–", "—", "to") and prev.isdigit() and num.isdigit() and 0 < int(num) - int(prev) < 30:
+        if (
+            sep in ("-", "–", "—", "to")
+            and prev.isdigit()
+            and num.isdigit()
+            and 0 < int(num) - int(prev) < 30
+        ):
             numbers += [str(k) for k in range(int(prev) + 1, int(num) + 1)]
         else:
             numbers.append(num)
@@ -76,7 +124,7 @@ def text_mentions(sentence: str) -> list[tuple[str, str]]:
     sentence = _CITATION.sub(CITE_OPEN, sentence)
     found = []
     for m in TEXT_MENTION.finditer(sentence):
-        if _OTHER_PAPER_AFTER.match(sentence[m.end():]):
+        if _OTHER_PAPER_AFTER.match(sentence[m.end() :]):
             continue
         if _SUPPLEMENT_BEFORE.search(sentence[: m.start()]) and not m.group(2).startswith("S"):
             continue
@@ -86,8 +134,9 @@ def text_mentions(sentence: str) -> list[tuple[str, str]]:
     return found
 
 
-def attach_mentions(paragraphs: list[str], labels: dict[str, list[str] | Target], floats: list,
-                    marked_labels: list[list[str]]) -> None:
+def attach_mentions(
+    paragraphs: list[str], labels: dict[str, list[str] | Target], floats: list, marked_labels: list[list[str]]
+) -> None:
     """Fill `paragraphs` and `mentions` of `floats` (records.Float) from rendered paragraphs.
 
     `paragraphs[i]` is the text of paragraph i with reference markers, `marked_labels[i]` the labels
@@ -111,8 +160,11 @@ def attach_mentions(paragraphs: list[str], labels: dict[str, list[str] | Target]
             for k in _MARK.findall(sentence):
                 label = marked[int(k)] if int(k) < len(marked) else None
                 t = labels.get(label) if label else None
-                if isinstance(t, Target) and t.float_index is not None and t.kind in (
-                        "figure", "table", "subfigure", "subtable"):
+                if (
+                    isinstance(t, Target)
+                    and t.float_index is not None
+                    and t.kind in ("figure", "table", "subfigure", "subtable")
+                ):
                     targets.append(t.float_index)
             clean = strip_markers(sentence)
             for kind, number in text_mentions(_MARK.sub("", sentence)):

@@ -17,34 +17,171 @@ from pylatexenc import latexwalker as lw
 from pylatexenc.latex2text import EnvironmentTextSpec, LatexNodes2Text, MacroTextSpec
 from pylatexenc.latex2text import get_default_latex_context_db as text_context_db
 from pylatexenc.macrospec import EnvironmentSpec, LatexContextDb, MacroSpec
-from scitune.curate.latex.cites import Bibliography
+
+from .cites import Bibliography
 
 REF_MACROS = {
-    "ref", "autoref", "Autoref", "cref", "Cref", "eqref", "subref", "pageref", "nameref", "vref", "Vref",
-    "cpageref", "Cpageref", "labelcref", "namecref", "nameCref", "fref", "Fref", "ref*", "tabref", "figref",
+    "ref",
+    "autoref",
+    "Autoref",
+    "cref",
+    "Cref",
+    "eqref",
+    "subref",
+    "pageref",
+    "nameref",
+    "vref",
+    "Vref",
+    "cpageref",
+    "Cpageref",
+    "labelcref",
+    "namecref",
+    "nameCref",
+    "fref",
+    "Fref",
+    "ref*",
+    "tabref",
+    "figref",
 }
 RANGE_REF_MACROS = {"crefrange", "Crefrange", "cpagerefrange"}
 CITE_MACROS = {
-    "cite", "citep", "citet", "citealt", "citealp", "citeauthor", "Citeauthor", "citeyear", "citeyearpar",
-    "Citep", "Citet", "Citealt", "Citealp", "parencite", "Parencite", "textcite", "Textcite", "autocite",
-    "Autocite", "footcite", "citenum", "nocite", "smartcite", "supercite", "citep*", "citet*",
+    "cite",
+    "citep",
+    "citet",
+    "citealt",
+    "citealp",
+    "citeauthor",
+    "Citeauthor",
+    "citeyear",
+    "citeyearpar",
+    "Citep",
+    "Citet",
+    "Citealt",
+    "Citealp",
+    "parencite",
+    "Parencite",
+    "textcite",
+    "Textcite",
+    "autocite",
+    "Autocite",
+    "footcite",
+    "citenum",
+    "nocite",
+    "smartcite",
+    "supercite",
+    "citep*",
+    "citet*",
 }
 # Commands whose arguments are metadata, layout or notes: never part of a sentence.
 DROPPED = {
-    "label", "footnote", "footnotemark", "footnotetext", "thanks", "index", "glossary", "vspace", "hspace",
-    "vskip", "hskip", "phantom", "hphantom", "vphantom", "includegraphics", "plotone", "plottwo", "epsscale",
-    "epsfig", "psfig", "epsfbox", "SciTuneEnterDir", "SciTuneLeaveDir", "graphicspath", "setcounter",
-    "addtocounter", "stepcounter", "refstepcounter", "captionsetup", "tablenotemark", "tablenum", "figurenum",
-    "tabletypesize", "tablewidth", "tablecolumns", "setlength", "addtolength", "linenumbers", "nolinenumbers",
-    "color", "definecolor", "newpage", "clearpage", "pagebreak", "linebreak", "noindent", "centering",
-    "raggedright", "raggedleft", "protect", "xspace", "bibliographystyle", "bibliography", "addbibresource",
-    "printbibliography", "maketitle", "tableofcontents", "faGithub", "orcidlink", "affiliation", "affil",
-    "email", "address", "altaffiliation", "correspondingauthor", "ORCID", "keywords", "acknowledgments",
-    "newline", "par", "resizebox", "scalebox", "rule", "numberwithin", "counterwithin", "counterwithout",
-    "renewcommand", "newcommand", "providecommand", "def", "let", "appendix", "caption", "captionof",
-    "subcaption", "tablecaption", "nonumber", "notag", "bibitem", "hypertarget", "pdfbookmark", "FloatBarrier",
-    "restylefloat", "floatname", "subfloat", "subfigure", "subcaptionbox", "tablecomments", "tablenotetext",
-    "startdata", "enddata", "hline", "toprule", "midrule", "bottomrule", "cline", "cmidrule", "tag",
+    "label",
+    "footnote",
+    "footnotemark",
+    "footnotetext",
+    "thanks",
+    "index",
+    "glossary",
+    "vspace",
+    "hspace",
+    "vskip",
+    "hskip",
+    "phantom",
+    "hphantom",
+    "vphantom",
+    "includegraphics",
+    "plotone",
+    "plottwo",
+    "epsscale",
+    "epsfig",
+    "psfig",
+    "epsfbox",
+    "SciTuneEnterDir",
+    "SciTuneLeaveDir",
+    "graphicspath",
+    "setcounter",
+    "addtocounter",
+    "stepcounter",
+    "refstepcounter",
+    "captionsetup",
+    "tablenotemark",
+    "tablenum",
+    "figurenum",
+    "tabletypesize",
+    "tablewidth",
+    "tablecolumns",
+    "setlength",
+    "addtolength",
+    "linenumbers",
+    "nolinenumbers",
+    "color",
+    "definecolor",
+    "newpage",
+    "clearpage",
+    "pagebreak",
+    "linebreak",
+    "noindent",
+    "centering",
+    "raggedright",
+    "raggedleft",
+    "protect",
+    "xspace",
+    "bibliographystyle",
+    "bibliography",
+    "addbibresource",
+    "printbibliography",
+    "maketitle",
+    "tableofcontents",
+    "faGithub",
+    "orcidlink",
+    "affiliation",
+    "affil",
+    "email",
+    "address",
+    "altaffiliation",
+    "correspondingauthor",
+    "ORCID",
+    "keywords",
+    "acknowledgments",
+    "newline",
+    "par",
+    "resizebox",
+    "scalebox",
+    "rule",
+    "numberwithin",
+    "counterwithin",
+    "counterwithout",
+    "renewcommand",
+    "newcommand",
+    "providecommand",
+    "def",
+    "let",
+    "appendix",
+    "caption",
+    "captionof",
+    "subcaption",
+    "tablecaption",
+    "nonumber",
+    "notag",
+    "bibitem",
+    "hypertarget",
+    "pdfbookmark",
+    "FloatBarrier",
+    "restylefloat",
+    "floatname",
+    "subfloat",
+    "subfigure",
+    "subcaptionbox",
+    "tablecomments",
+    "tablenotetext",
+    "startdata",
+    "enddata",
+    "hline",
+    "toprule",
+    "midrule",
+    "bottomrule",
+    "cline",
+    "cmidrule",
+    "tag",
 }
 
 
@@ -58,40 +195,121 @@ _PARSE_MACROS = (
     + [_m(n, "*{{") for n in RANGE_REF_MACROS]
     + [_m(n, "*[[{") for n in CITE_MACROS]
     + [
-        _m("caption", "*[{"), _m("captionof", "*{[{"), _m("subcaption", "*[{"), _m("subcaptionbox", "*[{[[{"),
-        _m("subfloat", "[[{"), _m("subfigure", "[[{"), _m("subtable", "[[{"), _m("label", "{"),
-        _m("hyperref", "[{"), _m("href", "{{"), _m("url", "{"), _m("includegraphics", "*[[{"),
-        _m("plotone", "{"), _m("plottwo", "{{"), _m("epsscale", "{"), _m("epsfig", "{"), _m("psfig", "{"),
-        _m("epsfbox", "[{"), _m("includestandalone", "[{"), _m("includesvg", "[{"),
-        _m("setcounter", "{{"), _m("addtocounter", "{{"), _m("stepcounter", "{"), _m("refstepcounter", "{"),
-        _m("counterwithin", "*{{"), _m("counterwithout", "*{{"), _m("numberwithin", "[{{"),
-        _m("captionsetup", "[{"), _m("graphicspath", "{"), _m("SciTuneEnterDir", "{"), _m("SciTuneLeaveDir", "{"),
-        _m("tablecaption", "{"), _m("tablenum", "{"), _m("figurenum", "{"), _m("tablehead", "{"),
-        _m("colhead", "{"), _m("tablecomments", "{"), _m("tablenotetext", "{{"), _m("tablenotemark", "{"),
-        _m("tabletypesize", "{"), _m("tablewidth", "{"), _m("tablecolumns", "{"), _m("footnote", "[{"),
-        _m("footnotetext", "[{"), _m("thanks", "{"), _m("tag", "*{"), _m("multicolumn", "{{{"),
-        _m("multirow", "[{[{"), _m("textcolor", "[{{"), _m("colorbox", "[{{"), _m("resizebox", "*{{{"),
-        _m("scalebox", "{[{"), _m("rotatebox", "[{{"), _m("hypertarget", "{{"), _m("affiliation", "{"),
-        _m("affil", "[{"), _m("altaffiliation", "{"), _m("email", "{"), _m("correspondingauthor", "{"),
-        _m("keywords", "{"), _m("orcidlink", "{"), _m("vspace", "*{"), _m("hspace", "*{"),
-        _m("newline", ""), _m("appendix", ""), _m("bibitem", "[{"), _m("section", "*[{"),
-        _m("subsection", "*[{"), _m("subsubsection", "*[{"), _m("paragraph", "*[{"), _m("chapter", "*[{"),
-        _m("part", "*[{"), _m("setlength", "{{"), _m("addtolength", "{{"),
+        _m("caption", "*[{"),
+        _m("captionof", "*{[{"),
+        _m("subcaption", "*[{"),
+        _m("subcaptionbox", "*[{[[{"),
+        _m("subfloat", "[[{"),
+        _m("subfigure", "[[{"),
+        _m("subtable", "[[{"),
+        _m("label", "{"),
+        _m("hyperref", "[{"),
+        _m("href", "{{"),
+        _m("url", "{"),
+        _m("includegraphics", "*[[{"),
+        _m("plotone", "{"),
+        _m("plottwo", "{{"),
+        _m("epsscale", "{"),
+        _m("epsfig", "{"),
+        _m("psfig", "{"),
+        _m("epsfbox", "[{"),
+        _m("includestandalone", "[{"),
+        _m("includesvg", "[{"),
+        _m("setcounter", "{{"),
+        _m("addtocounter", "{{"),
+        _m("stepcounter", "{"),
+        _m("refstepcounter", "{"),
+        _m("counterwithin", "*{{"),
+        _m("counterwithout", "*{{"),
+        _m("numberwithin", "[{{"),
+        _m("captionsetup", "[{"),
+        _m("graphicspath", "{"),
+        _m("SciTuneEnterDir", "{"),
+        _m("SciTuneLeaveDir", "{"),
+        _m("tablecaption", "{"),
+        _m("tablenum", "{"),
+        _m("figurenum", "{"),
+        _m("tablehead", "{"),
+        _m("colhead", "{"),
+        _m("tablecomments", "{"),
+        _m("tablenotetext", "{{"),
+        _m("tablenotemark", "{"),
+        _m("tabletypesize", "{"),
+        _m("tablewidth", "{"),
+        _m("tablecolumns", "{"),
+        _m("footnote", "[{"),
+        _m("footnotetext", "[{"),
+        _m("thanks", "{"),
+        _m("tag", "*{"),
+        _m("multicolumn", "{{{"),
+        _m("multirow", "[{[{"),
+        _m("textcolor", "[{{"),
+        _m("colorbox", "[{{"),
+        _m("resizebox", "*{{{"),
+        _m("scalebox", "{[{"),
+        _m("rotatebox", "[{{"),
+        _m("hypertarget", "{{"),
+        _m("affiliation", "{"),
+        _m("affil", "[{"),
+        _m("altaffiliation", "{"),
+        _m("email", "{"),
+        _m("correspondingauthor", "{"),
+        _m("keywords", "{"),
+        _m("orcidlink", "{"),
+        _m("vspace", "*{"),
+        _m("hspace", "*{"),
+        _m("newline", ""),
+        _m("appendix", ""),
+        _m("bibitem", "[{"),
+        _m("section", "*[{"),
+        _m("subsection", "*[{"),
+        _m("subsubsection", "*[{"),
+        _m("paragraph", "*[{"),
+        _m("chapter", "*[{"),
+        _m("part", "*[{"),
+        _m("setlength", "{{"),
+        _m("addtolength", "{{"),
     ]
 )
 _PARSE_ENVS = [
     EnvironmentSpec(name, args)
     for name, args in [
-        ("figure", "["), ("figure*", "["), ("table", "["), ("table*", "["), ("wrapfigure", "[{[{"),
-        ("wraptable", "[{[{"), ("wrapfig", "[{[{"), ("SCfigure", "[["), ("SCtable", "[["),
-        ("sidewaysfigure", "["), ("sidewaysfigure*", "["), ("sidewaystable", "["), ("sidewaystable*", "["),
-        ("subfigure", "[[[{"), ("subtable", "[[[{"), ("minipage", "[[[{"), ("deluxetable", "{"),
-        ("deluxetable*", "{"), ("splitdeluxetable", "{"), ("splitdeluxetable*", "{"), ("longtable", "[{"),
-        ("longtable*", "[{"), ("tabular", "[{"), ("tabular*", "{[{"), ("tabularx", "{[{"), ("tabulary", "{[{"),
-        ("tblr", "[{"), ("threeparttable", "["), ("adjustbox", "{"), ("algorithm", "["), ("algorithm*", "["),
-        ("thebibliography", "{"), ("floatrow", ""),
+        ("figure", "["),
+        ("figure*", "["),
+        ("table", "["),
+        ("table*", "["),
+        ("wrapfigure", "[{[{"),
+        ("wraptable", "[{[{"),
+        ("wrapfig", "[{[{"),
+        ("SCfigure", "[["),
+        ("SCtable", "[["),
+        ("sidewaysfigure", "["),
+        ("sidewaysfigure*", "["),
+        ("sidewaystable", "["),
+        ("sidewaystable*", "["),
+        ("subfigure", "[[[{"),
+        ("subtable", "[[[{"),
+        ("minipage", "[[[{"),
+        ("deluxetable", "{"),
+        ("deluxetable*", "{"),
+        ("splitdeluxetable", "{"),
+        ("splitdeluxetable*", "{"),
+        ("longtable", "[{"),
+        ("longtable*", "[{"),
+        ("tabular", "[{"),
+        ("tabular*", "{[{"),
+        ("tabularx", "{[{"),
+        ("tabulary", "{[{"),
+        ("tblr", "[{"),
+        ("threeparttable", "["),
+        ("adjustbox", "{"),
+        ("algorithm", "["),
+        ("algorithm*", "["),
+        ("thebibliography", "{"),
+        ("floatrow", ""),
     ]
 ]
+
 
 class _FastSpecialsDb(LatexContextDb):
     """pylatexenc's context with a faster `test_for_specials`, the hottest function of a parse.
@@ -122,7 +340,9 @@ PARSE_CONTEXT = _FastSpecialsDb()
 _default = lw.get_default_latex_context_db()
 for _cat in _default.category_list:
     PARSE_CONTEXT.add_context_category(
-        _cat, macros=list(_default.iter_macro_specs([_cat])), environments=list(_default.iter_environment_specs([_cat])),
+        _cat,
+        macros=list(_default.iter_macro_specs([_cat])),
+        environments=list(_default.iter_environment_specs([_cat])),
         specials=list(_default.iter_specials_specs([_cat])),
     )
 PARSE_CONTEXT.add_context_category("scitune", macros=_PARSE_MACROS, environments=_PARSE_ENVS, prepend=True)
@@ -193,11 +413,21 @@ CREF_NAMES = {  # kind -> (\cref singular, \cref plural, \Cref singular, \Cref p
     "appendix": ("Appendix", "Appendices", "Appendix", "Appendices"),
     "equation": ("Eq.", "Eqs.", "Equation", "Equations"),
 }
-AUTOREF_NAMES = {"figure": "Figure", "subfigure": "Figure", "table": "Table", "subtable": "Table",
-                 "section": "Section", "appendix": "Appendix", "equation": "Equation"}
+AUTOREF_NAMES = {
+    "figure": "Figure",
+    "subfigure": "Figure",
+    "table": "Table",
+    "subtable": "Table",
+    "section": "Section",
+    "appendix": "Appendix",
+    "equation": "Equation",
+}
 
 MARK_OPEN, MARK_CLOSE = "\ue000", "\ue001"  # private-use characters: never in real text
-CITE_OPEN, CITE_CLOSE = "\ue002", "\ue003"  # around a rendered citation (its notes name other papers' figures)
+CITE_OPEN, CITE_CLOSE = (
+    "\ue002",
+    "\ue003",
+)  # around a rendered citation (its notes name other papers' figures)
 _WS = re.compile(r"[ \t\r\n\u00a0\u2009\u202f]+")
 
 
@@ -233,23 +463,53 @@ class Renderer:
             MacroTextSpec("tablehead", simplify_repl=lambda n, l2tobj: self._arg(l2tobj, n, 0)),
             MacroTextSpec("rotatebox", simplify_repl=lambda n, l2tobj: self._arg(l2tobj, n, 2)),
             MacroTextSpec("unit", simplify_repl=lambda n, l2tobj: ""),
-            MacroTextSpec("input", discard=True), MacroTextSpec("include", discard=True),  # never read files here
-            MacroTextSpec("figurename", "Figure"), MacroTextSpec("tablename", "Table"),
-            MacroTextSpec("figureautorefname", "Figure"), MacroTextSpec("tableautorefname", "Table"),
-            MacroTextSpec("ldots", "…"), MacroTextSpec("dots", "…"), MacroTextSpec("textasciitilde", "~"),
+            MacroTextSpec("input", discard=True),
+            MacroTextSpec("include", discard=True),  # never read files here
+            MacroTextSpec("figurename", "Figure"),
+            MacroTextSpec("tablename", "Table"),
+            MacroTextSpec("figureautorefname", "Figure"),
+            MacroTextSpec("tableautorefname", "Table"),
+            MacroTextSpec("ldots", "…"),
+            MacroTextSpec("dots", "…"),
+            MacroTextSpec("textasciitilde", "~"),
         ]
-        envs = [EnvironmentTextSpec(n, discard=True) for n in (
-            "figure", "figure*", "table", "table*", "wrapfigure", "wraptable", "SCfigure", "SCtable",
-            "sidewaysfigure", "sidewaystable", "deluxetable", "deluxetable*", "tikzpicture", "thebibliography",
-            "algorithm", "algorithm*", "lstlisting", "minted", "verbatim", "Verbatim", "comment",
-        )]
+        envs = [
+            EnvironmentTextSpec(n, discard=True)
+            for n in (
+                "figure",
+                "figure*",
+                "table",
+                "table*",
+                "wrapfigure",
+                "wraptable",
+                "SCfigure",
+                "SCtable",
+                "sidewaysfigure",
+                "sidewaystable",
+                "deluxetable",
+                "deluxetable*",
+                "tikzpicture",
+                "thebibliography",
+                "algorithm",
+                "algorithm*",
+                "lstlisting",
+                "minted",
+                "verbatim",
+                "Verbatim",
+                "comment",
+            )
+        ]
         # pylatexenc's parser gives these an argument but its text converter has no rule for them, so it
         # would drop the argument with the command: keep the text.
-        macros += [MacroTextSpec(name, simplify_repl=lambda n, l2tobj: self._arg(l2tobj, n, 0))
-                   for name in ("mbox", "textmd", "textsf", "texttt", "textup", "textnormal", "verb", "citetext")]
+        macros += [
+            MacroTextSpec(name, simplify_repl=lambda n, l2tobj: self._arg(l2tobj, n, 0))
+            for name in ("mbox", "textmd", "textsf", "texttt", "textup", "textnormal", "verb", "citetext")
+        ]
         # Bold and italic math letters as plain letters: the PDF's \mathbf{y} reads "y", not "𝐲".
-        macros += [MacroTextSpec(name, simplify_repl=lambda n, l2tobj: self._arg(l2tobj, n, 0))
-                   for name in ("mathbf", "mathit", "mathsf", "mathtt", "boldsymbol", "bm", "pmb", "mathnormal")]
+        macros += [
+            MacroTextSpec(name, simplify_repl=lambda n, l2tobj: self._arg(l2tobj, n, 0))
+            for name in ("mathbf", "mathit", "mathsf", "mathtt", "boldsymbol", "bm", "pmb", "mathnormal")
+        ]
         db.add_context_category("scitune", macros=macros, environments=envs, prepend=True)
         self.l2t = LatexNodes2Text(latex_context=db, math_mode="text", strict_latex_spaces=False)
 
@@ -283,8 +543,11 @@ class Renderer:
         if macroname in ("pageref", "cpageref", "Cpageref"):
             return "?"
         if macroname in ("cref", "Cref", "vref", "Vref", "autoref", "Autoref", "fref", "Fref"):
-            return self._named(labels, capital=macroname[0].isupper() or macroname == "autoref",
-                               autoref=macroname.lower() == "autoref")
+            return self._named(
+                labels,
+                capital=macroname[0].isupper() or macroname == "autoref",
+                autoref=macroname.lower() == "autoref",
+            )
         return ", ".join(self._emit(x, self._number(x)) for x in labels)
 
     def _subletter(self, label: str) -> str:
@@ -294,7 +557,9 @@ class Renderer:
         m = re.search(r"([a-z])$", t.number)
         return m.group(1) if m else t.number
 
-    def _named(self, labels: list[str], capital: bool, autoref: bool = False, joiner: str | None = None) -> str:
+    def _named(
+        self, labels: list[str], capital: bool, autoref: bool = False, joiner: str | None = None
+    ) -> str:
         kinds = [self.labels[x].kind if x in self.labels else "other" for x in labels]
         kind = kinds[0]
         names = CREF_NAMES.get(kind)

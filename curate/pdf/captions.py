@@ -27,7 +27,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 
-from scitune.curate.pdf.layout import DocStats, PageText, Row
+from .layout import DocStats, PageText, Row
 
 LABEL = re.compile(
     r"""^\s*
@@ -70,8 +70,12 @@ class Caption:
 
     @property
     def bbox(self) -> tuple[float, float, float, float]:
-        return (min(r.x0 for r in self.rows), min(r.y0 for r in self.rows),
-                max(r.x1 for r in self.rows), max(r.y1 for r in self.rows))
+        return (
+            min(r.x0 for r in self.rows),
+            min(r.y0 for r in self.rows),
+            max(r.x1 for r in self.rows),
+            max(r.y1 for r in self.rows),
+        )
 
 
 def parse_label(text: str) -> Label | None:
@@ -152,7 +156,7 @@ def _score(row: Row, label: Label, page: PageText, stats: DocStats) -> float:
     if above is not None and gap < 0.45 * max(row.size, 1) and above.role == "body":
         if not _SENTENCE_END.search(above.text) and abs(above.size - row.size) < 0.6:
             score -= 4  # "... as shown in / Figure 3. The next ..." continues a paragraph
-    after = row.text[label.prefix_end:].lstrip()
+    after = row.text[label.prefix_end :].lstrip()
     if after[:1].islower():
         score -= 2
     if _DOT_LEADER.search(row.text):
@@ -162,8 +166,14 @@ def _score(row: Row, label: Label, page: PageText, stats: DocStats) -> float:
     return score
 
 
-def _caption_rows(first: Row, page: PageText, starts: set[int], stats: DocStats,
-                  rules: list[tuple[float, float, float, float]], label_only: bool = False) -> list[Row]:
+def _caption_rows(
+    first: Row,
+    page: PageText,
+    starts: set[int],
+    stats: DocStats,
+    rules: list[tuple[float, float, float, float]],
+    label_only: bool = False,
+) -> list[Row]:
     """The first row plus the rows that continue the caption below it."""
     rows = [first]
     size = first.size
@@ -174,8 +184,9 @@ def _caption_rows(first: Row, page: PageText, starts: set[int], stats: DocStats,
         zone = (first.x0, stats.text_x0 - 1)
     elif (first.x0 + first.x1) / 2 > stats.text_x1:
         zone = (stats.text_x1 + 1, first.x1)
-    candidates = sorted((r for r in page.rows if r.horizontal and r.y0 > first.y0 + 0.3 * first.height),
-                        key=lambda r: r.y0)
+    candidates = sorted(
+        (r for r in page.rows if r.horizontal and r.y0 > first.y0 + 0.3 * first.height), key=lambda r: r.y0
+    )
     last = first
     for r in candidates:
         inside = max(0.0, min(r.x1, zone[1] + 3) - max(r.x0, zone[0] - 3))
@@ -191,7 +202,9 @@ def _caption_rows(first: Row, page: PageText, starts: set[int], stats: DocStats,
             expected = max(expected, rows[-1].y1 - rows[-2].y1)
         if r.y0 - last.y1 > 0.5 * max(size, 1) and step > 1.25 * expected:
             break
-        if abs(r.size - size) > 1.0 and not (len(rows) == 1 and label_only and 0.6 * size <= r.size <= 1.4 * size):
+        if abs(r.size - size) > 1.0 and not (
+            len(rows) == 1 and label_only and 0.6 * size <= r.size <= 1.4 * size
+        ):
             break  # (the title under a lone "TABLE I" may be set in small capitals)
         if inside < 0.9 * r.width:
             break  # wider than the caption's zone: body text of a full-width layout, or a table row
@@ -251,8 +264,12 @@ def join_rows(texts: list[str], vocabulary: Counter | None = None) -> str:
     return re.sub(r"\s+", " ", out).strip()
 
 
-def find_captions(pages: list[PageText], stats: DocStats, rules_by_page: dict[int, list] | None = None,
-                  vocabulary: Counter | None = None) -> list[Caption]:
+def find_captions(
+    pages: list[PageText],
+    stats: DocStats,
+    rules_by_page: dict[int, list] | None = None,
+    vocabulary: Counter | None = None,
+) -> list[Caption]:
     """All captions of the document, one per (kind, number), in page order; sets row roles."""
     candidates: list[tuple[Row, Label, float, PageText]] = []
     weak: list[tuple[Row, Label, float, PageText]] = []
@@ -263,7 +280,9 @@ def find_captions(pages: list[PageText], stats: DocStats, rules_by_page: dict[in
             if row.size < 0.6 * stats.body_size:
                 continue  # tiny type: text inside a figure (a screenshot of another paper), not a caption
             label = parse_label(row.text)
-            if label is None or row.text[:label.prefix_end].strip().lower().startswith(("figures", "tables")):
+            if label is None or row.text[: label.prefix_end].strip().lower().startswith(
+                ("figures", "tables")
+            ):
                 continue
             score = _score(row, label, page, stats)
             if score >= 3:
@@ -296,7 +315,9 @@ def find_captions(pages: list[PageText], stats: DocStats, rules_by_page: dict[in
         for r in rows:
             r.role = "caption"
         text = join_rows([r.text for r in rows], vocabulary)
-        no_index = join_rows([row.text[label.prefix_end:]] + [r.text for r in rows[1:]], vocabulary)
+        no_index = join_rows([row.text[label.prefix_end :]] + [r.text for r in rows[1:]], vocabulary)
         no_index = re.sub(r"^\s*[:.|—–-]\s*", "", no_index) if label.separator == "end" else no_index
-        captions.append(Caption(label.kind, label.number, page.number, rows, text, no_index, score, style(row)))
+        captions.append(
+            Caption(label.kind, label.number, page.number, rows, text, no_index, score, style(row))
+        )
     return captions

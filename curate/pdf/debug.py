@@ -12,13 +12,21 @@ import sys
 from pathlib import Path
 
 import pymupdf
-from scitune.curate.pdf.extract import analyse_document, open_pdf
 
-_COLOURS = {"body": (0.2, 0.4, 1.0), "other": (0.6, 0.6, 0.6), "header": (1.0, 0.6, 0.0),
-            "linenumber": (1.0, 0.6, 0.0), "caption": (0.0, 0.7, 0.2)}
+from .extract import analyse_document, open_pdf
+
+_COLOURS = {
+    "body": (0.2, 0.4, 1.0),
+    "other": (0.6, 0.6, 0.6),
+    "header": (1.0, 0.6, 0.0),
+    "linenumber": (1.0, 0.6, 0.0),
+    "caption": (0.0, 0.7, 0.2),
+}
 
 
-def draw_pages(pdf: str | Path, out_dir: str | Path, pages: list[int] | None = None, dpi: int = 80) -> list[Path]:
+def draw_pages(
+    pdf: str | Path, out_dir: str | Path, pages: list[int] | None = None, dpi: int = 80
+) -> list[Path]:
     """Annotated PNGs of the given 1-based pages (default: every page with a caption)."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -41,8 +49,12 @@ def draw_pages(pdf: str | Path, out_dir: str | Path, pages: list[int] | None = N
                 if c.page == number - 1 and a.regions.get(id(c)):
                     shape.draw_rect(pymupdf.Rect(a.regions[id(c)]))
                     shape.finish(color=(1, 0, 0), width=1.5)
-                    shape.insert_text(pymupdf.Point(a.regions[id(c)][0], a.regions[id(c)][1] + 8),
-                                      f"{c.kind} {c.number}", color=(1, 0, 0), fontsize=8)
+                    shape.insert_text(
+                        pymupdf.Point(a.regions[id(c)][0], a.regions[id(c)][1] + 8),
+                        f"{c.kind} {c.number}",
+                        color=(1, 0, 0),
+                        fontsize=8,
+                    )
             shape.commit()
             target = out_dir / f"{Path(pdf).stem}_p{number}.png"
             page.get_pixmap(dpi=dpi).save(target)

@@ -21,14 +21,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pymupdf
-from scitune.curate.figure_type import guess_figure_type
-from scitune.curate.pdf.captions import LABEL, Caption, find_captions
-from scitune.curate.pdf.layout import DocStats, PageText, analyse, read_page
-from scitune.curate.pdf.meta import arxiv_id, license_of
-from scitune.curate.pdf.regions import Graphics, document_regions, float_page_region, read_graphics
-from scitune.curate.pdf.render import ocr_available, ocr_words, render_region, text_layer_words
-from scitune.curate.pdf.text import Paragraph, build_paragraphs, link_mentions
-from scitune.curate.records import Float, FloatError, SideResult
+
+from ..figure_type import guess_figure_type
+from ..records import Float, FloatError, SideResult
+from .captions import LABEL, Caption, find_captions
+from .layout import DocStats, PageText, analyse, read_page
+from .meta import arxiv_id, license_of
+from .regions import Graphics, document_regions, float_page_region, read_graphics
+from .render import ocr_available, ocr_words, render_region, text_layer_words
+from .text import Paragraph, build_paragraphs, link_mentions
 
 Rect = tuple[float, float, float, float]
 _MONO = re.compile(r"mono|courier|typewriter|consol|menlo|inconsolata|cmtt|sfmono|\btt|code", re.IGNORECASE)
@@ -51,21 +52,27 @@ def open_pdf(path: str | Path) -> pymupdf.Document:
     with open(path, "rb") as fh:
         head = fh.read(1024)
     if b"%PDF" not in head:
-        raise PdfOpenError(f"{path}: not a PDF (no %PDF header). Give a PDF file, or the LaTeX source as a "
-                           "folder or archive.")
+        raise PdfOpenError(
+            f"{path}: not a PDF (no %PDF header). Give a PDF file, or the LaTeX source as a "
+            "folder or archive."
+        )
     try:
         doc = pymupdf.open(path, filetype="pdf")
     except Exception as e:
-        raise PdfOpenError(f"{path}: the PDF cannot be read ({e}). The file is damaged or truncated: "
-                           "download it again.") from e
+        raise PdfOpenError(
+            f"{path}: the PDF cannot be read ({e}). The file is damaged or truncated: download it again."
+        ) from e
     if doc.needs_pass and not doc.authenticate(""):
         doc.close()
-        raise PdfOpenError(f"{path}: the PDF is encrypted with a password. Decrypt it first "
-                           "(e.g. `qpdf --decrypt --password=... in.pdf out.pdf`) and give the decrypted file.")
+        raise PdfOpenError(
+            f"{path}: the PDF is encrypted with a password. Decrypt it first "
+            "(e.g. `qpdf --decrypt --password=... in.pdf out.pdf`) and give the decrypted file."
+        )
     if doc.page_count == 0:
         doc.close()
-        raise PdfOpenError(f"{path}: the PDF has no readable pages (truncated or damaged beyond repair). "
-                           "Download it again.")
+        raise PdfOpenError(
+            f"{path}: the PDF has no readable pages (truncated or damaged beyond repair). Download it again."
+        )
     return doc
 
 
@@ -87,13 +94,23 @@ def _hints(page: PageText, rect: Rect, graphics: Graphics) -> dict:
         iy = max(0.0, min(e.rect[3], rect[3]) - max(e.rect[1], rect[1]))
         if e.kind == "image":
             raster += ix * iy
-        elif ix * iy > 0 or (ix > 0 and iy >= 0 and e.rect[3] - e.rect[1] < 1) or (iy > 0 and e.rect[2] - e.rect[0] < 1):
+        elif (
+            ix * iy > 0
+            or (ix > 0 and iy >= 0 and e.rect[3] - e.rect[1] < 1)
+            or (iy > 0 and e.rect[2] - e.rect[0] < 1)
+        ):
             paths += 1
             marks, rects, strokes = marks + e.marks, rects + e.rects, strokes + e.strokes
     mono = total = ticks = 0
     text_area = 0.0
     for r in page.rows:
-        if r.role == "other" and r.x0 >= rect[0] - 1 and r.x1 <= rect[2] + 1 and r.y0 >= rect[1] - 1 and r.y1 <= rect[3] + 1:
+        if (
+            r.role == "other"
+            and r.x0 >= rect[0] - 1
+            and r.x1 <= rect[2] + 1
+            and r.y0 >= rect[1] - 1
+            and r.y1 <= rect[3] + 1
+        ):
             text_area += r.width * r.height
             tokens = r.text.split()
             if tokens and all(_NUMBER_WORD.match(t) for t in tokens):
@@ -136,10 +153,14 @@ def analyse_document(doc: pymupdf.Document) -> Analysis:
         try:
             a.pages.append(read_page(doc[i]))
         except Exception as e:  # noqa: BLE001 - a broken page must not end the document
-            a.errors.append(FloatError(
-                "page", type(e).__name__,
-                f"page {i + 1} could not be read by pymupdf ({e}); its floats are missing. "
-                "If many pages fail, repair the PDF (e.g. `qpdf in.pdf out.pdf`) and run again."))
+            a.errors.append(
+                FloatError(
+                    "page",
+                    type(e).__name__,
+                    f"page {i + 1} could not be read by pymupdf ({e}); its floats are missing. "
+                    "If many pages fail, repair the PDF (e.g. `qpdf in.pdf out.pdf`) and run again.",
+                )
+            )
     if not a.pages:
         return a
     a.stats = analyse(a.pages)
@@ -152,18 +173,25 @@ def analyse_document(doc: pymupdf.Document) -> Analysis:
                 a.graphics[p.number] = read_graphics(doc[p.number])
             except Exception as e:  # noqa: BLE001
                 a.graphics[p.number] = Graphics()
-                a.errors.append(FloatError(
-                    "page", type(e).__name__,
-                    f"drawings of page {p.number + 1} could not be read ({e}); float regions on it "
-                    "use text and images only."))
+                a.errors.append(
+                    FloatError(
+                        "page",
+                        type(e).__name__,
+                        f"drawings of page {p.number + 1} could not be read ({e}); float regions on it "
+                        "use text and images only.",
+                    )
+                )
     a.captions = find_captions(a.pages, a.stats, {n: g.rules for n, g in a.graphics.items()}, vocabulary)
 
     by_page: dict[int, list[Caption]] = {}
     for c in a.captions:
         by_page.setdefault(c.page, []).append(c)
     page_of = {p.number: p for p in a.pages}
-    a.regions.update(document_regions(
-        [(page_of[n], caps, a.graphics.get(n, Graphics())) for n, caps in by_page.items()], a.stats))
+    a.regions.update(
+        document_regions(
+            [(page_of[n], caps, a.graphics.get(n, Graphics())) for n, caps in by_page.items()], a.stats
+        )
+    )
     _floats_on_pages_of_their_own(doc, a, set(by_page))
     a.paragraphs = build_paragraphs(a.pages, a.stats, vocabulary)
     return a
@@ -209,21 +237,36 @@ def extract_pdf(path: str | Path, dpi: int = 150, ocr: str = "auto") -> SideResu
         for c in a.captions:
             page = page_of[c.page]
             rect = a.regions.get(id(c))
-            f = Float(kind=c.kind, number=c.number, caption=c.text, caption_no_index=c.text_no_index,
-                      page=c.page + 1)
+            f = Float(
+                kind=c.kind,
+                number=c.number,
+                caption=c.text,
+                caption_no_index=c.text_no_index,
+                page=c.page + 1,
+            )
             pars, sents = links.get((c.kind, c.number), ([], []))
             f.paragraphs, f.mentions = list(pars), list(sents)
             hints: dict = {}
             if rect is not None:
-                rect = (max(0.0, rect[0] - 1), max(0.0, rect[1] - 1),
-                        min(page.width, rect[2] + 1), min(page.height, rect[3] + 1))
+                rect = (
+                    max(0.0, rect[0] - 1),
+                    max(0.0, rect[1] - 1),
+                    min(page.width, rect[2] + 1),
+                    min(page.height, rect[3] + 1),
+                )
                 f.bbox = tuple(round(v, 2) for v in rect)  # type: ignore[assignment]
                 try:
                     f.image_png = render_region(doc[c.page], rect, dpi)
                 except Exception as e:  # noqa: BLE001
-                    result.errors.append(FloatError(
-                        "render", type(e).__name__,
-                        f"{c.kind} {c.number} on page {c.page + 1} could not be rendered ({e}).", c.kind, c.number))
+                    result.errors.append(
+                        FloatError(
+                            "render",
+                            type(e).__name__,
+                            f"{c.kind} {c.number} on page {c.page + 1} could not be rendered ({e}).",
+                            c.kind,
+                            c.number,
+                        )
+                    )
                 f.ocr = text_layer_words(page, rect)
                 if f.ocr:
                     f.ocr_source = "text_layer"
@@ -232,9 +275,15 @@ def extract_pdf(path: str | Path, dpi: int = 150, ocr: str = "auto") -> SideResu
                         f.ocr = ocr_words(f.image_png)
                         f.ocr_source = "ocr" if f.ocr else None
                     except Exception as e:  # noqa: BLE001 - OCR is optional
-                        result.errors.append(FloatError(
-                            "float", "OcrError", f"OCR of {c.kind} {c.number} failed ({e}); ocr left empty.",
-                            c.kind, c.number))
+                        result.errors.append(
+                            FloatError(
+                                "float",
+                                "OcrError",
+                                f"OCR of {c.kind} {c.number} failed ({e}); ocr left empty.",
+                                c.kind,
+                                c.number,
+                            )
+                        )
                 hints = _hints(page, rect, a.graphics.get(c.page, Graphics()))
             f.figure_type = guess_figure_type(c.kind, c.text_no_index, f.image_png, hints)
             result.floats.append(f)

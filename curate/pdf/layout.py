@@ -105,7 +105,9 @@ class DocStats:
             if x0 < mid - 1 and x1 > mid + 1:
                 return None  # across the middle of a gutter: a centred full-width line
         cx = (x0 + x1) / 2
-        best = min(self.columns, key=lambda c: 0 if c[0] <= cx <= c[1] else min(abs(cx - c[0]), abs(cx - c[1])))
+        best = min(
+            self.columns, key=lambda c: 0 if c[0] <= cx <= c[1] else min(abs(cx - c[0]), abs(cx - c[1]))
+        )
         # a box that crosses the gutter by more than a little belongs to no single column
         if x0 < best[0] - 0.15 * (best[1] - best[0]) or x1 > best[1] + 0.15 * (best[1] - best[0]):
             return None
@@ -160,8 +162,12 @@ def _finish(row: Row) -> Row:
                 max_gap = max(max_gap, gap)
             # pymupdf keeps explicit spaces; add one where two separate lines were merged, and around
             # scripts so that "D_max" reads "D max", not "Dmax"
-            if (gap > 0.15 * max(s.size, 1) or (script(s) != script(prev) and s.text[:1] not in ",.;:)]")) \
-                    and parts and not parts[-1].endswith(" ") and not s.text.startswith(" "):
+            if (
+                (gap > 0.15 * max(s.size, 1) or (script(s) != script(prev) and s.text[:1] not in ",.;:)]"))
+                and parts
+                and not parts[-1].endswith(" ")
+                and not s.text.startswith(" ")
+            ):
                 parts.append(" ")
         parts.append(s.text)
         if s.text.strip():
@@ -233,13 +239,25 @@ def read_page(page: pymupdf.Page) -> PageText:
                 continue  # only glyphs without a text mapping (icons)
             bbox = tuple(line["bbox"])
             if horizontal:
-                bbox = (min(sp.bbox[0] for sp in spans), min(sp.bbox[1] for sp in spans),
-                        max(sp.bbox[2] for sp in spans), max(sp.bbox[3] for sp in spans))
+                bbox = (
+                    min(sp.bbox[0] for sp in spans),
+                    min(sp.bbox[1] for sp in spans),
+                    max(sp.bbox[2] for sp in spans),
+                    max(sp.bbox[3] for sp in spans),
+                )
             lines.append((bno, bbox, spans, horizontal, baseline, float(main.get("size", 0))))
-    numeric = [i for i, t in enumerate(lines) if t[3] and _NUMERIC.match("".join(s.text for s in t[2]).strip())]
-    flagged = {numeric[j] for j in _line_numbers([(lines[i][1][2], lines[i][1][1],
-                                                    int("".join(s.text for s in lines[i][2]).strip()))
-                                                   for i in numeric])}
+    numeric = [
+        i for i, t in enumerate(lines) if t[3] and _NUMERIC.match("".join(s.text for s in t[2]).strip())
+    ]
+    flagged = {
+        numeric[j]
+        for j in _line_numbers(
+            [
+                (lines[i][1][2], lines[i][1][1], int("".join(s.text for s in lines[i][2]).strip()))
+                for i in numeric
+            ]
+        )
+    }
     rows: list[Row] = []
     by_block: dict[int, list] = defaultdict(list)
     for i, t in enumerate(lines):
@@ -251,7 +269,9 @@ def read_page(page: pymupdf.Page) -> PageText:
             by_block[t[0]].append(t)
     for bno, block_lines in by_block.items():
         merged: list[Row] = []
-        for _, bbox, spans, horizontal, baseline, size in sorted(block_lines, key=lambda t: (not t[3], -t[5], t[1][1])):
+        for _, bbox, spans, horizontal, baseline, size in sorted(
+            block_lines, key=lambda t: (not t[3], -t[5], t[1][1])
+        ):
             target = None
             if horizontal:
                 for r in merged:
@@ -259,7 +279,9 @@ def read_page(page: pymupdf.Page) -> PageText:
                         target = r
                         break
             if target is None:
-                row = Row(page.number, *bbox, spans=list(spans), block=bno, index_in_block=0, horizontal=horizontal)
+                row = Row(
+                    page.number, *bbox, spans=list(spans), block=bno, index_in_block=0, horizontal=horizontal
+                )
                 row.baseline, row.size = baseline, size
                 merged.append(row)
             else:
@@ -294,7 +316,14 @@ def _merge_across_blocks(rows: list[Row]) -> list[Row]:
                     continue
                 gap = max(big.x0 - r.x1, r.x0 - big.x1)
                 same = abs(big.baseline - r.baseline) <= 0.25 * max(big.size, 1)
-                if same and gap <= 0.6 * max(big.size, r.size, 1) and abs(big.size - r.size) <= 0.3 * big.size or short and big.size > r.size and _attaches(big, r.rect, r.baseline, r.size) == "script":
+                if (
+                    same
+                    and gap <= 0.6 * max(big.size, r.size, 1)
+                    and abs(big.size - r.size) <= 0.3 * big.size
+                    or short
+                    and big.size > r.size
+                    and _attaches(big, r.rect, r.baseline, r.size) == "script"
+                ):
                     target = big
                 if target is not None:
                     break
@@ -337,8 +366,11 @@ def _mark_headers(pages: list[PageText]) -> None:
     repeats = max(2, int(0.25 * len(pages)))
     # page numbers count with the pages: value - page index is the same on most pages (tick labels of a
     # figure at the top of a page are bare numbers too, but not in step with the pages)
-    votes = {(int(r.text.strip()) - r.page, r.page) for r, _, outermost in keyed
-             if outermost and r.text.strip().isdigit()}
+    votes = {
+        (int(r.text.strip()) - r.page, r.page)
+        for r, _, outermost in keyed
+        if outermost and r.text.strip().isdigit()
+    }
     offsets = Counter(offset for offset, _ in votes)  # one vote per page
     offset, agree = offsets.most_common(1)[0] if offsets else (None, 0)
     for r, key, outermost in keyed:
@@ -348,7 +380,9 @@ def _mark_headers(pages: list[PageText]) -> None:
         in_band = r.y1 <= band * h or r.y0 >= (1 - band) * h
         near_edge = r.y1 <= number_band * h or r.y0 >= (1 - number_band) * h
         counts_pages = agree >= 2 and r.text.strip().isdigit() and int(r.text.strip()) - r.page == offset
-        if (seen[key] >= repeats and len(text_key) >= 4) or (bare_number and (in_band or near_edge and counts_pages)):
+        if (seen[key] >= repeats and len(text_key) >= 4) or (
+            bare_number and (in_band or near_edge and counts_pages)
+        ):
             r.role = "header"
 
 
@@ -378,7 +412,12 @@ def _is_body_styled(r: Row, stats: DocStats) -> bool:
 
 def _columns(pages: list[PageText], stats: DocStats) -> None:
     """Text area and columns from the wide body-styled rows."""
-    rows = [r for p in pages for r in p.rows if r.role == "other" and _is_body_styled(r, stats) and len(r.text) > 25]
+    rows = [
+        r
+        for p in pages
+        for r in p.rows
+        if r.role == "other" and _is_body_styled(r, stats) and len(r.text) > 25
+    ]
     if not rows:
         xs = [(r.x0, r.x1) for p in pages for r in p.rows if r.horizontal]
         if xs:
@@ -448,9 +487,17 @@ def _mark_body(pages: list[PageText], stats: DocStats) -> None:
         stacked = sorted((r for r in p.rows if r.role == "body"), key=lambda r: (round(r.x0 / 20), r.y0))
         run: list[Row] = []
         for r in stacked + [None]:  # type: ignore[list-item]
-            if r is not None and numeric_end.search(r.text) and (
-                    not run or (0 < r.baseline - run[-1].baseline <= 1.5 * stats.line_height
-                                and abs(r.x0 - run[-1].x0) < 3)):
+            if (
+                r is not None
+                and numeric_end.search(r.text)
+                and (
+                    not run
+                    or (
+                        0 < r.baseline - run[-1].baseline <= 1.5 * stats.line_height
+                        and abs(r.x0 - run[-1].x0) < 3
+                    )
+                )
+            ):
                 run.append(r)
                 continue
             if len(run) >= 3:
@@ -464,8 +511,11 @@ def _mark_body(pages: list[PageText], stats: DocStats) -> None:
                 continue
             for above in body:
                 step = r.baseline - above.baseline
-                if (0 < step <= 1.3 * stats.line_height and above.x0 - 2.5 * r.size <= r.x0 <= above.x0 + 2
-                        and r.x1 <= above.x1 + 2):
+                if (
+                    0 < step <= 1.3 * stats.line_height
+                    and above.x0 - 2.5 * r.size <= r.x0 <= above.x0 + 2
+                    and r.x1 <= above.x1 + 2
+                ):
                     if not re.search(r"[.!?:]['\")\]]*$", above.text):
                         r.role = "body"
                         body.append(r)
@@ -475,15 +525,20 @@ def _mark_body(pages: list[PageText], stats: DocStats) -> None:
                 # (indented) paragraph
                 for below in body:
                     step = below.baseline - r.baseline
-                    if (0 < step <= 1.3 * stats.line_height and below.x0 - 2.5 * r.size <= r.x0 <= below.x0 + 2
-                            and re.search(r"[.!?]['\")\]]*$", r.text)):
+                    if (
+                        0 < step <= 1.3 * stats.line_height
+                        and below.x0 - 2.5 * r.size <= r.x0 <= below.x0 + 2
+                        and re.search(r"[.!?]['\")\]]*$", r.text)
+                    ):
                         r.role = "body"
                         body.append(r)
                         break
 
 
-_WEIGHTS = re.compile(r"bold|medi(um)?|regu(lar)?|roman|ital(ic)?|semi|demi|black|heavy|light|obli(que)?|"
-                      r"book|[-_,+]|\d|\bmt\b|ps$")
+_WEIGHTS = re.compile(
+    r"bold|medi(um)?|regu(lar)?|roman|ital(ic)?|semi|demi|black|heavy|light|obli(que)?|"
+    r"book|[-_,+]|\d|\bmt\b|ps$"
+)
 _EQ_NUMBER = re.compile(r"\(\s*(?:[A-Z]\.?)?[1-9]\d{0,2}(?:\.\d{1,2})?[a-z]?\s*\)$")
 
 
@@ -497,7 +552,9 @@ def font_family(font: str) -> str:
 _SECTION_NUMBER = re.compile(r"^(?:\d+(?:\.\d+)*\.?|[A-Z]\.|[IVX]+\.)\s+\S")
 # a numbered heading in any type style: "3.1.1. Simple Aperture Photometry", "V. C ONCLUSION" (small caps),
 # "B. Storage of ...": a section number, then a capitalised word
-_NUMBERED_HEADING = re.compile(r"^(?:\d{1,2}(?:\.\d{1,2}){0,3}\.?|[A-Z]\.(?:\d{1,2}\.?){0,3}|[IVX]{1,6}\.)\s+[A-Z]")
+_NUMBERED_HEADING = re.compile(
+    r"^(?:\d{1,2}(?:\.\d{1,2}){0,3}\.?|[A-Z]\.(?:\d{1,2}\.?){0,3}|[IVX]{1,6}\.)\s+[A-Z]"
+)
 # appendix headings with a bare letter: "E Training corpus sizes"
 _LETTER_HEADING = re.compile(r"^[A-Z](?:\.\d{1,2})*\s+[A-Z][a-z]")
 _BULLET = re.compile(r"^\s*[•◦▪‣∙]\s*\S")
@@ -562,30 +619,53 @@ def _mark_headings_and_equations(pages: list[PageText], stats: DocStats) -> None
             if m and abs(r.size - stats.body_size) <= 1.5:
                 col = stats.column_of(r.x0, r.x1) or (stats.text_x0, stats.text_x1)
                 alone = len(r.text.strip()) == len(m.group(0).strip())
-                if r.x1 >= col[1] - 1.0 * r.size and (alone or _gap_before_tail(r, m.group(0)) > 1.2 * r.size):
+                if r.x1 >= col[1] - 1.0 * r.size and (
+                    alone or _gap_before_tail(r, m.group(0)) > 1.2 * r.size
+                ):
                     r.role = "equation"
                     continue
             chars = sum(len(s.text.strip()) for s in r.spans) or 1
             bold = sum(len(s.text.strip()) for s in r.spans if s.bold) / chars
             styled = (bold >= 0.6 and font_family(r.font) in families) or (
-                r.size >= 1.15 * stats.body_size and (bold >= 0.6 or r.text.isupper()))
+                r.size >= 1.15 * stats.body_size and (bold >= 0.6 or r.text.isupper())
+            )
             col = stats.column_of(r.x0, r.x1) or (stats.text_x0, stats.text_x1)
             flush_left = abs(r.x0 - col[0]) <= 1.5 * r.size
-            if (styled and len(r.text) >= 3 and 0.85 * stats.body_size <= r.size <= 1.8 * stats.body_size
-                    and (_SECTION_NUMBER.match(r.text) or (flush_left and _LETTER_HEADING.match(r.text))
-                         or _body_follows(r, p, stats))):
+            if (
+                styled
+                and len(r.text) >= 3
+                and 0.85 * stats.body_size <= r.size <= 1.8 * stats.body_size
+                and (
+                    _SECTION_NUMBER.match(r.text)
+                    or (flush_left and _LETTER_HEADING.match(r.text))
+                    or _body_follows(r, p, stats)
+                )
+            ):
                 r.role = "heading"  # (a bold axis title is neither numbered nor followed by body text)
             elif _numbered_heading(r, p, col, stats):
                 r.role = "heading"
-            elif (_BULLET.match(r.text) and abs(r.size - stats.body_size) <= 1.5 and r.max_gap <= r.size
-                  and col[0] - r.size <= r.x0 <= col[0] + 6 * r.size):
+            elif (
+                _BULLET.match(r.text)
+                and abs(r.size - stats.body_size) <= 1.5
+                and r.max_gap <= r.size
+                and col[0] - r.size <= r.x0 <= col[0] + 6 * r.size
+            ):
                 r.role = "body"  # an item of a bulleted list is text flow
         # a heading that wraps: bold rows right below a heading row continue it
         for r in sorted(p.rows, key=lambda r: r.y0):
-            if r.role != "other" or not r.spans or not all(sp.bold for sp in r.spans if len(sp.text.strip()) > 1):
+            if (
+                r.role != "other"
+                or not r.spans
+                or not all(sp.bold for sp in r.spans if len(sp.text.strip()) > 1)
+            ):
                 continue
-            if any(h.role == "heading" and 0 < r.baseline - h.baseline <= 1.3 * stats.line_height
-                   and min(h.x1, r.x1) - max(h.x0, r.x0) > 0 and abs(h.size - r.size) < 0.6 for h in p.rows):
+            if any(
+                h.role == "heading"
+                and 0 < r.baseline - h.baseline <= 1.3 * stats.line_height
+                and min(h.x1, r.x1) - max(h.x0, r.x0) > 0
+                and abs(h.size - r.size) < 0.6
+                for h in p.rows
+            ):
                 r.role = "heading"
 
 
@@ -613,10 +693,21 @@ def _split_at_gutter(pages: list[PageText], stats: DocStats) -> None:
                 out.append(r)
                 continue
             for part in (r.spans[:cut], r.spans[cut:]):
-                box = (min(s.bbox[0] for s in part), min(s.bbox[1] for s in part),
-                       max(s.bbox[2] for s in part), max(s.bbox[3] for s in part))
-                piece = Row(r.page, *box, spans=list(part), block=r.block, index_in_block=r.index_in_block,
-                            role=r.role, baseline=r.baseline)
+                box = (
+                    min(s.bbox[0] for s in part),
+                    min(s.bbox[1] for s in part),
+                    max(s.bbox[2] for s in part),
+                    max(s.bbox[3] for s in part),
+                )
+                piece = Row(
+                    r.page,
+                    *box,
+                    spans=list(part),
+                    block=r.block,
+                    index_in_block=r.index_in_block,
+                    role=r.role,
+                    baseline=r.baseline,
+                )
                 out.append(_finish(piece))
         p.rows = out
 

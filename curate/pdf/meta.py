@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import re
 
-from scitune.curate.pdf.layout import PageText
+from .layout import PageText
 
 _NEW_ID = r"\d{4}\.\d{4,5}(?:v\d+)?"
 _OLD_ID = r"[a-z]+(?:-[a-z]+)*(?:\.[A-Z]{2})?/\d{7}(?:v\d+)?"
 ARXIV = re.compile(rf"ar[Xx]iv\s*:?\s*({_NEW_ID}|{_OLD_ID})")
-_STAMP = re.compile(r"\[[a-z\-]+(?:\.[A-Za-z\-]+)?\]")  # the category in "arXiv:2307.01139v2 [cs.CL] 3 Jul 2023"
+_STAMP = re.compile(
+    r"\[[a-z\-]+(?:\.[A-Za-z\-]+)?\]"
+)  # the category in "arXiv:2307.01139v2 [cs.CL] 3 Jul 2023"
 
 
 def arxiv_id(page: PageText | None) -> str | None:
@@ -26,7 +28,7 @@ def arxiv_id(page: PageText | None) -> str | None:
         m = ARXIV.search(r.text)
         if not m:
             continue
-        if not r.horizontal or _STAMP.search(r.text[m.end():m.end() + 20]):
+        if not r.horizontal or _STAMP.search(r.text[m.end() : m.end() + 20]):
             return m.group(1)
         if horizontal is None and (r.y1 < 0.15 * page.height or r.y0 > 0.85 * page.height):
             horizontal = m.group(1)
@@ -43,12 +45,15 @@ def license_of(page: PageText | None) -> str | None:
         return None
     text = " ".join(r.text for r in page.rows)
     low = text.lower()
-    if "arxiv.org perpetual, non-exclusive license" in low or "arxiv.org perpetual non-exclusive license" in low:
+    if (
+        "arxiv.org perpetual, non-exclusive license" in low
+        or "arxiv.org perpetual non-exclusive license" in low
+    ):
         return "arXiv-nonexclusive-1.0"
     m = _CC.search(text)
     if not m:
         return None
-    window = text[m.start():m.start() + 160]
+    window = text[m.start() : m.start() + 160]
     w = window.lower().replace("-", " ")
     if re.search(r"\bcc ?0\b|cc zero|public domain dedication", w):
         return "CC0-1.0"

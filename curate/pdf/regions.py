@@ -28,8 +28,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 import pymupdf
-from scitune.curate.pdf.captions import Caption
-from scitune.curate.pdf.layout import DocStats, PageText, Row
+
+from .captions import Caption
+from .layout import DocStats, PageText, Row
 
 Rect = tuple[float, float, float, float]
 
@@ -209,8 +210,11 @@ class PageRegions:
         # rule under a page number does not span the number, so it stays with its table.
 
         def spans(rule: Rect, rows: list) -> bool:
-            return bool(rows) and rule[0] <= min(r.x0 for r in rows) + 2 \
+            return (
+                bool(rows)
+                and rule[0] <= min(r.x0 for r in rows) + 2
                 and rule[2] >= max(r.x1 for r in rows) - 2
+            )
 
         for rule in graphics.rules:
             if spans(rule, top_heads) and head_y1 < rule[1] <= head_y1 + stats.line_height:
@@ -224,10 +228,18 @@ class PageRegions:
         own = {id(r) for c in captions for r in c.rows}
         # a bold "heading" or an "equation" drawn over a graphic is a label of the figure, not text flow
         drawn_over = {id(r) for r in page.rows if r.role in ("heading", "equation") and self._on_graphic(r)}
-        self.blockers = [r for r in page.rows if r.horizontal and id(r) not in drawn_over and (
-            r.role in ("body", "header", "heading", "equation") or (r.role == "caption" and id(r) in own))]
+        self.blockers = [
+            r
+            for r in page.rows
+            if r.horizontal
+            and id(r) not in drawn_over
+            and (
+                r.role in ("body", "header", "heading", "equation") or (r.role == "caption" and id(r) in own)
+            )
+        ]
         self.elements = list(graphics.elements) + [
-            Element(r.rect, "text", r) for r in page.rows
+            Element(r.rect, "text", r)
+            for r in page.rows
             if (r.role == "other" or id(r) in drawn_over) and r.text.strip()
         ]
         self.max_gap = max(3.0 * stats.line_height, 30.0)
@@ -236,8 +248,12 @@ class PageRegions:
 
     def _on_graphic(self, row: Row) -> bool:
         cx, cy = (row.x0 + row.x1) / 2, (row.y0 + row.y1) / 2
-        return any(e.rect[0] <= cx <= e.rect[2] and e.rect[1] <= cy <= e.rect[3]
-                   and _area(e.rect) > 4 * max(_area(row.rect), 1.0) for e in self.graphics.elements)
+        return any(
+            e.rect[0] <= cx <= e.rect[2]
+            and e.rect[1] <= cy <= e.rect[3]
+            and _area(e.rect) > 4 * max(_area(row.rect), 1.0)
+            for e in self.graphics.elements
+        )
 
     # -- zones ------------------------------------------------------------------------------
     def band(self, c: Caption) -> tuple[float, float]:
@@ -313,13 +329,21 @@ class PageRegions:
         # elements mostly inside the zone; a big element only partly inside (a full-width figure over
         # a caption set in one column) when the rest of it does not cover body text
         inside = []
-        one_column = len(self.stats.columns) > 1 and zone[2] - zone[0] < 0.62 * (self.stats.text_x1 - self.stats.text_x0)
+        one_column = len(self.stats.columns) > 1 and zone[2] - zone[0] < 0.62 * (
+            self.stats.text_x1 - self.stats.text_x0
+        )
         gutter = (self.stats.columns[0][1], self.stats.columns[1][0]) if len(self.stats.columns) > 1 else None
         for e in self.elements:
             share = _inside_share(e.rect, zone)
             if _overlaps_rows(e, c) or share < 0.2:
                 continue
-            if one_column and gutter and e.kind == "text" and e.rect[0] < gutter[0] - 5 and e.rect[2] > gutter[1] + 5:
+            if (
+                one_column
+                and gutter
+                and e.kind == "text"
+                and e.rect[0] < gutter[0] - 5
+                and e.rect[2] > gutter[1] + 5
+            ):
                 continue  # a row of text across the gutter belongs to no one-column float
             if share >= 0.5 or (e.kind != "text" and self._free(e.rect, c)):
                 inside.append(e)
@@ -374,7 +398,9 @@ class PageRegions:
         out = {}
         for direction in ("up", "down"):
             zone = self.vertical_zone(c, direction, lo, hi)
-            out[direction] = self._widened(c, direction, Proposal(direction, self.contents(zone, c, direction)))
+            out[direction] = self._widened(
+                c, direction, Proposal(direction, self.contents(zone, c, direction))
+            )
         x0, _, x1, _ = c.bbox
         if not out["up"].elements and not out["down"].elements and x1 - x0 < 0.75 * (hi - lo):
             # a float wrapped by body text (wrapfigure): only the caption's own width is free
@@ -408,7 +434,9 @@ class PageRegions:
         x0, y0, x1, y1 = c.bbox
         level = (lo, y0, hi, y1)
         for e in self.elements:
-            if (e.row is None or all(e.row is not r for r in c.rows)) and _intersect(e.rect, level) is not None:
+            if (e.row is None or all(e.row is not r for r in c.rows)) and _intersect(
+                e.rect, level
+            ) is not None:
                 if e.rect[0] >= x1 - 1 or e.rect[2] <= x0 + 1:
                     return p
         wide = Proposal(direction, self.contents(zone, c, direction))
@@ -451,7 +479,10 @@ class PageRegions:
             prior = (prefer or {}).get(c.kind) or ("down" if c.kind == "table" else "up")
             other = "up" if prior == "down" else "down"
             if not _substantial(props[prior]) and _substantial(props[other]):
-                prior, other = other, prior  # a lone rule or one line of text on the preferred side is no float
+                prior, other = (
+                    other,
+                    prior,
+                )  # a lone rule or one line of text on the preferred side is no float
             if _substantial(props[prior]):
                 chosen[id(c)] = props[prior]
                 alternative[id(c)] = props[other] if _substantial(props[other]) else Proposal(other, [])
@@ -492,7 +523,7 @@ class PageRegions:
         caps = sorted(self.captions, key=lambda c: c.bbox[1])
         slack = self.stats.line_height
         for i, upper in enumerate(caps):
-            for lower in caps[i + 1:]:
+            for lower in caps[i + 1 :]:
                 a, b = chosen[id(upper)], chosen[id(lower)]
                 shared = {id(e) for e in a.elements} & {id(e) for e in b.elements}
                 if not shared:
@@ -535,7 +566,9 @@ class PageRegions:
                         # labels and legends stick out a little; a row of text twice as wide does not
                         u = _union(rect, e.rect)
                         w, h = rect[2] - rect[0], rect[3] - rect[1]
-                        if (u[2] - u[0]) - w <= max(20.0, 0.15 * w) and (u[3] - u[1]) - h <= max(20.0, 0.15 * h):
+                        if (u[2] - u[0]) - w <= max(20.0, 0.15 * w) and (u[3] - u[1]) - h <= max(
+                            20.0, 0.15 * h
+                        ):
                             grown = _union(grown, e.rect)
                 if grown == rect:
                     break
@@ -606,7 +639,12 @@ class PageRegions:
             last = r
         if last is first:
             return None
-        return (min(first[0], last[0]), min(first[1], last[1]), max(first[2], last[2]), max(first[3], last[3]))
+        return (
+            min(first[0], last[0]),
+            min(first[1], last[1]),
+            max(first[2], last[2]),
+            max(first[3], last[3]),
+        )
 
     def _table_inside(self, c: Caption, zone: Rect) -> bool:
         """The rows between two rules can be table rows: no other caption, heading or running head, no
@@ -623,8 +661,12 @@ class PageRegions:
                 return False
             col = self.stats.column_of(r.x0, r.x1) or (self.stats.text_x0, self.stats.text_x1)
             gaps = [b.bbox[0] - a.bbox[2] for a, b in zip(r.spans, r.spans[1:])]
-            justified = (r.role == "body" and abs(r.x1 - col[1]) <= 2 and r.x0 <= col[0] + 2.5 * r.size
-                         and max(gaps, default=0.0) <= 1.5 * r.size)
+            justified = (
+                r.role == "body"
+                and abs(r.x1 - col[1]) <= 2
+                and r.x0 <= col[0] + 2.5 * r.size
+                and max(gaps, default=0.0) <= 1.5 * r.size
+            )
             prose = prose + 1 if justified else 0
             if prose >= 2:
                 return False
@@ -646,8 +688,9 @@ def _substantial(p: Proposal) -> bool:
     """Holds a graphic with some extent or several rows of text: not only thin rules, and not one line of
     text (a stray line of body text, a footnote or a page number is no table or figure)."""
     rows = sum(1 for e in p.elements if e.kind == "text")
-    return rows >= 2 or any(e.kind != "text" and e.rect[2] - e.rect[0] >= 3 and e.rect[3] - e.rect[1] >= 3
-                            for e in p.elements)
+    return rows >= 2 or any(
+        e.kind != "text" and e.rect[2] - e.rect[0] >= 3 and e.rect[3] - e.rect[1] >= 3 for e in p.elements
+    )
 
 
 def _prose_only(p: Proposal) -> bool:
@@ -677,7 +720,9 @@ def _overlaps_rows(e: Element, c: Caption) -> bool:
 
 
 def _label_pattern(kind: str, number: str) -> re.Pattern:
-    word = r"(?:fig(?:ure)?s?\.?|supplementary\s+fig(?:ure)?\.?)" if kind == "figure" else r"(?:tab(?:le)?\.?)"
+    word = (
+        r"(?:fig(?:ure)?s?\.?|supplementary\s+fig(?:ure)?\.?)" if kind == "figure" else r"(?:tab(?:le)?\.?)"
+    )
     return re.compile(rf"(?i)(?:^|\s){word}\s*{re.escape(number)}(?![\w.]\w)\.?(?:\s|$)")
 
 
@@ -690,24 +735,35 @@ def float_page_region(page: PageText, graphics: Graphics, kind: str, number: str
         return None
     pattern = _label_pattern(kind, number)
     # (labels at the same place on several such pages look like running heads: they count too)
-    labels = [r for r in page.rows if r.role != "linenumber" and len(r.text.split()) <= 4
-              and pattern.search(" " + r.text + " ")]
+    labels = [
+        r
+        for r in page.rows
+        if r.role != "linenumber" and len(r.text.split()) <= 4 and pattern.search(" " + r.text + " ")
+    ]
     if not labels:
         return None
     heads = [r for r in page.rows if r.role == "header" and all(r is not lab for lab in labels)]
     top = max((r.y1 for r in heads if r.y1 < 0.15 * page.height), default=-1e9)
     bottom = min((r.y0 for r in heads if r.y0 > 0.85 * page.height), default=1e9)
     parts = [e.rect for e in graphics.elements if e.rect[3] > top and e.rect[1] < bottom]
-    parts += [r.rect for r in page.rows if r.role in ("other", "heading", "equation") and r.text.strip()
-              and all(r is not lab for lab in labels)]
+    parts += [
+        r.rect
+        for r in page.rows
+        if r.role in ("other", "heading", "equation")
+        and r.text.strip()
+        and all(r is not lab for lab in labels)
+    ]
     if not parts:
         return None
     rect = parts[0]
     for r in parts[1:]:
         rect = _union(rect, r)
     for lab in labels:  # the label stays out when it sits above or below the float
-        rect = _clear_of_caption(rect, Caption(kind, number, page.number, [lab], "", "", 0.0),
-                                 "down" if lab.y1 <= rect[1] + 2 else "up" if lab.y0 >= rect[3] - 2 else "")
+        rect = _clear_of_caption(
+            rect,
+            Caption(kind, number, page.number, [lab], "", "", 0.0),
+            "down" if lab.y1 <= rect[1] + 2 else "up" if lab.y0 >= rect[3] - 2 else "",
+        )
     return rect
 
 
@@ -742,8 +798,9 @@ def preferred_sides(votes: Iterable[tuple[str, str]]) -> dict[str, str]:
     return out
 
 
-def document_regions(pages: list[tuple[PageText, list[Caption], Graphics]], stats: DocStats
-                     ) -> dict[int, Rect | None]:
+def document_regions(
+    pages: list[tuple[PageText, list[Caption], Graphics]], stats: DocStats
+) -> dict[int, Rect | None]:
     """Regions of all captions of a document (keyed by `id(caption)`), each page choosing with the
     document's preferred caption sides (see `preferred_sides`)."""
     builders = [PageRegions(page, caps, stats, graphics) for page, caps, graphics in pages if caps]
@@ -754,8 +811,13 @@ def document_regions(pages: list[tuple[PageText, list[Caption], Graphics]], stat
     return out
 
 
-def page_regions(page: PageText, captions: list[Caption], stats: DocStats, graphics: Graphics,
-                 prefer: dict[str, str] | None = None) -> dict[int, Rect | None]:
+def page_regions(
+    page: PageText,
+    captions: list[Caption],
+    stats: DocStats,
+    graphics: Graphics,
+    prefer: dict[str, str] | None = None,
+) -> dict[int, Rect | None]:
     """Region per caption (keyed by `id(caption)`) on one page; None where nothing was found."""
     if not captions:
         return {}

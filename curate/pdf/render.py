@@ -5,7 +5,8 @@ from __future__ import annotations
 import io
 
 import pymupdf
-from scitune.curate.pdf.layout import PageText
+
+from .layout import PageText
 
 Rect = tuple[float, float, float, float]
 

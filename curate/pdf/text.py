@@ -18,8 +18,8 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 
-from scitune.curate.pdf.captions import join_rows
-from scitune.curate.pdf.layout import DocStats, PageText, Row
+from .captions import join_rows
+from .layout import DocStats, PageText, Row
 
 _NUM = r"(?:[A-Z]{1,3}\.?)?\d+(?:\.\d+)*[a-z]?(?:\s?\([a-z](?:\s*[,–-]\s*[a-z])*\))?|\b[IVX]{1,5}\b"
 REF = re.compile(
@@ -46,8 +46,10 @@ class Paragraph:
 def reading_order(page: PageText, stats: DocStats) -> list[tuple[Row, int]]:
     """Body rows of a page in reading order, each with its column index (-1: spans columns)."""
     body = [r for r in page.rows if r.role == "body"]
-    wide = sorted((r for r in body if stats.column_of(r.x0, r.x1) is None and len(stats.columns) > 1),
-                  key=lambda r: r.y0)
+    wide = sorted(
+        (r for r in body if stats.column_of(r.x0, r.x1) is None and len(stats.columns) > 1),
+        key=lambda r: r.y0,
+    )
     wide_ids = {id(r) for r in wide}
     keyed = []
     for r in body:
@@ -74,7 +76,9 @@ def _left_edges(page: PageText, order: list[tuple[Row, int]]) -> dict[int, tuple
     return edges
 
 
-def build_paragraphs(pages: list[PageText], stats: DocStats, vocabulary: Counter | None = None) -> list[Paragraph]:
+def build_paragraphs(
+    pages: list[PageText], stats: DocStats, vocabulary: Counter | None = None
+) -> list[Paragraph]:
     """All body paragraphs of the document in reading order (continued across columns and pages)."""
     paragraphs: list[Paragraph] = []
     current: list[Row] = []
@@ -123,8 +127,8 @@ def split_sentences(text: str) -> list[str]:
     """Sentences of a paragraph (a full stop ends one unless it follows an abbreviation like `Fig.`)."""
     out, start = [], 0
     for m in re.finditer(r"[.!?][\"')\]]*\s+(?=[A-Z(\[0-9])", text):
-        head = text[start:m.end()].strip()
-        if _ABBREV.search(text[max(start, m.start() - 8):m.start() + 1]):
+        head = text[start : m.end()].strip()
+        if _ABBREV.search(text[max(start, m.start() - 8) : m.start() + 1]):
             continue
         out.append(head)
         start = m.end()
@@ -174,8 +178,9 @@ def references(text: str) -> list[tuple[str, str, int, int]]:
     return out
 
 
-def link_mentions(paragraphs: list[Paragraph], keys: set[tuple[str, str]]
-                  ) -> dict[tuple[str, str], tuple[list[str], list[str]]]:
+def link_mentions(
+    paragraphs: list[Paragraph], keys: set[tuple[str, str]]
+) -> dict[tuple[str, str], tuple[list[str], list[str]]]:
     """For each (kind, number) in `keys`: the paragraphs and the sentences that mention it."""
     upper = {(k, n.upper()): (k, n) for k, n in keys}
     found: dict[tuple[str, str], tuple[list[str], list[str]]] = {}

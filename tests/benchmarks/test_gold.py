@@ -11,8 +11,6 @@ from PIL import Image, ImageDraw
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # the repo root holds benchmarks/
 
-from scitune.curate.records import Float
-
 from benchmarks.gold import (
     compare_images,
     crop_similarity,
@@ -24,6 +22,7 @@ from benchmarks.gold import (
     token_f1,
     trim_margins,
 )
+from scitune.curate.records import Float
 
 
 def test_token_f1_hand_computed():
@@ -45,7 +44,11 @@ def test_normalize_number_keeps_printed_form():
 
 
 def test_match_floats_by_kind_and_number_each_used_once():
-    gold = [{"kind": "figure", "number": "1"}, {"kind": "table", "number": "I"}, {"kind": "figure", "number": "2"}]
+    gold = [
+        {"kind": "figure", "number": "1"},
+        {"kind": "table", "number": "I"},
+        {"kind": "figure", "number": "2"},
+    ]
     pred = [
         {"kind": "figure", "number": "1"},
         {"kind": "figure", "number": "1"},
@@ -53,7 +56,10 @@ def test_match_floats_by_kind_and_number_each_used_once():
         {"kind": "table", "number": "2"},
     ]
     pairs = match_floats(gold, pred)
-    assert [(g["kind"], g["number"], p["number"]) for g, p in pairs] == [("figure", "1", "1"), ("table", "I", "i")]
+    assert [(g["kind"], g["number"], p["number"]) for g, p in pairs] == [
+        ("figure", "1", "1"),
+        ("table", "I", "i"),
+    ]
 
 
 def test_paragraph_rule():
@@ -74,8 +80,13 @@ def test_paragraph_rule():
 def test_score_paper_hand_computed():
     gold = {
         "floats": [
-            {"kind": "figure", "number": "1", "page": 2, "caption": "a b c d",
-             "mentions": [{"paragraph": "p q r s"}, {"paragraph": "t u v w"}]},
+            {
+                "kind": "figure",
+                "number": "1",
+                "page": 2,
+                "caption": "a b c d",
+                "mentions": [{"paragraph": "p q r s"}, {"paragraph": "t u v w"}],
+            },
             {"kind": "figure", "number": "2", "page": 3, "caption": "e f", "mentions": []},
             {"kind": "table", "number": "1", "page": 4, "caption": "g h", "mentions": [{"paragraph": "x y"}]},
             {"kind": "figure", "number": "3", "page": None, "caption": "not printed", "mentions": []},

@@ -136,7 +136,9 @@ class FakeHub:
     def create_repo(self, body: dict) -> dict:
         repo_id = f"{body.get('organization') or 'user'}/{body['name']}"
         if repo_id in self.repos:
-            raise HubError(409, "You already created this dataset repo", extra={"url": f"{self.url}/datasets/{repo_id}"})
+            raise HubError(
+                409, "You already created this dataset repo", extra={"url": f"{self.url}/datasets/{repo_id}"}
+            )
         repo = Repo(repo_id, private=body.get("visibility") == "private" or bool(body.get("private")))
         attributes = b"".join(b"*%s filter=lfs diff=lfs merge=lfs -text\n" % s.encode() for s in LFS_SUFFIXES)
         first = Commit(_new_sha(), None, "initial commit", {".gitattributes": Blob(attributes, False)})
@@ -148,10 +150,18 @@ class FakeHub:
     def info(self, repo: Repo, revision: str) -> dict:
         commit = self.commit_of(repo, revision)
         return {
-            "_id": hashlib.md5(repo.repo_id.encode()).hexdigest()[:24], "id": repo.repo_id,
-            "author": repo.repo_id.split("/")[0], "sha": commit.sha, "private": repo.private,
-            "disabled": False, "gated": False, "downloads": 0, "likes": 0, "tags": [],
-            "lastModified": "2026-01-01T00:00:00.000Z", "createdAt": "2026-01-01T00:00:00.000Z",
+            "_id": hashlib.md5(repo.repo_id.encode()).hexdigest()[:24],
+            "id": repo.repo_id,
+            "author": repo.repo_id.split("/")[0],
+            "sha": commit.sha,
+            "private": repo.private,
+            "disabled": False,
+            "gated": False,
+            "downloads": 0,
+            "likes": 0,
+            "tags": [],
+            "lastModified": "2026-01-01T00:00:00.000Z",
+            "createdAt": "2026-01-01T00:00:00.000Z",
             "siblings": [{"rfilename": p} for p in sorted(commit.files)],
         }
 
@@ -161,8 +171,14 @@ class FakeHub:
         for f in body["files"]:
             remote = commit.files.get(f["path"]) if commit else None
             lfs = f["path"].endswith(LFS_SUFFIXES) or f["size"] > 10 * 2**20
-            files.append({"path": f["path"], "uploadMode": "lfs" if lfs else "regular", "shouldIgnore": False,
-                          "oid": remote.oid if remote else None})
+            files.append(
+                {
+                    "path": f["path"],
+                    "uploadMode": "lfs" if lfs else "regular",
+                    "shouldIgnore": False,
+                    "oid": remote.oid if remote else None,
+                }
+            )
         return {"files": files, "commitOid": commit.sha if commit else None}
 
     def lfs_batch(self, body: dict) -> dict:
@@ -214,8 +230,13 @@ class FakeHub:
         new = Commit(_new_sha(), head.sha, header.get("summary", ""), files)
         repo.commits[new.sha] = new
         repo.branches[branch] = new.sha
-        return {"commitUrl": f"{self.url}/datasets/{repo.repo_id}/commit/{new.sha}", "commitOid": new.sha,
-                "commitMessage": new.message, "pullRequestUrl": None, "success": True}
+        return {
+            "commitUrl": f"{self.url}/datasets/{repo.repo_id}/commit/{new.sha}",
+            "commitOid": new.sha,
+            "commitMessage": new.message,
+            "pullRequestUrl": None,
+            "success": True,
+        }
 
     def tree(self, repo: Repo, revision: str, path: str, recursive: bool) -> list[dict]:
         commit = self.commit_of(repo, revision)
@@ -226,13 +247,15 @@ class FakeHub:
         for p, blob in sorted(commit.files.items()):
             if not p.startswith(prefix):
                 continue
-            rest = p[len(prefix):]
+            rest = p[len(prefix) :]
             parts = rest.split("/")
             for i in range(1, len(parts)):
                 folder = prefix + "/".join(parts[:i])
                 if (recursive or i == 1) and folder not in folders:
                     folders.add(folder)
-                    entries.append({"type": "directory", "oid": git_sha1(folder.encode()), "size": 0, "path": folder})
+                    entries.append(
+                        {"type": "directory", "oid": git_sha1(folder.encode()), "size": 0, "path": folder}
+                    )
             if recursive or len(parts) == 1:
                 entries.append(blob.entry(p))
         return entries
@@ -367,7 +390,9 @@ def _handler(hub: FakeHub):
 
         def refs(self, m, data, query, method):
             repo = hub.repo(m["repo"])
-            branches = [{"name": b, "ref": f"refs/heads/{b}", "targetCommit": s} for b, s in repo.branches.items()]
+            branches = [
+                {"name": b, "ref": f"refs/heads/{b}", "targetCommit": s} for b, s in repo.branches.items()
+            ]
             self.send(200, {"branches": branches, "tags": [], "converts": []})
 
         def tree(self, m, data, query, method):
@@ -388,8 +413,12 @@ def _handler(hub: FakeHub):
             if blob is None:
                 raise HubError(404, f"Entry not found: {m['path']}", "EntryNotFound")
             etag = f'"{blob.sha256 if blob.lfs else git_sha1(blob.data)}"'
-            headers = {"ETag": etag, "X-Repo-Commit": commit.sha, "Accept-Ranges": "bytes",
-                       "Content-Type": "application/octet-stream"}
+            headers = {
+                "ETag": etag,
+                "X-Repo-Commit": commit.sha,
+                "Accept-Ranges": "bytes",
+                "Content-Type": "application/octet-stream",
+            }
             if blob.lfs:
                 headers.update({"X-Linked-Etag": etag, "X-Linked-Size": str(len(blob.data))})
             payload, status = blob.data, 200
@@ -401,7 +430,7 @@ def _handler(hub: FakeHub):
                 else:
                     start = int(rng[1])
                     end = min(int(rng[2]), size - 1) if rng[2] else size - 1
-                payload, status = blob.data[start:end + 1], 206
+                payload, status = blob.data[start : end + 1], 206
                 headers["Content-Range"] = f"bytes {start}-{end}/{size}"
             headers["Content-Length"] = str(len(payload))
             self.send(status, payload, headers, head=method == "HEAD")
@@ -419,7 +448,12 @@ def _handler(hub: FakeHub):
         ("GET", rf"/api/datasets/{REPO}/refs", "refs", Handler.refs),
         ("GET", rf"/api/datasets/{REPO}/tree/(?P<rev>[^/]+)(?:/(?P<path>.*))?", "tree", Handler.tree),
         ("POST", rf"/api/datasets/{REPO}/paths-info/(?P<rev>[^/]+)", "paths-info", Handler.paths_info),
-        (("GET", "HEAD"), rf"/datasets/{REPO}/resolve/(?P<rev>[^/]+)/(?P<path>.+)", "resolve", Handler.resolve),
+        (
+            ("GET", "HEAD"),
+            rf"/datasets/{REPO}/resolve/(?P<rev>[^/]+)/(?P<path>.+)",
+            "resolve",
+            Handler.resolve,
+        ),
     ]
     return Handler
 

@@ -103,7 +103,7 @@ def write_symlink_zip(folder: Path) -> Path:
     with zipfile.ZipFile(path, "w") as zf:
         zf.writestr("ms.tex", MINIMAL_TEX)
         info = zipfile.ZipInfo("passwd.tex")
-        info.external_attr = (0o120777 << 16)
+        info.external_attr = 0o120777 << 16
         zf.writestr(info, b"/etc/passwd")
     return path
 
@@ -160,8 +160,10 @@ def write_zip_bomb(folder: Path, mib: int = 64) -> Path:
     """A small zip whose one member inflates to `mib` MiB of zeros (ratio ~1000)."""
     path = folder / "bomb.zip"
     block = b"\0" * (1024 * 1024)
-    with (zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=9) as zf,
-          zf.open("ms.tex", "w", force_zip64=True) as member):
+    with (
+        zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=9) as zf,
+        zf.open("ms.tex", "w", force_zip64=True) as member,
+    ):
         for _ in range(mib):
             member.write(block)
     return path
@@ -232,9 +234,7 @@ def write_recursive_input_source(folder: Path) -> Path:
     """`ms.tex` inputs `a.tex`, which inputs `b.tex`, which inputs `a.tex` again (a cycle)."""
     src = folder / "recursive_src"
     src.mkdir()
-    (src / "ms.tex").write_text(
-        "\\documentclass{article}\n\\begin{document}\n\\input{a}\n\\end{document}\n"
-    )
+    (src / "ms.tex").write_text("\\documentclass{article}\n\\begin{document}\n\\input{a}\n\\end{document}\n")
     (src / "a.tex").write_text("A text.\n\\input{b}\n")
     (src / "b.tex").write_text("B text.\n\\input{a.tex}\n")
     return src

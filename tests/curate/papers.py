@@ -38,7 +38,13 @@ def _raster(page: pymupdf.Page, rect: pymupdf.Rect, seed: int) -> None:
     from PIL import Image
 
     img = Image.new("RGB", (120, 80))
-    img.putdata([((x * 7 + seed * 40) % 256, (y * 5) % 256, (x * y + seed) % 256) for y in range(80) for x in range(120)])
+    img.putdata(
+        [
+            ((x * 7 + seed * 40) % 256, (y * 5) % 256, (x * y + seed) % 256)
+            for y in range(80)
+            for x in range(120)
+        ]
+    )
     buf = io.BytesIO()
     img.save(buf, "PNG")
     page.insert_image(rect, stream=buf.getvalue())

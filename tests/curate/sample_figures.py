@@ -38,15 +38,29 @@ def draw_plot(kind: str, seed: int, size=(320, 200)) -> bytes:
     return buf.getvalue()
 
 
-def figure_row(paper_id: str, number: int, figure_type: str = "line_plot", *, kind: str = "figure",
-               caption_no_index: str | None = None, ocr: list[str] | None = None,
-               paragraphs: list[str] | None = None, mentions: list[str] | None = None,
-               license: str | None = "CC-BY-4.0", image: bytes | None = None, seed: int | None = None) -> dict:
+def figure_row(
+    paper_id: str,
+    number: int,
+    figure_type: str = "line_plot",
+    *,
+    kind: str = "figure",
+    caption_no_index: str | None = None,
+    ocr: list[str] | None = None,
+    paragraphs: list[str] | None = None,
+    mentions: list[str] | None = None,
+    license: str | None = "CC-BY-4.0",
+    image: bytes | None = None,
+    seed: int | None = None,
+) -> dict:
     """One valid `figures` row with a drawn image and realistic text; pass [] to leave a field empty."""
     prefix = "Figure" if kind == "figure" else "Table"
-    bare = caption_no_index if caption_no_index is not None else (
-        f"Step response of the identified model (blue) against the measured output for experiment {number}. "
-        f"The error stays below 2% after t = 0.5 s."
+    bare = (
+        caption_no_index
+        if caption_no_index is not None
+        else (
+            f"Step response of the identified model (blue) against the measured output for experiment {number}. "
+            f"The error stays below 2% after t = 0.5 s."
+        )
     )
     if ocr is None:
         ocr = ["time", "[s]", "output", "y(t)", f"exp{number}", "0.5", "1.0"]
@@ -56,9 +70,16 @@ def figure_row(paper_id: str, number: int, figure_type: str = "line_plot", *, ki
             f"output follows the measurement closely. The remaining error is due to sensor noise."
         ]
     if mentions is None:
-        mentions = [f"As shown in Fig. {number}, the simulated output follows the measurement closely."] if paragraphs else []
-    png = image if image is not None else draw_plot(figure_type if kind == "figure" else "diagram",
-                                                   seed if seed is not None else number)
+        mentions = (
+            [f"As shown in Fig. {number}, the simulated output follows the measurement closely."]
+            if paragraphs
+            else []
+        )
+    png = (
+        image
+        if image is not None
+        else draw_plot(figure_type if kind == "figure" else "diagram", seed if seed is not None else number)
+    )
     return {
         "figure_id": f"{paper_id}/{kind}{number}",
         "paper_id": paper_id,
@@ -99,9 +120,17 @@ def sample_rows() -> list[dict]:
     rows = [
         figure_row("2001.00001v1", 1, "line_plot"),
         figure_row("2001.00001v1", 2, "bar_chart", ocr=[]),
-        figure_row("2001.00001v1", 3, "diagram", paragraphs=[], mentions=[],
-                   caption_no_index="Block diagram of the dynoNet architecture: G-blocks feed static nonlinearities."),
-        figure_row("2001.00001v1", 1, kind="table", caption_no_index="Identification results on three benchmarks."),
+        figure_row(
+            "2001.00001v1",
+            3,
+            "diagram",
+            paragraphs=[],
+            mentions=[],
+            caption_no_index="Block diagram of the dynoNet architecture: G-blocks feed static nonlinearities.",
+        ),
+        figure_row(
+            "2001.00001v1", 1, kind="table", caption_no_index="Identification results on three benchmarks."
+        ),
         figure_row("1905.12345v2", 1, "line_plot", license="MIT", seed=7),
         figure_row("1905.12345v2", 2, "scatter_plot", license="MIT", ocr=["SNR", "(dB)"], seed=8),
     ]
@@ -110,6 +139,10 @@ def sample_rows() -> list[dict]:
 
 def make_out(out: Path, rows: list[dict] | None = None, shard_rows: int = 4) -> Path:
     """An OUT folder holding `figures` shards (several, to exercise streaming across shards)."""
-    write_table(rows if rows is not None else sample_rows(), Path(out) / "figures", FIGURE_FEATURES,
-                shard_rows=shard_rows)
+    write_table(
+        rows if rows is not None else sample_rows(),
+        Path(out) / "figures",
+        FIGURE_FEATURES,
+        shard_rows=shard_rows,
+    )
     return Path(out)

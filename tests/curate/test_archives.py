@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from scitune.curate.archives import UnpackLimits, UnsafeArchiveError, unpack
 
+from scitune.curate.archives import UnpackLimits, UnsafeArchiveError, unpack
 from tests.curate import hostile
 
 CORPUS = Path(__file__).resolve().parents[2] / ".." / "shared" / "corpus"
@@ -127,9 +127,15 @@ def test_any_member_names_stay_inside(tmp_path_factory, names: list[str]) -> Non
 
 
 @pytest.mark.corpus
-@pytest.mark.parametrize("bundle", ["paired/gammapy_v1/gammapy_v1.tar.gz", "paired/legwork/legwork.tar.gz",
-                                    "paired/msd_errors/msd_errors.tar.gz",
-                                    "latex/effect_sizes_compositional/effect_sizes_compositional.zip"])
+@pytest.mark.parametrize(
+    "bundle",
+    [
+        "paired/gammapy_v1/gammapy_v1.tar.gz",
+        "paired/legwork/legwork.tar.gz",
+        "paired/msd_errors/msd_errors.tar.gz",
+        "latex/effect_sizes_compositional/effect_sizes_compositional.zip",
+    ],
+)
 def test_corpus_bundles_unpack(tmp_path: Path, bundle: str) -> None:
     path = CORPUS / bundle
     if not path.exists():

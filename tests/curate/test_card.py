@@ -10,11 +10,10 @@ import yaml
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-from tests.curate.sample_figures import figure_row, make_out, sample_rows  # noqa: E402
-
 from scitune.curate.card import LOAD_PLACEHOLDER, card_for_repo, collect_stats, write_card  # noqa: E402
 from scitune.curate.writer import write_table  # noqa: E402
 from scitune.schemas import ERROR_FEATURES, INSTRUCTION_FEATURES, validate_folder  # noqa: E402
+from tests.curate.sample_figures import figure_row, make_out, sample_rows  # noqa: E402
 
 
 def read_header(card: Path) -> dict:
@@ -26,7 +25,9 @@ def read_header(card: Path) -> dict:
 def assert_configured_paths_exist(out: Path, header: dict) -> None:
     for config in header["configs"]:
         for data_file in config["data_files"]:
-            assert list(out.glob(data_file["path"])), f"{config['config_name']}: {data_file['path']} matches nothing"
+            assert list(out.glob(data_file["path"])), (
+                f"{config['config_name']}: {data_file['path']} matches nothing"
+            )
 
 
 def test_empty_folder_gets_a_valid_card(tmp_path):
@@ -74,13 +75,26 @@ def test_card_lists_instructions_when_present_and_loads_offline(tmp_path):
 
     out = make_out(tmp_path / "OUT")
     row = figure_row("2001.00001v1", 1)
-    write_table([{
-        "id": "2001.00001v1/figure1/caption", "figure_id": row["figure_id"], "paper_id": row["paper_id"],
-        "task": "caption", "images": [row["image"]],
-        "messages": [{"role": "user", "content": "<image>\nWrite the caption."},
-                     {"role": "assistant", "content": row["caption_no_index"]}],
-        "template_id": "caption/0", "template_version": "1", "license": row["license"],
-    }], out / "instructions", INSTRUCTION_FEATURES)
+    write_table(
+        [
+            {
+                "id": "2001.00001v1/figure1/caption",
+                "figure_id": row["figure_id"],
+                "paper_id": row["paper_id"],
+                "task": "caption",
+                "images": [row["image"]],
+                "messages": [
+                    {"role": "user", "content": "<image>\nWrite the caption."},
+                    {"role": "assistant", "content": row["caption_no_index"]},
+                ],
+                "template_id": "caption/0",
+                "template_version": "1",
+                "license": row["license"],
+            }
+        ],
+        out / "instructions",
+        INSTRUCTION_FEATURES,
+    )
     card = write_card(out)
     header = read_header(card)
     assert [c["config_name"] for c in header["configs"]] == ["figures", "instructions"]
@@ -146,16 +160,33 @@ def test_on_corpus_papers_the_card_renders_ctom_holds_captions_and_llava_reads_b
 
     out = tmp_path / "OUT"
     papers = [str(CORPUS / "paired" / name) for name in ("lightkurve", "srds2022_ebmc")]
-    done = subprocess.run([sys.executable, "-m", "scitune.curate.cli", "extract", *papers, "-o", str(out),
-                           "--workers", "2", "--no-progress", "--instructions"],
-                          capture_output=True, text=True, timeout=600)
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "scitune.curate.cli",
+            "extract",
+            *papers,
+            "-o",
+            str(out),
+            "--workers",
+            "2",
+            "--no-progress",
+            "--instructions",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert done.returncode == 0, done.stderr
 
     header = read_header(out / "README.md")
     assert [c["config_name"] for c in header["configs"]][:2] == ["figures", "instructions"]
     assert_configured_paths_exist(out, header)
-    captions = {r["figure_id"]: r["caption_no_index"] for r in iter_rows(out, "figures", columns=["figure_id",
-                                                                                                 "caption_no_index"])}
+    captions = {
+        r["figure_id"]: r["caption_no_index"]
+        for r in iter_rows(out, "figures", columns=["figure_id", "caption_no_index"])
+    }
     assert len({fid.split("/")[0] for fid in captions}) == 2 and len(captions) >= 8
     rows = list(iter_rows(out, "instructions", columns=["id", "figure_id", "task", "messages"]))
     ctom = [r for r in rows if r["task"] == "ctom"]

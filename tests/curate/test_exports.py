@@ -69,8 +69,14 @@ def test_messages_export_is_trl_native_and_loads_with_datasets(out, tmp_path):
 
 
 def test_messages_row_splits_at_image_tags():
-    row = {"id": "x", "images": [], "messages": [{"role": "user", "content": "Look.\n<image>\nWhat is it?"},
-                                                 {"role": "assistant", "content": "A plot."}]}
+    row = {
+        "id": "x",
+        "images": [],
+        "messages": [
+            {"role": "user", "content": "Look.\n<image>\nWhat is it?"},
+            {"role": "assistant", "content": "A plot."},
+        ],
+    }
     converted = messages_row(row)["messages"]
     assert converted[0]["content"] == [
         {"type": "text", "text": "Look.", "index": None},

@@ -19,8 +19,9 @@ from tests.curate.papers import make_paper
 
 
 def cli(*args: str, timeout: float = 600) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "scitune.curate.cli", *args], capture_output=True, text=True,
-                          timeout=timeout)
+    return subprocess.run(
+        [sys.executable, "-m", "scitune.curate.cli", *args], capture_output=True, text=True, timeout=timeout
+    )
 
 
 def rows(out: Path, table: str = "figures") -> list[dict]:
@@ -43,8 +44,12 @@ def test_examples_give_joined_records_with_exact_content(examples_out):
     assert f1["caption_no_index"] == "Classic block-oriented architectures. All blocks are SISO."
     assert f1["caption"].endswith(f1["caption_no_index"]) and f1["caption"].startswith("Figure 1")
     assert f1["label"] == "fig:classic_blockoriented"
-    assert [s["caption"] for s in f1["subfigures"]] == ["Wiener", "Hammerstein", "Wiener-Hammerstein",
-                                                        "Hammerstein-Wiener"]
+    assert [s["caption"] for s in f1["subfigures"]] == [
+        "Wiener",
+        "Hammerstein",
+        "Wiener-Hammerstein",
+        "Hammerstein-Wiener",
+    ]
     assert any("See Figure 1 for a visual representation" in p for p in f1["paragraphs"])
     x0, y0, x1, y1 = f1["bbox"]
     assert 0 <= x0 < x1 <= 612 and 0 <= y0 < y1 <= 792
@@ -125,9 +130,23 @@ def test_killed_run_resumes_without_losing_or_duplicating_rows(tmp_path):
     assert cli("extract", str(papers), "-o", str(ref), "--workers", "1", "--no-progress").returncode == 0
 
     out = tmp_path / "out"
-    args = [sys.executable, "-m", "scitune.curate.cli", "extract", str(papers), "-o", str(out),
-            "--workers", "1", "--shard-rows", "1", "--no-progress"]
-    proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    args = [
+        sys.executable,
+        "-m",
+        "scitune.curate.cli",
+        "extract",
+        str(papers),
+        "-o",
+        str(out),
+        "--workers",
+        "1",
+        "--shard-rows",
+        "1",
+        "--no-progress",
+    ]
+    proc = subprocess.Popen(
+        args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
+    )
     manifests = out / ".scitune" / "manifests"
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline and len(list(manifests.glob("*.json"))) < 2:

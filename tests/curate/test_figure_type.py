@@ -10,6 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from PIL import Image, ImageDraw
+
 from scitune.curate.figure_type import guess_figure_type
 from scitune.schemas.taxonomy import FIGURE_TYPES
 
@@ -59,13 +60,24 @@ def test_image_and_hints_when_the_caption_says_nothing():
     assert guess_figure_type("figure", plain, raster_png()) == "photo"
     assert guess_figure_type("figure", plain, _line_art_png(), {"numeric_words": 12}) == "line_plot"
     assert guess_figure_type("figure", plain, _line_art_png(), {"n_paths": 40}) == "diagram"
-    assert guess_figure_type("figure", plain, None, {"text_only": True, "monospace_share": 0.9}) == "code_listing"
-    assert guess_figure_type("figure", plain, None, {"text_only": True, "monospace_share": 0.0}) == "table_as_figure"
+    assert (
+        guess_figure_type("figure", plain, None, {"text_only": True, "monospace_share": 0.9})
+        == "code_listing"
+    )
+    assert (
+        guess_figure_type("figure", plain, None, {"text_only": True, "monospace_share": 0.0})
+        == "table_as_figure"
+    )
     assert guess_figure_type("figure", plain, b"not an image") == "other"
     assert guess_figure_type("figure", plain, None) == "other"
 
 
-@given(st.sampled_from(["figure", "table"]), st.text(max_size=200), st.dictionaries(
-    st.sampled_from(["numeric_words", "n_paths", "raster_share", "monospace_share"]), st.floats(0, 100)))
+@given(
+    st.sampled_from(["figure", "table"]),
+    st.text(max_size=200),
+    st.dictionaries(
+        st.sampled_from(["numeric_words", "n_paths", "raster_share", "monospace_share"]), st.floats(0, 100)
+    ),
+)
 def test_always_a_taxonomy_class(kind, caption, hints):
     assert guess_figure_type(kind, caption, None, hints) in FIGURE_TYPES

@@ -5,7 +5,8 @@ from __future__ import annotations
 import io
 
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from PIL import Image
 
 from scitune.curate.filters import Criteria, filter_folder, image_key, iter_rows, paper_version
@@ -66,7 +67,11 @@ def test_dedupe_keeps_the_latest_version_and_catches_reencoded_copies(tmp_path):
     out = make_out(tmp_path / "OUT", rows, shard_rows=2)
     stats = filter_folder(out, tmp_path / "DEST", Criteria(dedupe=True))
     assert stats.duplicates == 2
-    assert sorted(ids(tmp_path / "DEST")) == ["2001.00001v1/figure2", "2001.00001v2/figure1", "2001.00001v2/figure2"]
+    assert sorted(ids(tmp_path / "DEST")) == [
+        "2001.00001v1/figure2",
+        "2001.00001v2/figure1",
+        "2001.00001v2/figure2",
+    ]
 
 
 def test_image_key_ignores_file_encoding_but_not_pixels():
@@ -91,19 +96,38 @@ def test_filter_and_instructions_commands(tmp_path):
 
     out = make_out(tmp_path / "OUT")
     runner = CliRunner()
-    done = runner.invoke(app, ["filter", str(out), "-o", str(tmp_path / "DEST"), "--type", "line_plot",
-                               "--min-words", "3", "--instructions", "--no-progress"])
+    done = runner.invoke(
+        app,
+        [
+            "filter",
+            str(out),
+            "-o",
+            str(tmp_path / "DEST"),
+            "--type",
+            "line_plot",
+            "--min-words",
+            "3",
+            "--instructions",
+            "--no-progress",
+        ],
+    )
     assert done.exit_code == 0, done.output
     assert ids(tmp_path / "DEST") == ["2001.00001v1/figure1", "1905.12345v2/figure1"]
     card = (tmp_path / "DEST" / "README.md").read_text()
     # under CliRunner the recorded command is pytest's argv, possibly empty: check the prefix only
     assert "config_name: instructions" in card and "- Command: `scitune-curate" in card
-    assert {r["figure_id"] for r in iter_rows(tmp_path / "DEST", "instructions")} == set(ids(tmp_path / "DEST"))
+    assert {r["figure_id"] for r in iter_rows(tmp_path / "DEST", "instructions")} == set(
+        ids(tmp_path / "DEST")
+    )
 
-    done = runner.invoke(app, ["instructions", str(out), "--task", "caption", "--license", "MIT", "--no-progress"])
+    done = runner.invoke(
+        app, ["instructions", str(out), "--task", "caption", "--license", "MIT", "--no-progress"]
+    )
     assert done.exit_code == 0, done.output
-    assert [r["id"] for r in iter_rows(out, "instructions")] == ["1905.12345v2/figure1/caption",
-                                                                 "1905.12345v2/figure2/caption"]
+    assert [r["id"] for r in iter_rows(out, "instructions")] == [
+        "1905.12345v2/figure1/caption",
+        "1905.12345v2/figure2/caption",
+    ]
     bad = runner.invoke(app, ["filter", str(out), "-o", str(tmp_path / "X"), "--type", "pie"])
     assert bad.exit_code != 0 and "unknown figure type" in bad.output
     empty = runner.invoke(app, ["instructions", str(tmp_path / "nothing")])

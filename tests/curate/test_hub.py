@@ -63,16 +63,24 @@ def test_local_files_publish_card_shards_and_charts_only(tmp_path):
     (out / "figures" / ".part-x.parquet.tmp").write_bytes(b"partial")
     (out / "notes.txt").write_text("local only")
     files = {f.path_in_repo: f for f in local_files(out, REPO)}
-    assert set(files) == {"README.md", "figures/part-00000.parquet", "figures/part-00001.parquet",
-                          "instructions/instructions-00000.parquet", "assets/figure_types.png",
-                          "assets/caption_lengths.png"}
+    assert set(files) == {
+        "README.md",
+        "figures/part-00000.parquet",
+        "figures/part-00001.parquet",
+        "instructions/instructions-00000.parquet",
+        "assets/figure_types.png",
+        "assets/caption_lengths.png",
+    }
     card = files["README.md"].source.decode()
     assert f'load_dataset("{REPO}", "figures", split="train")' in card
     assert files["figures/part-00000.parquet"].size == (out / "figures" / "part-00000.parquet").stat().st_size
 
 
 def test_compare_uses_git_sha1_for_regular_and_sha256_for_lfs_files():
-    card, shard = LocalFile.from_bytes("README.md", b"card"), LocalFile.from_bytes("figures/a.parquet", b"rows")
+    card, shard = (
+        LocalFile.from_bytes("README.md", b"card"),
+        LocalFile.from_bytes("figures/a.parquet", b"rows"),
+    )
     remote = {
         "README.md": SimpleNamespace(blob_id=card.git_sha1, lfs=None),
         "figures/a.parquet": SimpleNamespace(blob_id="pointer-sha", lfs=SimpleNamespace(sha256=shard.sha256)),
@@ -197,7 +205,10 @@ def test_push_to_a_branch(tmp_path, hub):
 def test_dry_run_without_a_card_still_lists_the_shards(tmp_path, hub):
     out = make_out(tmp_path / "OUT")
     result = push(out, hub, dry_run=True)
-    assert [f.path_in_repo for f in result.plan.add] == ["figures/part-00000.parquet", "figures/part-00001.parquet"]
+    assert [f.path_in_repo for f in result.plan.add] == [
+        "figures/part-00000.parquet",
+        "figures/part-00001.parquet",
+    ]
     assert not (out / "README.md").exists()  # a dry run writes nothing
     push(out, hub)
     assert (out / "README.md").exists() and "README.md" in hub.files(REPO)
@@ -231,9 +242,18 @@ LOAD_AND_DOWNLOAD = textwrap.dedent("""
 def test_round_trip_push_then_load_dataset_and_validate_the_published_copy(tmp_path):
     out = dataset(tmp_path / "OUT")
     with FakeHub() as hub:
-        env = {k: v for k, v in os.environ.items() if k not in ("HF_HUB_OFFLINE", "HF_DATASETS_OFFLINE", "HF_TOKEN")}
-        env.update(HF_ENDPOINT=hub.url, HF_HUB_DISABLE_XET="1", HF_HOME=str(tmp_path / "hf-home"),
-                   HF_HUB_DISABLE_PROGRESS_BARS="1", HF_DATASETS_DISABLE_PROGRESS_BARS="1")
+        env = {
+            k: v
+            for k, v in os.environ.items()
+            if k not in ("HF_HUB_OFFLINE", "HF_DATASETS_OFFLINE", "HF_TOKEN")
+        }
+        env.update(
+            HF_ENDPOINT=hub.url,
+            HF_HUB_DISABLE_XET="1",
+            HF_HOME=str(tmp_path / "hf-home"),
+            HF_HUB_DISABLE_PROGRESS_BARS="1",
+            HF_DATASETS_DISABLE_PROGRESS_BARS="1",
+        )
         cli = [sys.executable, "-m", "scitune.curate.cli", "push-to-hub", str(out), REPO, "--token", TOKEN]
         pushed = subprocess.run(cli, env=env, capture_output=True, text=True, timeout=120)
         assert pushed.returncode == 0, pushed.stderr
@@ -241,8 +261,13 @@ def test_round_trip_push_then_load_dataset_and_validate_the_published_copy(tmp_p
         assert TOKEN not in pushed.stdout + pushed.stderr
 
         report = tmp_path / "report.json"
-        loaded = subprocess.run([sys.executable, "-c", LOAD_AND_DOWNLOAD, REPO, str(tmp_path / "copy"), str(report)],
-                                env=env, capture_output=True, text=True, timeout=120)
+        loaded = subprocess.run(
+            [sys.executable, "-c", LOAD_AND_DOWNLOAD, REPO, str(tmp_path / "copy"), str(report)],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
         assert loaded.returncode == 0, loaded.stderr
 
     got = json.loads(report.read_text())

@@ -5,7 +5,8 @@ from __future__ import annotations
 import tarfile
 from pathlib import Path
 
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
 from scitune.curate.inputs import arxiv_id_from_name, assign_paper_ids, plan_inputs, strip_suffix
 
@@ -46,8 +47,10 @@ def test_pairs_by_arxiv_id_and_explicit_pair(tmp_path):
     (tmp_path / "pdfs" / "2307.01139v2.pdf").write_bytes(b"%PDF-1.5")
     (tmp_path / "pdfs" / "paper.pdf").write_bytes(b"%PDF-1.5 other")
     _source(tmp_path / "elsewhere" / "src")
-    plan = plan_inputs([tmp_path / "pdfs", tmp_path / "arXiv-2307.01139v2", tmp_path / "elsewhere" / "src"],
-                       pairs={tmp_path / "pdfs" / "paper.pdf": tmp_path / "elsewhere" / "src"})
+    plan = plan_inputs(
+        [tmp_path / "pdfs", tmp_path / "arXiv-2307.01139v2", tmp_path / "elsewhere" / "src"],
+        pairs={tmp_path / "pdfs" / "paper.pdf": tmp_path / "elsewhere" / "src"},
+    )
     by_pdf = {d.pdf.name: d for d in plan.documents if d.pdf}
     assert by_pdf["2307.01139v2.pdf"].source.name == "arXiv-2307.01139v2"
     assert by_pdf["2307.01139v2.pdf"].stem_id == "2307.01139v2"
@@ -118,13 +121,19 @@ def test_links_to_files_are_followed_links_to_folders_and_broken_links_are_repor
     assert [d.pdf.name for d in plan.documents] == ["real.pdf"]
     assert plan.documents[0].pdf_sha256 == plan_inputs([elsewhere / "real.pdf"]).documents[0].pdf_sha256
     assert sorted((Path(p.input).name, p.error) for p in plan.problems) == [
-        ("gone.pdf", "broken_link"), ("loop", "linked_folder")]
+        ("gone.pdf", "broken_link"),
+        ("loop", "linked_folder"),
+    ]
     assert "give its target" in next(p.message for p in plan.problems if p.error == "linked_folder")
     assert plan.ignored == 1
 
 
-@given(st.from_regex(r"\d{4}\.\d{5}", fullmatch=True), st.sampled_from(["", "v1", "v12"]),
-       st.sampled_from(["", "arXiv-", "arxiv_"]), st.sampled_from([".pdf", ".tar.gz", ".zip", ""]))
+@given(
+    st.from_regex(r"\d{4}\.\d{5}", fullmatch=True),
+    st.sampled_from(["", "v1", "v12"]),
+    st.sampled_from(["", "arXiv-", "arxiv_"]),
+    st.sampled_from([".pdf", ".tar.gz", ".zip", ""]),
+)
 def test_arxiv_ids_from_names(number, version, prefix, suffix):
     assert arxiv_id_from_name(f"{prefix}{number}{version}{suffix}") == number + version
 

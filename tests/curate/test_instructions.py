@@ -6,7 +6,8 @@ from collections import Counter
 
 import pyarrow.parquet as pq
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from scitune.curate.filters import iter_rows
 from scitune.curate.instructions import (
@@ -38,8 +39,15 @@ def test_shipped_template_pools_cover_every_task():
 
 
 def test_ctom_target_is_scitune_layout():
-    fig = figure_row("2001.00001v1", 3, "line_plot", ocr=["a", "b"], paragraphs=["P1.", "P2."], mentions=["M1."],
-                     caption_no_index="Loss over epochs.")
+    fig = figure_row(
+        "2001.00001v1",
+        3,
+        "line_plot",
+        ocr=["a", "b"],
+        paragraphs=["P1.", "P2."],
+        mentions=["M1."],
+        caption_no_index="Loss over epochs.",
+    )
     assert ctom_target(fig) == "line plot Loss over epochs.\na\tb\nP1.\nP2.\nM1."
     unknown = figure_row("p", 1, "other", ocr=[], paragraphs=[], mentions=[], caption_no_index="A setup.")
     assert ctom_target(unknown) == "figure A setup.\n\n\n"
@@ -75,8 +83,12 @@ def test_empty_inputs_skip_the_task_not_emit_empty_targets():
     skipped = Counter()
     rows = list(figure_instructions(fig, skipped=skipped))
     assert [r["task"] for r in rows] == ["caption", "ctom"]
-    assert skipped == {("figure_type", "figure type unknown"): 1, ("ocr", "no OCR words"): 1,
-                       ("mention", "no mention paragraph"): 1, ("caption_with_context", "no mention paragraph"): 1}
+    assert skipped == {
+        ("figure_type", "figure type unknown"): 1,
+        ("ocr", "no OCR words"): 1,
+        ("mention", "no mention paragraph"): 1,
+        ("caption_with_context", "no mention paragraph"): 1,
+    }
     no_caption = figure_row("p", 2, caption_no_index="")
     no_caption["caption"] = "Figure 2"
     assert {r["task"] for r in figure_instructions(no_caption)} == {"figure_type", "ocr"}
@@ -106,11 +118,27 @@ words = st.lists(text, max_size=4)
 
 
 @settings(max_examples=60, deadline=None)
-@given(caption=text, ocr=words, paragraphs=words, figure_type=st.sampled_from(["line_plot", "other", "table", ""]),
-       kind=st.sampled_from(["figure", "table"]), extra=st.sampled_from(["", "<image>", "{kind}", "{0}", "}{"]))
-def test_any_figure_gives_valid_rows_without_empty_targets(caption, ocr, paragraphs, figure_type, kind, extra):
-    fig = figure_row("p", 1, figure_type or "other", kind=kind, caption_no_index=caption + extra,
-                     ocr=[w + extra for w in ocr], paragraphs=[p + extra for p in paragraphs], mentions=[])
+@given(
+    caption=text,
+    ocr=words,
+    paragraphs=words,
+    figure_type=st.sampled_from(["line_plot", "other", "table", ""]),
+    kind=st.sampled_from(["figure", "table"]),
+    extra=st.sampled_from(["", "<image>", "{kind}", "{0}", "}{"]),
+)
+def test_any_figure_gives_valid_rows_without_empty_targets(
+    caption, ocr, paragraphs, figure_type, kind, extra
+):
+    fig = figure_row(
+        "p",
+        1,
+        figure_type or "other",
+        kind=kind,
+        caption_no_index=caption + extra,
+        ocr=[w + extra for w in ocr],
+        paragraphs=[p + extra for p in paragraphs],
+        mentions=[],
+    )
     fig["figure_type"] = figure_type
     for row in figure_instructions(fig):
         assert validate_row(row, "instructions") == [], row
@@ -138,7 +166,9 @@ def test_build_instructions_is_stable_across_sharding_and_reruns(tmp_path):
     # A rerun replaces the table: same rows, no duplicates.
     build_instructions(a, seed=3)
     assert rows_by_id(a) == rows_a
-    assert sum(pq.ParquetFile(p).metadata.num_rows for p in (a / "instructions").glob("*.parquet")) == len(rows_a)
+    assert sum(pq.ParquetFile(p).metadata.num_rows for p in (a / "instructions").glob("*.parquet")) == len(
+        rows_a
+    )
     # Another seed changes some wording but not the targets.
     build_instructions(b, seed=4)
     rows_c = rows_by_id(b)
@@ -155,8 +185,10 @@ def test_build_instructions_is_stable_across_sharding_and_reruns(tmp_path):
 def test_every_ctom_target_contains_its_caption(tmp_path):
     out = make_out(tmp_path / "OUT")
     build_instructions(out, tasks=["ctom"])
-    captions = {f["figure_id"]: f["caption_no_index"] for f in iter_rows(out, "figures", columns=["figure_id",
-                                                                                                  "caption_no_index"])}
+    captions = {
+        f["figure_id"]: f["caption_no_index"]
+        for f in iter_rows(out, "figures", columns=["figure_id", "caption_no_index"])
+    }
     rows = list(iter_rows(out, "instructions"))
     assert len(rows) == len(captions)
     for row in rows:
@@ -189,8 +221,9 @@ def test_extract_with_instructions_end_to_end_through_the_cli(tmp_path):
     make_paper(papers / "response-study.pdf", figures=3, seed=4)
 
     def cli(*args):
-        done = subprocess.run([sys.executable, "-m", "scitune.curate.cli", *args], capture_output=True, text=True,
-                              timeout=300)
+        done = subprocess.run(
+            [sys.executable, "-m", "scitune.curate.cli", *args], capture_output=True, text=True, timeout=300
+        )
         assert done.returncode == 0, done.stderr
         return done
 

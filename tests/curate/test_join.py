@@ -8,14 +8,33 @@ from scitune.curate.records import Float
 
 def pdf_float(kind, number, bare, prefix=None, page=3) -> Float:
     prefix = prefix or f"{kind.capitalize()} {number}: "
-    return Float(kind, number, prefix + bare, bare, page=page, bbox=(1, 2, 3, 4), image_png=b"png",
-                 ocr=["a", "b"], ocr_source="text_layer", paragraphs=["pdf para"], mentions=["pdf sent"])
+    return Float(
+        kind,
+        number,
+        prefix + bare,
+        bare,
+        page=page,
+        bbox=(1, 2, 3, 4),
+        image_png=b"png",
+        ocr=["a", "b"],
+        ocr_source="text_layer",
+        paragraphs=["pdf para"],
+        mentions=["pdf sent"],
+    )
 
 
 def tex_float(kind, number, bare, label=None) -> Float:
-    return Float(kind, number, f"{kind.capitalize()} {number}: {bare}", bare, label=label,
-                 paragraphs=["As Fig. 1 shows, the tex paragraph."], mentions=["As Fig. 1 shows"],
-                 subfigures=[{"label": "a", "caption": "left"}], graphics=["fig/a.pdf"])
+    return Float(
+        kind,
+        number,
+        f"{kind.capitalize()} {number}: {bare}",
+        bare,
+        label=label,
+        paragraphs=["As Fig. 1 shows, the tex paragraph."],
+        mentions=["As Fig. 1 shows"],
+        subfigures=[{"label": "a", "caption": "left"}],
+        graphics=["fig/a.pdf"],
+    )
 
 
 def test_join_by_number_takes_pdf_rendering_and_latex_words():
@@ -35,18 +54,29 @@ def test_join_by_number_takes_pdf_rendering_and_latex_words():
 
 
 def test_kinds_are_numbered_apart_and_leftovers_keep_their_source():
-    pdf = [pdf_float("figure", "1", "A"), pdf_float("table", "1", "B"), pdf_float("figure", "9", "only in pdf")]
+    pdf = [
+        pdf_float("figure", "1", "A"),
+        pdf_float("table", "1", "B"),
+        pdf_float("figure", "9", "only in pdf"),
+    ]
     tex = [tex_float("table", "1", "B"), tex_float("figure", "1", "A"), tex_float("figure", "2", "tikz only")]
     got = {(j.float.kind, j.float.number): j.source for j in join(pdf, tex)}
-    assert got == {("figure", "1"): "pdf+latex", ("table", "1"): "pdf+latex",
-                   ("figure", "9"): "pdf", ("figure", "2"): "latex"}
+    assert got == {
+        ("figure", "1"): "pdf+latex",
+        ("table", "1"): "pdf+latex",
+        ("figure", "9"): "pdf",
+        ("figure", "2"): "latex",
+    }
 
 
 def test_second_pass_matches_on_caption_when_numbers_differ():
     bare = "Posterior distributions of the model parameters for all sources in the sample"
     pdf = [pdf_float("figure", "S1", bare)]
-    tex = [tex_float("figure", "7", bare), tex_float("figure", "8", "Something entirely different here"),
-           tex_float("figure", "9", "Posterior distributions of the noise parameters for bright sources only")]
+    tex = [
+        tex_float("figure", "7", bare),
+        tex_float("figure", "8", "Something entirely different here"),
+        tex_float("figure", "9", "Posterior distributions of the noise parameters for bright sources only"),
+    ]
     joined = {j.float.number: j for j in join(pdf, tex)}
     assert joined["S1"].source == "pdf+latex" and joined["S1"].alignment_score == 1.0
     assert joined["8"].source == "latex" and joined["9"].source == "latex"  # a sibling caption is not enough

@@ -41,8 +41,10 @@ def test_results_stream_back_in_parallel(tmp_path):
 
 def test_hanging_document_is_stopped_and_others_finish(tmp_path):
     start = time.monotonic()
-    results = {r.key: r for r in run_documents(docs("slow", "x"), Options(workdir=tmp_path), 2, 2, 2048,
-                                                work=slow_work)}
+    results = {
+        r.key: r
+        for r in run_documents(docs("slow", "x"), Options(workdir=tmp_path), 2, 2, 2048, work=slow_work)
+    }
     assert time.monotonic() - start < 20
     assert not results["x"].errors
     (err,) = results["slow"].errors
@@ -50,8 +52,12 @@ def test_hanging_document_is_stopped_and_others_finish(tmp_path):
 
 
 def test_crash_and_exception_become_error_rows(tmp_path):
-    results = {r.key: r for r in run_documents(docs("crash", "raise", "fine"), Options(workdir=tmp_path), 2, 30,
-                                                2048, work=crash_work)}
+    results = {
+        r.key: r
+        for r in run_documents(
+            docs("crash", "raise", "fine"), Options(workdir=tmp_path), 2, 30, 2048, work=crash_work
+        )
+    }
     assert results["crash"].errors[0]["stage"] == "crash"
     assert "signal 11" in results["crash"].errors[0]["message"]
     assert results["raise"].errors[0]["error"] == "MemoryError"

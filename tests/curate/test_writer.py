@@ -12,21 +12,52 @@ from tests.conftest import png_bytes
 
 def figure(paper="p1", number="1", caption="A plot of x.") -> dict:
     return {
-        "figure_id": f"{paper}/figure{number}", "paper_id": paper, "kind": "figure", "number": number,
-        "source": "pdf", "page": 2, "bbox": [10.0, 20.0, 200.0, 180.0], "image": png_bytes(),
-        "caption": f"Figure {number}: {caption}", "caption_no_index": caption, "label": None,
-        "figure_type": "line_plot", "ocr": ["x", "y"], "ocr_source": "text_layer",
-        "paragraphs": [f"As Figure {number} shows, x grows."], "mentions": [f"As Figure {number} shows, x grows."],
-        "subfigures": [], "subfigure_images": [], "graphics": [], "pdf_caption": None, "alignment_score": None,
-        "provenance": {"input": f"{paper}.pdf", "sha256": "0" * 64, "extractor": "scitune test",
-                       "schema_version": SCHEMA_VERSION, "latex_input": None, "latex_sha256": None, "dpi": 150},
+        "figure_id": f"{paper}/figure{number}",
+        "paper_id": paper,
+        "kind": "figure",
+        "number": number,
+        "source": "pdf",
+        "page": 2,
+        "bbox": [10.0, 20.0, 200.0, 180.0],
+        "image": png_bytes(),
+        "caption": f"Figure {number}: {caption}",
+        "caption_no_index": caption,
+        "label": None,
+        "figure_type": "line_plot",
+        "ocr": ["x", "y"],
+        "ocr_source": "text_layer",
+        "paragraphs": [f"As Figure {number} shows, x grows."],
+        "mentions": [f"As Figure {number} shows, x grows."],
+        "subfigures": [],
+        "subfigure_images": [],
+        "graphics": [],
+        "pdf_caption": None,
+        "alignment_score": None,
+        "provenance": {
+            "input": f"{paper}.pdf",
+            "sha256": "0" * 64,
+            "extractor": "scitune test",
+            "schema_version": SCHEMA_VERSION,
+            "latex_input": None,
+            "latex_sha256": None,
+            "dpi": 150,
+        },
         "license": "CC-BY-4.0",
     }
 
 
 def error(inp="bad.pdf") -> dict:
-    return {"input": inp, "sha256": None, "paper_id": "bad", "figure_id": None, "stage": "open",
-            "error": "PdfOpenError", "message": "not a PDF", "extractor": "scitune test", "schema_version": 1}
+    return {
+        "input": inp,
+        "sha256": None,
+        "paper_id": "bad",
+        "figure_id": None,
+        "stage": "open",
+        "error": "PdfOpenError",
+        "message": "not a PDF",
+        "extractor": "scitune test",
+        "schema_version": 1,
+    }
 
 
 def test_sample_rows_are_valid():

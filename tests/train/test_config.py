@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from scitune.train.config import Config, ConfigError, load_config, presets, save_config
 
 
@@ -28,9 +29,17 @@ def test_scitune_presets_follow_the_paper(name, llm):
 
 
 def test_overrides_are_converted_by_the_field_type(tmp_path):
-    cfg = load_config("tiny-cpu", ["instruct.lr=1e-4", "instruct.max_steps=none", "data.packing=true",
-                                   "train.adam_betas=[0.9, 0.95]", "model.llm_config={hidden_size: 32}",
-                                   "align.enabled=yes"])
+    cfg = load_config(
+        "tiny-cpu",
+        [
+            "instruct.lr=1e-4",
+            "instruct.max_steps=none",
+            "data.packing=true",
+            "train.adam_betas=[0.9, 0.95]",
+            "model.llm_config={hidden_size: 32}",
+            "align.enabled=yes",
+        ],
+    )
     assert cfg.instruct.lr == 1e-4 and isinstance(cfg.instruct.lr, float)
     assert cfg.instruct.max_steps is None and cfg.data.packing is True and cfg.align.enabled is True
     assert cfg.train.adam_betas == (0.9, 0.95) and cfg.model.llm_config == {"hidden_size": 32}
@@ -38,13 +47,16 @@ def test_overrides_are_converted_by_the_field_type(tmp_path):
     assert load_config(str(tmp_path / "c.yaml")) == cfg
 
 
-@pytest.mark.parametrize("override, message", [
-    ("instruct.lrr=1", "did you mean 'lr'"),
-    ("instruct.batch_size=two", "expected int"),
-    ("instruct.batch_size=1.5", "expected int"),
-    ("data.packing=maybe", "true/false"),
-    ("nokey", "section.key=value"),
-])
+@pytest.mark.parametrize(
+    "override, message",
+    [
+        ("instruct.lrr=1", "did you mean 'lr'"),
+        ("instruct.batch_size=two", "expected int"),
+        ("instruct.batch_size=1.5", "expected int"),
+        ("data.packing=maybe", "true/false"),
+        ("nokey", "section.key=value"),
+    ],
+)
 def test_bad_overrides_say_what_is_wrong(override, message):
     with pytest.raises(ConfigError, match=message):
         load_config("tiny-cpu", [override])

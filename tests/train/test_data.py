@@ -8,6 +8,8 @@ import numpy as np
 import pytest
 import torch
 from PIL import Image
+from train_fixtures import draw, png, row, synthetic_rows, write_instructions
+
 from scitune.train.config import load_config
 from scitune.train.data import (
     IGNORE,
@@ -20,7 +22,6 @@ from scitune.train.data import (
     pack,
 )
 from scitune.train.model import build_model
-from train_fixtures import draw, png, row, synthetic_rows, write_instructions
 
 TEXTS = [r["messages"][1]["content"] for r in synthetic_rows(40)] * 3
 
@@ -65,12 +66,15 @@ def test_truncation_keeps_image_spans_whole(parts):
         Encoder(processor, max_length=64).encode(late_image)
 
 
-@pytest.mark.parametrize("change, reason", [
-    (lambda r: r["messages"].pop(), "no assistant turn"),
-    (lambda r: r["images"].append(r["images"][0]), "1 <image> tags but 2 images"),
-    (lambda r: r["images"].__setitem__(0, {"bytes": b"not an image", "path": None}), "unreadable image"),
-    (lambda r: r["messages"][1].__setitem__("content", "See <image>"), "<image> outside a user turn"),
-])
+@pytest.mark.parametrize(
+    "change, reason",
+    [
+        (lambda r: r["messages"].pop(), "no assistant turn"),
+        (lambda r: r["images"].append(r["images"][0]), "1 <image> tags but 2 images"),
+        (lambda r: r["images"].__setitem__(0, {"bytes": b"not an image", "path": None}), "unreadable image"),
+        (lambda r: r["messages"][1].__setitem__("content", "See <image>"), "<image> outside a user turn"),
+    ],
+)
 def test_unusable_rows_are_skipped_with_a_reason(parts, rows, change, reason):
     _, processor = parts
     r = json.loads(json.dumps(rows[1], default=lambda b: b.decode("latin1")))
@@ -106,8 +110,10 @@ def test_stream_covers_every_row_once_per_epoch_and_resumes_exactly(parts, rows)
 def test_length_grouping_cuts_padding(parts):
     _, processor = parts
     rng = np.random.default_rng(0)
-    rows = [row(f"p/figure{i}", draw("bar chart", "blue", 4), "Describe.", "word " * int(rng.integers(1, 60)))
-            for i in range(64)]
+    rows = [
+        row(f"p/figure{i}", draw("bar chart", "blue", 4), "Describe.", "word " * int(rng.integers(1, 60)))
+        for i in range(64)
+    ]
     enc = Encoder(processor, max_length=512)
 
     def padding(group: bool) -> int:
@@ -147,11 +153,12 @@ def test_collate_packs_with_restarting_positions(parts, rows):
     _, processor = parts
     enc = Encoder(processor, max_length=512)
     samples = [enc.encode(r) for r in rows[:3]]
-    b = collate([samples[:2], samples[2:]], processor.tokenizer.pad_token_id, processor.image_processor,
-                packed=True)
+    b = collate(
+        [samples[:2], samples[2:]], processor.tokenizer.pad_token_id, processor.image_processor, packed=True
+    )
     n0, n1 = len(samples[0]), len(samples[1])
     pos = b["position_ids"][0]
-    assert pos[:n0].tolist() == list(range(n0)) and pos[n0: n0 + n1].tolist() == list(range(n1))
+    assert pos[:n0].tolist() == list(range(n0)) and pos[n0 : n0 + n1].tolist() == list(range(n1))
     assert "attention_mask" not in b
     assert b["labels"][0, n0] == IGNORE  # a packed sample's first token is not predicted from the one before
 
@@ -184,14 +191,24 @@ def test_reads_an_out_folder_and_llava_json(tmp_path, rows):
 
     (tmp_path / "img").mkdir()
     (tmp_path / "img" / "a.png").write_bytes(draw("bar chart", "red", 3))
-    records = [{"id": "q1", "image": "a.png", "conversations": [
-        {"from": "human", "value": "What is shown?"}, {"from": "gpt", "value": "A red bar chart."}]},
-        {"id": "q2", "conversations": [{"from": "human", "value": "2+2?"}, {"from": "gpt", "value": "4"}]}]
+    records = [
+        {
+            "id": "q1",
+            "image": "a.png",
+            "conversations": [
+                {"from": "human", "value": "What is shown?"},
+                {"from": "gpt", "value": "A red bar chart."},
+            ],
+        },
+        {"id": "q2", "conversations": [{"from": "human", "value": "2+2?"}, {"from": "gpt", "value": "4"}]},
+    ]
     (tmp_path / "llava.json").write_text(json.dumps(records))
     rows_json = open_rows(str(tmp_path / "llava.json"), image_folder=str(tmp_path / "img"))
     first = rows_json[0]
-    assert first["messages"] == [{"role": "user", "content": "<image>\nWhat is shown?"},
-                                 {"role": "assistant", "content": "A red bar chart."}]
+    assert first["messages"] == [
+        {"role": "user", "content": "<image>\nWhat is shown?"},
+        {"role": "assistant", "content": "A red bar chart."},
+    ]
     assert first["images"][0]["path"].endswith("img/a.png")
     assert rows_json[1]["images"] == []
 
@@ -217,8 +234,9 @@ def test_a_streamed_dataset_is_read_once_per_epoch_and_resumes(parts, rows, tmp_
     full = take(BatchStream(streamed, enc, batch_size=4, seed=1, group_chunk=2, shuffle_buffer=8), 7)
     assert sorted(i for ids, _ in full[:6] for i in ids) == sorted(r["id"] for r in rows)
     assert full[6][1] == StreamState(1, 0, 1)  # the 7th micro-batch opens the second epoch
-    resumed = take(BatchStream(streamed, enc, batch_size=4, seed=1, group_chunk=2, shuffle_buffer=8,
-                               state=full[1][1]), 3)
+    resumed = take(
+        BatchStream(streamed, enc, batch_size=4, seed=1, group_chunk=2, shuffle_buffer=8, state=full[1][1]), 3
+    )
     assert resumed == full[2:5]
 
 

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import json
 
-from scitune.train.cli import app
-from scitune.train.model import load_model
 from train_fixtures import synthetic_rows, write_instructions
 from typer.testing import CliRunner
+
+from scitune.train.cli import app
+from scitune.train.model import load_model
 
 
 def test_help_documents_the_options():
@@ -20,8 +21,20 @@ def test_help_documents_the_options():
 def test_finetune_tiny_cpu_on_an_out_folder_then_resume(tmp_path):
     data = write_instructions(tmp_path / "out", synthetic_rows(8))
     run = tmp_path / "run"
-    args = ["finetune", "tiny-cpu", "--data", str(data), "--output", str(run), "--set",
-            "instruct.max_steps=6", "--set", "train.progress=false", "--set", "train.log_every=2"]
+    args = [
+        "finetune",
+        "tiny-cpu",
+        "--data",
+        str(data),
+        "--output",
+        str(run),
+        "--set",
+        "instruct.max_steps=6",
+        "--set",
+        "train.progress=false",
+        "--set",
+        "train.log_every=2",
+    ]
     first = CliRunner().invoke(app, args + ["--set", "train.stop_at=2", "--set", "instruct.save_every=1"])
     assert first.exit_code == 0, first.output
     assert not (run / "instruct" / "model").exists()

@@ -14,11 +14,12 @@ import pytest
 import torch
 from PIL import Image
 from safetensors.torch import load_file
+from train_fixtures import synthetic_rows, write_instructions
+
 from scitune.train.config import StageConfig, load_config
 from scitune.train.data import Encoder, collate
 from scitune.train.loop import TrainModule, check_packing, finetune, lr_at
 from scitune.train.model import build_model, load_model
-from train_fixtures import synthetic_rows, write_instructions
 
 HERE = Path(__file__).resolve().parent
 
@@ -41,13 +42,21 @@ def greedy(model, processor, r) -> str:
     image = Image.open(io.BytesIO(r["images"][0]["bytes"]))
     inputs = processor(text=text, images=image, return_tensors="pt")
     out = model.generate(**inputs, max_new_tokens=40, do_sample=False)
-    return processor.tokenizer.decode(out[0, inputs["input_ids"].shape[1]:], skip_special_tokens=True)
+    return processor.tokenizer.decode(out[0, inputs["input_ids"].shape[1] :], skip_special_tokens=True)
 
 
 def test_tiny_model_overfits_and_reproduces_captions(data16, tmp_path):
-    cfg = load_config("tiny-cpu", [f"data.path={data16}", f"train.output={tmp_path / 'run'}",
-                                   "train.progress=false", "instruct.max_steps=100", "instruct.batch_size=16",
-                                   "train.log_every=20"])
+    cfg = load_config(
+        "tiny-cpu",
+        [
+            f"data.path={data16}",
+            f"train.output={tmp_path / 'run'}",
+            "train.progress=false",
+            "instruct.max_steps=100",
+            "instruct.batch_size=16",
+            "train.log_every=20",
+        ],
+    )
     path = finetune(cfg)
     last = [line for line in (tmp_path / "run" / "instruct" / "metrics.jsonl").read_text().splitlines()][-1]
     assert json.loads(last)["loss"] < 0.05
@@ -58,8 +67,15 @@ def test_tiny_model_overfits_and_reproduces_captions(data16, tmp_path):
 
 
 def test_resume_matches_an_uninterrupted_run(data16, tmp_path):
-    common = [f"data.path={data16}", "train.progress=false", "instruct.max_steps=8", "instruct.batch_size=4",
-              "instruct.grad_accum=2", "data.group_chunk=2", "train.log_every=4"]
+    common = [
+        f"data.path={data16}",
+        "train.progress=false",
+        "instruct.max_steps=8",
+        "instruct.batch_size=4",
+        "instruct.grad_accum=2",
+        "data.group_chunk=2",
+        "train.log_every=4",
+    ]
     finetune(load_config("tiny-cpu", common + [f"train.output={tmp_path / 'a'}"]))
     interrupted = common + [f"train.output={tmp_path / 'b'}"]
     assert finetune(load_config("tiny-cpu", interrupted + ["train.stop_at=3"])) is None
@@ -74,8 +90,14 @@ def test_resume_matches_an_uninterrupted_run(data16, tmp_path):
 
 
 def test_worker_processes_feed_the_same_batches_as_the_thread(data16, tmp_path):
-    common = [f"data.path={data16}", "train.progress=false", "instruct.max_steps=6", "instruct.batch_size=4",
-              "data.group_chunk=2", "train.log_every=2"]
+    common = [
+        f"data.path={data16}",
+        "train.progress=false",
+        "instruct.max_steps=6",
+        "instruct.batch_size=4",
+        "data.group_chunk=2",
+        "train.log_every=2",
+    ]
     finetune(load_config("tiny-cpu", common + [f"train.output={tmp_path / 'thread'}", "data.workers=0"]))
     finetune(load_config("tiny-cpu", common + [f"train.output={tmp_path / 'procs'}", "data.workers=2"]))
     a, b = weights(tmp_path / "thread"), weights(tmp_path / "procs")
@@ -86,8 +108,11 @@ def test_worker_processes_feed_the_same_batches_as_the_thread(data16, tmp_path):
 def test_gradient_checkpointing_changes_memory_not_results(data16, tmp_path):
     common = [f"data.path={data16}", "train.progress=false", "instruct.max_steps=3", "instruct.batch_size=4"]
     finetune(load_config("tiny-cpu", common + [f"train.output={tmp_path / 'plain'}"]))
-    finetune(load_config("tiny-cpu", common + [f"train.output={tmp_path / 'ckpt'}",
-                                               "train.gradient_checkpointing=true"]))
+    finetune(
+        load_config(
+            "tiny-cpu", common + [f"train.output={tmp_path / 'ckpt'}", "train.gradient_checkpointing=true"]
+        )
+    )
     a, b = weights(tmp_path / "plain"), weights(tmp_path / "ckpt")
     for k in a:
         assert torch.allclose(a[k], b[k], atol=1e-6), k
@@ -156,10 +181,19 @@ def test_ddp_and_fsdp2_match_one_process_with_accumulation(data16, tmp_path):
     """2 CPU processes (gloo) x 1 micro-batch == 1 process x 2 micro-batches, for DDP, for FSDP2
     (stopped and resumed through sharded checkpoints) and for DDP with LoRA."""
     env = dict(os.environ, OMP_NUM_THREADS="1", MASTER_PORT="29533")
-    cmd = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node=2", "--master_port=29533",
-           str(HERE / "dist_runs.py"), str(data16), str(tmp_path)]
-    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            start_new_session=True)
+    cmd = [
+        sys.executable,
+        "-m",
+        "torch.distributed.run",
+        "--nproc_per_node=2",
+        "--master_port=29533",
+        str(HERE / "dist_runs.py"),
+        str(data16),
+        str(tmp_path),
+    ]
+    proc = subprocess.Popen(
+        cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True
+    )
     try:
         _, stderr = proc.communicate(timeout=300)
     except subprocess.TimeoutExpired:
@@ -167,13 +201,29 @@ def test_ddp_and_fsdp2_match_one_process_with_accumulation(data16, tmp_path):
         _, stderr = proc.communicate()
         pytest.fail(f"distributed run hung: {stderr[-3000:]}")
     assert proc.returncode == 0, stderr[-3000:]
-    single_args = [f"data.path={data16}", "train.progress=false", "instruct.max_steps=4", "instruct.batch_size=4",
-                   "instruct.grad_accum=2", "data.group_chunk=2", "data.prefetch=0"]
+    single_args = [
+        f"data.path={data16}",
+        "train.progress=false",
+        "instruct.max_steps=4",
+        "instruct.batch_size=4",
+        "instruct.grad_accum=2",
+        "data.group_chunk=2",
+        "data.prefetch=0",
+    ]
     single = load_config("tiny-cpu", single_args + [f"train.output={tmp_path / 'single'}"])
     finetune(single)
-    finetune(load_config("tiny-cpu", single_args + [f"train.output={tmp_path / 'single_lora'}",
-                                                    "instruct.lora_r=4", "instruct.lora_dropout=0",
-                                                    "instruct.lr=5e-3"]))
+    finetune(
+        load_config(
+            "tiny-cpu",
+            single_args
+            + [
+                f"train.output={tmp_path / 'single_lora'}",
+                "instruct.lora_r=4",
+                "instruct.lora_dropout=0",
+                "instruct.lr=5e-3",
+            ],
+        )
+    )
     for mode, one in (("ddp", "single"), ("fsdp", "single"), ("ddp_lora", "single_lora")):
         got, ref = weights(tmp_path / mode), weights(tmp_path / one)
         assert got.keys() == ref.keys()
@@ -198,9 +248,18 @@ def test_two_stages_train_the_projector_then_the_llm(data16, tmp_path):
     from transformers import AutoTokenizer
 
     run = tmp_path / "run"
-    cfg = load_config("tiny-cpu", [f"data.path={data16}", f"train.output={run}", "train.progress=false",
-                                   "align.enabled=true", "align.max_steps=3", "instruct.max_steps=3",
-                                   "train.log_every=1"])
+    cfg = load_config(
+        "tiny-cpu",
+        [
+            f"data.path={data16}",
+            f"train.output={run}",
+            "train.progress=false",
+            "align.enabled=true",
+            "align.max_steps=3",
+            "instruct.max_steps=3",
+            "train.log_every=1",
+        ],
+    )
     assert finetune(cfg) == run / "instruct" / "model"
     torch.manual_seed(cfg.train.seed)
     initial, _ = build_model(cfg.model, tokenizer=AutoTokenizer.from_pretrained(run / "tokenizer"))
@@ -214,5 +273,6 @@ def test_two_stages_train_the_projector_then_the_llm(data16, tmp_path):
             assert torch.equal(tuned[k], v), k
         elif "language_model.layers" in k or "lm_head" in k:
             assert not torch.equal(tuned[k], v), k
-    assert [json.loads(x)["stage"] for x in (run / "align" / "metrics.jsonl").read_text().splitlines()] == \
-        ["align"] * 3
+    assert [json.loads(x)["stage"] for x in (run / "align" / "metrics.jsonl").read_text().splitlines()] == [
+        "align"
+    ] * 3

@@ -5,10 +5,11 @@ from __future__ import annotations
 import pytest
 import torch
 from safetensors.torch import load_file
+from train_fixtures import synthetic_rows, write_instructions
+
 from scitune.train.config import load_config
 from scitune.train.loop import finetune
 from scitune.train.model import add_lora, build_model, load_model, merge_lora, set_trainable
-from train_fixtures import synthetic_rows, write_instructions
 
 TARGETS = ("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj")
 
@@ -50,9 +51,18 @@ def test_adapters_and_projector_train_and_merging_keeps_the_outputs():
 
 def test_finetune_with_lora_saves_a_plain_model_that_changed_only_where_adapted(data16, tmp_path):
     run = tmp_path / "run"
-    cfg = load_config("tiny-cpu", [f"data.path={data16}", f"train.output={run}", "train.progress=false",
-                                   "instruct.max_steps=6", "instruct.lr=5e-3", "instruct.lora_r=4",
-                                   "instruct.lora_targets=q_proj,v_proj"])
+    cfg = load_config(
+        "tiny-cpu",
+        [
+            f"data.path={data16}",
+            f"train.output={run}",
+            "train.progress=false",
+            "instruct.max_steps=6",
+            "instruct.lr=5e-3",
+            "instruct.lora_r=4",
+            "instruct.lora_targets=q_proj,v_proj",
+        ],
+    )
     path = finetune(cfg)
     from transformers import AutoTokenizer
 
@@ -63,14 +73,25 @@ def test_finetune_with_lora_saves_a_plain_model_that_changed_only_where_adapted(
     tuned = tuned.state_dict()
     assert tuned.keys() == start.keys()
     for k, v in start.items():
-        adapted = ("language_model" in k and k.endswith(("q_proj.weight", "v_proj.weight"))
-                   or "multi_modal_projector.linear_1" in k)  # the vision tower's q/v stay frozen
+        adapted = (
+            "language_model" in k
+            and k.endswith(("q_proj.weight", "v_proj.weight"))
+            or "multi_modal_projector.linear_1" in k
+        )  # the vision tower's q/v stay frozen
         assert torch.equal(tuned[k], v) != adapted, k
 
 
 def test_lora_run_resumes_exactly(data16, tmp_path):
-    common = [f"data.path={data16}", "train.progress=false", "instruct.max_steps=6", "instruct.batch_size=4",
-              "instruct.grad_accum=2", "data.group_chunk=2", "instruct.lora_r=4", "instruct.lr=5e-3"]
+    common = [
+        f"data.path={data16}",
+        "train.progress=false",
+        "instruct.max_steps=6",
+        "instruct.batch_size=4",
+        "instruct.grad_accum=2",
+        "data.group_chunk=2",
+        "instruct.lora_r=4",
+        "instruct.lr=5e-3",
+    ]
     finetune(load_config("tiny-cpu", common + [f"train.output={tmp_path / 'a'}"]))
     interrupted = common + [f"train.output={tmp_path / 'b'}"]
     assert finetune(load_config("tiny-cpu", interrupted + ["train.stop_at=3"])) is None
@@ -83,8 +104,17 @@ def test_lora_run_resumes_exactly(data16, tmp_path):
 
 
 def test_lora_is_refused_where_it_means_nothing(data16, tmp_path):
-    cfg = load_config("tiny-cpu", [f"data.path={data16}", f"train.output={tmp_path / 'r'}", "train.progress=false",
-                                   "align.enabled=true", "align.lora_r=4", "align.max_steps=1"])
+    cfg = load_config(
+        "tiny-cpu",
+        [
+            f"data.path={data16}",
+            f"train.output={tmp_path / 'r'}",
+            "train.progress=false",
+            "align.enabled=true",
+            "align.lora_r=4",
+            "align.max_steps=1",
+        ],
+    )
     with pytest.raises(ValueError, match="only the instruct stage"):
         finetune(cfg)
     model, _ = _tiny()

@@ -5,13 +5,17 @@ from __future__ import annotations
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+
 from scitune.train.data import TokenizationMismatch, encode_messages
 from scitune.train.model import CHAT_TEMPLATES, train_tokenizer
 
-CORPUS = ["The flux of Pictor A rises with frequency.", "Figure 3 shows a bar chart of gains.",
-          "A chat between a curious human and an artificial intelligence assistant.",
-          "USER: ASSISTANT: [INST] [/INST] <<SYS>> system user assistant",
-          "What is shown? Describe the image."] * 20
+CORPUS = [
+    "The flux of Pictor A rises with frequency.",
+    "Figure 3 shows a bar chart of gains.",
+    "A chat between a curious human and an artificial intelligence assistant.",
+    "USER: ASSISTANT: [INST] [/INST] <<SYS>> system user assistant",
+    "What is shown? Describe the image.",
+] * 20
 
 # What each template appends around an assistant turn's content: the learned span must be exactly
 # this text (content plus the end-of-turn marker the model must learn to emit).
@@ -39,7 +43,7 @@ def oracle_mask(tokenizer, template: str, messages: list[dict]) -> tuple[list[in
             continue
         start = len(tokenizer.apply_chat_template(messages[:i], tokenize=False, add_generation_prompt=True))
         needle = ANSWER_SPAN[template](m["content"])
-        assert text[start: start + len(needle)] == needle
+        assert text[start : start + len(needle)] == needle
         spans.append((start, start + len(needle)))
     enc = tokenizer(text, add_special_tokens=False, return_offsets_mapping=True)
     learned = [any(a <= s and e <= b for a, b in spans) and e > s for s, e in enc["offset_mapping"]]
@@ -47,13 +51,17 @@ def oracle_mask(tokenizer, template: str, messages: list[dict]) -> tuple[list[in
 
 
 CONVERSATIONS = [
-    [{"role": "user", "content": "<image>\nDescribe the figure."},
-     {"role": "assistant", "content": "A bar chart of gains."}],
-    [{"role": "system", "content": "You are a careful assistant."},
-     {"role": "user", "content": "<image>\nWhat is the flux?"},
-     {"role": "assistant", "content": "It rises with frequency."},
-     {"role": "user", "content": "And the gain?"},
-     {"role": "assistant", "content": "Figure 3 shows it: 1.2 dB."}],
+    [
+        {"role": "user", "content": "<image>\nDescribe the figure."},
+        {"role": "assistant", "content": "A bar chart of gains."},
+    ],
+    [
+        {"role": "system", "content": "You are a careful assistant."},
+        {"role": "user", "content": "<image>\nWhat is the flux?"},
+        {"role": "assistant", "content": "It rises with frequency."},
+        {"role": "user", "content": "And the gain?"},
+        {"role": "assistant", "content": "Figure 3 shows it: 1.2 dB."},
+    ],
 ]
 
 
@@ -100,9 +108,11 @@ def test_a_template_that_merges_across_turns_is_refused(tokenizers):
     tok = train_tokenizer(CORPUS, vocab_size=400, chat_template="chatml")
     # the generation prompt "assist" and an answer "ant ..." glue into " assistant", one token of this
     # vocabulary, so the answer would change the prompt's tokens: refused, never masked wrongly
-    tok.chat_template = ("{% for m in messages %}{% if m['role'] == 'user' %}{{ m['content'] + ' ' }}"
-                         "{% else %}{{ 'assist' + m['content'] + '<|im_end|>' }}{% endif %}{% endfor %}"
-                         "{% if add_generation_prompt %}{{ 'assist' }}{% endif %}")
+    tok.chat_template = (
+        "{% for m in messages %}{% if m['role'] == 'user' %}{{ m['content'] + ' ' }}"
+        "{% else %}{{ 'assist' + m['content'] + '<|im_end|>' }}{% endif %}{% endfor %}"
+        "{% if add_generation_prompt %}{{ 'assist' }}{% endif %}"
+    )
     assert len(tok(" assistant", add_special_tokens=False)["input_ids"]) == 1
     messages = [{"role": "user", "content": "Who"}, {"role": "assistant", "content": "ant here"}]
     with pytest.raises(TokenizationMismatch, match="changes earlier tokens"):
@@ -127,6 +137,8 @@ def test_a_real_tokenizer_and_its_own_template():
     ids, learned = encode_messages(tok, messages)
     ref_ids, ref_learned = oracle_mask(tok, "chatml", messages)
     assert (ids, learned) == (ref_ids, ref_learned)
-    assert tok.decode([i for i, keep in zip(ids, learned) if keep]) == \
-        "It rises with frequency.<|im_end|>\nFigure 3 shows it: 1.2 dB.<|im_end|>\n"
+    assert (
+        tok.decode([i for i, keep in zip(ids, learned) if keep])
+        == "It rises with frequency.<|im_end|>\nFigure 3 shows it: 1.2 dB.<|im_end|>\n"
+    )
     assert "You are a helpful AI assistant" in tok.decode(ids) and tok.convert_tokens_to_ids("<image>") > 0

@@ -101,7 +101,9 @@ def test_caption_metrics_need_no_network_and_no_nltk_data(monkeypatch, tmp_path)
     monkeypatch.setattr(socket, "create_connection", refuse)
     monkeypatch.setenv("NLTK_DATA", str(tmp_path))  # an empty nltk data folder: nothing may be looked up
     out = metrics.caption_scores({"a": "a red line plot of loss"}, {"a": ["the red line plot of the loss"]})
-    assert all(out["scores"][k] is not None for k in ("BLEU-4", "METEOR", "ROUGE-L", "CIDEr", "google_bleu_mean"))
+    assert all(
+        out["scores"][k] is not None for k in ("BLEU-4", "METEOR", "ROUGE-L", "CIDEr", "google_bleu_mean")
+    )
 
 
 def test_caption_scores_without_java_say_why(monkeypatch):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 from PIL import Image
+
 from scitune.train.config import ModelConfig, load_config
 from scitune.train.model import (
     IMAGE_TOKEN,
@@ -44,8 +45,10 @@ def test_linear_projector_is_one_linear_map(tiny_model):
 def test_stages_freeze_the_right_parts(tiny_model):
     model, _ = tiny_model
     align = set_trainable(model, "align")
-    assert align == ["model.multi_modal_projector.linear_1.weight",
-                     "model.multi_modal_projector.linear_1.bias"]
+    assert align == [
+        "model.multi_modal_projector.linear_1.weight",
+        "model.multi_modal_projector.linear_1.bias",
+    ]
     instruct = set(set_trainable(model, "instruct"))
     assert not any(n.startswith("model.vision_tower") for n in instruct)
     assert not any("linear_2" in n for n in instruct)  # the identity half stays the identity
@@ -59,8 +62,11 @@ def test_mlp2x_gelu_projector_trains_both_layers():
     model, _ = build_model(tiny(projector="mlp2x_gelu"), TEXTS)
     assert model.config.projector_hidden_act == "gelu"
     assert set_trainable(model, "align") == [
-        "model.multi_modal_projector.linear_1.weight", "model.multi_modal_projector.linear_1.bias",
-        "model.multi_modal_projector.linear_2.weight", "model.multi_modal_projector.linear_2.bias"]
+        "model.multi_modal_projector.linear_1.weight",
+        "model.multi_modal_projector.linear_1.bias",
+        "model.multi_modal_projector.linear_2.weight",
+        "model.multi_modal_projector.linear_2.bias",
+    ]
 
 
 def _inputs(processor, color=(200, 30, 30)):
@@ -99,8 +105,15 @@ def test_scitune_vision_geometry_gives_256_image_tokens():
 
 
 def test_siglip_keeps_all_patches_and_refuses_to_drop_a_cls_it_lacks():
-    vision = dict(model_type="siglip_vision_model", hidden_size=64, intermediate_size=128,
-                  num_hidden_layers=2, num_attention_heads=4, image_size=64, patch_size=16)
+    vision = dict(
+        model_type="siglip_vision_model",
+        hidden_size=64,
+        intermediate_size=128,
+        num_hidden_layers=2,
+        num_attention_heads=4,
+        image_size=64,
+        patch_size=16,
+    )
     model, processor = build_model(tiny(vision_config=vision, drop_cls=False), TEXTS)
     assert model.config.vision_feature_select_strategy == "full"
     assert model.config.image_seq_length == 16 == image_seq_length(processor)

@@ -13,10 +13,17 @@ from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
+
 from scitune.schemas import INSTRUCTION_FEATURES, validate_row
 
-COLORS = {"red": (220, 40, 40), "green": (40, 160, 60), "blue": (40, 70, 220), "black": (20, 20, 20),
-          "orange": (240, 140, 20), "purple": (130, 50, 170)}
+COLORS = {
+    "red": (220, 40, 40),
+    "green": (40, 160, 60),
+    "blue": (40, 70, 220),
+    "black": (20, 20, 20),
+    "orange": (240, 140, 20),
+    "purple": (130, 50, 170),
+}
 KINDS = ("bar chart", "line plot", "scatter plot")
 
 
@@ -48,11 +55,20 @@ def draw(kind: str, color: str, n: int, size: int = 96) -> bytes:
 
 
 def row(rid: str, image: bytes, prompt: str, answer: str, task: str = "caption") -> dict:
-    return {"id": f"{rid}/{task}", "figure_id": rid, "paper_id": rid.split("/")[0], "task": task,
-            "images": [{"bytes": image, "path": None}],
-            "messages": [{"role": "user", "content": f"<image>\n{prompt}"},
-                         {"role": "assistant", "content": answer}],
-            "template_id": "test", "template_version": "1", "license": "CC-BY-4.0"}
+    return {
+        "id": f"{rid}/{task}",
+        "figure_id": rid,
+        "paper_id": rid.split("/")[0],
+        "task": task,
+        "images": [{"bytes": image, "path": None}],
+        "messages": [
+            {"role": "user", "content": f"<image>\n{prompt}"},
+            {"role": "assistant", "content": answer},
+        ],
+        "template_id": "test",
+        "template_version": "1",
+        "license": "CC-BY-4.0",
+    }
 
 
 def synthetic_rows(n: int, seed: int = 0) -> list[dict]:
@@ -75,10 +91,11 @@ def write_instructions(out: Path, rows: list[dict], shard_rows: int = 1000) -> P
         problems = validate_row(r, "instructions")
         assert not problems, (r["id"], problems)
     for k in range(0, len(rows), shard_rows):
-        encoded = [INSTRUCTION_FEATURES.encode_example(r) for r in rows[k: k + shard_rows]]
+        encoded = [INSTRUCTION_FEATURES.encode_example(r) for r in rows[k : k + shard_rows]]
         table = pa.Table.from_pylist(encoded, schema=INSTRUCTION_FEATURES.arrow_schema)
         pq.write_table(table, folder / f"part-{k // shard_rows:05d}.parquet")
     (Path(out) / "README.md").write_text(
         "---\nconfigs:\n- config_name: instructions\n  data_files: instructions/*.parquet\n---\n",
-        encoding="utf-8")
+        encoding="utf-8",
+    )
     return Path(out)

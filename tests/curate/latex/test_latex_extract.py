@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 from PIL import Image
+
 from scitune.curate.archives import UnsafeArchiveError
 from scitune.curate.latex.extract import LatexSourceError, extract_latex
 from scitune.curate.records import SideResult
-
 from tests.conftest import CORPUS, EXAMPLES
 from tests.curate import hostile
 from tests.curate.latex.texproj import doc
@@ -27,8 +27,12 @@ def test_dynonet_example_folder(tmp_path: Path) -> None:
     assert [(f.kind, f.number) for f in r.floats] == [("figure", str(k)) for k in range(1, 7)]
     f1 = r.floats[0]
     assert f1.caption == "Figure 1: Classic block-oriented architectures. All blocks are SISO."
-    assert [s["caption"] for s in f1.subfigures] == ["Wiener", "Hammerstein", "Wiener-Hammerstein",
-                                                     "Hammerstein-Wiener"]
+    assert [s["caption"] for s in f1.subfigures] == [
+        "Wiener",
+        "Hammerstein",
+        "Wiener-Hammerstein",
+        "Hammerstein-Wiener",
+    ]
     assert f1.graphics[0] == "fig/wiener.pdf" and all(_png_ok(s["image_png"]) for s in f1.subfigures)
     img = Image.open(io.BytesIO(f1.image_png))
     assert img.width > img.height  # two rows of two panels side by side, wider than tall
@@ -63,8 +67,10 @@ def test_missing_files_become_errors_and_the_rest_continues(tmp_path: Path) -> N
     r = extract_latex(hostile.write_missing_files_source(tmp_path), tmp_path / "work", dpi=40)
     gone, here = r.floats
     assert gone.image_png is None and _png_ok(here.image_png) and here.graphics == ["here.png"]
-    assert {(e.stage, e.error, e.number) for e in r.errors} == {("float", "missing_graphic", "1"),
-                                                                ("parse", "missing_input", None)}
+    assert {(e.stage, e.error, e.number) for e in r.errors} == {
+        ("float", "missing_graphic", "1"),
+        ("parse", "missing_input", None),
+    }
     assert gone.mentions == here.mentions == ["See Figure 1 and Figure 2."]
 
 
@@ -79,11 +85,14 @@ def test_single_tex_file_and_gzipped_tex(tmp_path: Path) -> None:
 
 def test_licence_stated_by_the_source(tmp_path: Path) -> None:
     (tmp_path / "a").mkdir()
-    (tmp_path / "a" / "ms.tex").write_text(doc("Text.", "\\usepackage[type={CC}, modifier={by-sa}, version={4.0}]{doclicense}"))
+    (tmp_path / "a" / "ms.tex").write_text(
+        doc("Text.", "\\usepackage[type={CC}, modifier={by-sa}, version={4.0}]{doclicense}")
+    )
     assert extract_latex(tmp_path / "a", tmp_path / "w1").license == "CC-BY-SA-4.0"
     (tmp_path / "b").mkdir()
-    (tmp_path / "b" / "ms.tex").write_text(doc("This work is licensed under a Creative Commons Attribution 4.0 "
-                                               "International License."))
+    (tmp_path / "b" / "ms.tex").write_text(
+        doc("This work is licensed under a Creative Commons Attribution 4.0 International License.")
+    )
     assert extract_latex(tmp_path / "b", tmp_path / "w2").license == "CC-BY-4.0"
     (tmp_path / "c").mkdir()
     (tmp_path / "c" / "ms.tex").write_text(doc("We use images released under CC BY-SA 3.0 by their owners."))
@@ -102,7 +111,8 @@ def test_corpus_macro_emitted_figures(tmp_path: Path) -> None:
     r = extract_latex(_corpus("paired/gompertz_sird/gompertz_sird"), tmp_path, render=False)
     assert [(f.number, f.label, f.graphics) for f in r.floats] == [
         ("1", "fig:Gompertz_vs_SIRD_lnln_infty", ["Gompertz_vs_SIRD_lnln_infty.pdf"]),
-        ("2", "fig:hypergeometric", ["hypergeometric.pdf"])]
+        ("2", "fig:hypergeometric", ["hypergeometric.pdf"]),
+    ]
 
 
 @pytest.mark.corpus
@@ -125,5 +135,7 @@ def test_corpus_bundle_numbering(tmp_path: Path) -> None:
 def test_corpus_pandoc_source_text_mentions(tmp_path: Path) -> None:
     r = extract_latex(_corpus("paired/nuptial_gifts/nuptial_gifts"), tmp_path, render=False)
     by_number = {f.number: f for f in r.floats}
-    assert "S2.3" in by_number and by_number["S2.3"].caption_no_index.startswith("(T_f = 10.0): The coevolution")
+    assert "S2.3" in by_number and by_number["S2.3"].caption_no_index.startswith(
+        "(T_f = 10.0): The coevolution"
+    )
     assert len(by_number["2"].paragraphs) >= 5  # "Figure 2" typed in the text, no \ref anywhere

@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 from PIL import Image
+
 from scitune.curate.latex import graphics
 from scitune.curate.latex.extract import extract_latex
 from scitune.curate.latex.floats import Graphic
 from scitune.curate.latex.graphics import GraphicIndex, RenderError, compose, render_file, rows_of
-
 from tests.curate.latex.texproj import doc, eps, pdf, png, write_tree
 
 
@@ -21,8 +21,17 @@ def index(files: list[str], main_dir: str = "", graphicspath: list[str] | None =
 
 
 def test_resolution_follows_graphicx() -> None:
-    files = ["ms.tex", "plot.png", "plot.pdf", "figs/a.pdf", "figs/b.eps", "Figs2/C.PNG", "old/x-eps-converted-to.pdf",
-             "deep/unique_name.jpg", "imp/sub.png"]
+    files = [
+        "ms.tex",
+        "plot.png",
+        "plot.pdf",
+        "figs/a.pdf",
+        "figs/b.eps",
+        "Figs2/C.PNG",
+        "old/x-eps-converted-to.pdf",
+        "deep/unique_name.jpg",
+        "imp/sub.png",
+    ]
     idx = index(files, graphicspath=["figs/", "Figs2/"])
     assert idx.resolve("plot") == "plot.pdf"  # pdfLaTeX tries .pdf before .png
     assert idx.resolve("plot.png") == "plot.png"
@@ -107,13 +116,22 @@ def test_compose_side_by_side_and_stacked() -> None:
 
 
 def test_float_images_and_errors_end_to_end(tmp_path: Path) -> None:
-    body = ("\\graphicspath{{figures/}}"
-            "\\begin{figure}\\includegraphics[width=.45\\textwidth]{left}\\hfill"
-            "\\includegraphics[width=.45\\textwidth]{right.png}\\caption{Two panels.}\\end{figure}"
-            "\\begin{figure}\\includegraphics{gone}\\includegraphics{left}\\caption{One missing.}\\end{figure}"
-            "\\begin{figure}\\includegraphics{broken}\\caption{Unreadable.}\\end{figure}")
-    src = write_tree(tmp_path / "src", {"ms.tex": doc(body), "figures/left.pdf": pdf(), "figures/right.png": png(),
-                                        "figures/broken.png": b"\x89PNG\r\n\x1a\nbroken"})
+    body = (
+        "\\graphicspath{{figures/}}"
+        "\\begin{figure}\\includegraphics[width=.45\\textwidth]{left}\\hfill"
+        "\\includegraphics[width=.45\\textwidth]{right.png}\\caption{Two panels.}\\end{figure}"
+        "\\begin{figure}\\includegraphics{gone}\\includegraphics{left}\\caption{One missing.}\\end{figure}"
+        "\\begin{figure}\\includegraphics{broken}\\caption{Unreadable.}\\end{figure}"
+    )
+    src = write_tree(
+        tmp_path / "src",
+        {
+            "ms.tex": doc(body),
+            "figures/left.pdf": pdf(),
+            "figures/right.png": png(),
+            "figures/broken.png": b"\x89PNG\r\n\x1a\nbroken",
+        },
+    )
     r = extract_latex(src, tmp_path / "work", dpi=50)
     two, missing, broken = r.floats
     assert two.graphics == ["figures/left.pdf", "figures/right.png"]
@@ -125,5 +143,6 @@ def test_float_images_and_errors_end_to_end(tmp_path: Path) -> None:
     assert ("2", "float", "missing_graphic") in by_number and ("3", "render", "RenderError") in by_number
     message = next(e.message for e in r.errors if e.error == "missing_graphic")
     assert "'gone'" in message and "kept without it" in message
-    assert not (tmp_path / "src" / "gs").exists() and sorted(p.name for p in (tmp_path / "src").iterdir()) == [
-        "figures", "ms.tex"]  # nothing written into the source
+    assert not (tmp_path / "src" / "gs").exists() and sorted(
+        p.name for p in (tmp_path / "src").iterdir()
+    ) == ["figures", "ms.tex"]  # nothing written into the source

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
 from scitune.curate.latex.macros import expand_macros
 
 
@@ -12,8 +13,10 @@ def expand(text: str) -> str:
 
 
 def test_newcommand_with_arguments_and_default() -> None:
-    out = expand("\\newcommand{\\pair}[2]{(#1, #2)}\\newcommand\\greet[1][World]{Hello #1}"
-                 "\\pair{a}{b} \\greet \\greet[You]")
+    out = expand(
+        "\\newcommand{\\pair}[2]{(#1, #2)}\\newcommand\\greet[1][World]{Hello #1}"
+        "\\pair{a}{b} \\greet \\greet[You]"
+    )
     assert out == "(a, b) Hello World Hello You"
 
 
@@ -37,13 +40,17 @@ def test_float_emitting_macro_is_expanded() -> None:
 
 
 def test_counter_formats_stay_for_the_numbering() -> None:
-    out = expand("\\newcommand{\\beginsupp}{\\setcounter{figure}{0}\\renewcommand{\\thefigure}{S\\arabic{figure}}}"
-                 "\\beginsupp")
+    out = expand(
+        "\\newcommand{\\beginsupp}{\\setcounter{figure}{0}\\renewcommand{\\thefigure}{S\\arabic{figure}}}"
+        "\\beginsupp"
+    )
     assert out == "\\setcounter{figure}{0}\\renewcommand{\\thefigure}{S\\arabic{figure}}"
 
 
 def test_environment_definitions_expand() -> None:
-    out = expand("\\newenvironment{wide}[1]{\\begin{figure*}[#1]}{\\end{figure*}}\\begin{wide}{t}X\\end{wide}")
+    out = expand(
+        "\\newenvironment{wide}[1]{\\begin{figure*}[#1]}{\\end{figure*}}\\begin{wide}{t}X\\end{wide}"
+    )
     assert out == "\\begin{figure*}[t]X\\end{figure*}"
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+
 from scitune.curate.latex.project import (
     LatexSourceError,
     clean_source,
@@ -13,7 +14,6 @@ from scitune.curate.latex.project import (
     list_files,
     load_project,
 )
-
 from tests.curate.latex.texproj import doc, write_tree
 
 
@@ -38,13 +38,16 @@ def test_comment_line_does_not_break_a_paragraph_but_blank_line_does() -> None:
 
 
 def test_main_file_prefers_bbl_and_inputs_over_supplement(tmp_path: Path) -> None:
-    write_tree(tmp_path, {
-        "supplement.tex": doc("Supplement."),
-        "paper.tex": doc("\\input{sec/intro}"),
-        "paper.bbl": "\\begin{thebibliography}{1}\\end{thebibliography}",
-        "sec/intro.tex": "Intro.",
-        ".hidden-ms.tex": doc("Hidden build copy \\input{sec/intro}\\input{sec/intro}"),
-    })
+    write_tree(
+        tmp_path,
+        {
+            "supplement.tex": doc("Supplement."),
+            "paper.tex": doc("\\input{sec/intro}"),
+            "paper.bbl": "\\begin{thebibliography}{1}\\end{thebibliography}",
+            "sec/intro.tex": "Intro.",
+            ".hidden-ms.tex": doc("Hidden build copy \\input{sec/intro}\\input{sec/intro}"),
+        },
+    )
     assert find_main(tmp_path, list_files(tmp_path)).name == "paper.tex"
 
 
@@ -54,16 +57,21 @@ def test_main_file_that_others_input_is_not_the_main(tmp_path: Path) -> None:
 
 
 def test_input_tree_all_forms(tmp_path: Path) -> None:
-    write_tree(tmp_path, {
-        "ms.tex": doc("\\input{sections/a}\n\\input sections/b.tex\n\\include{c}\n\\subfile{d}\n"
-                      "\\import{parts/}{e}\n"),
-        "sections/a.tex": "Text A.",
-        "sections/b.tex": "Text B.",
-        "c.tex": "Text C.",
-        "d.tex": "\\documentclass[ms]{subfiles}\n\\begin{document}\nText D.\n\\end{document}\n",
-        "parts/e.tex": "Text E \\input{f}.",  # \import makes parts/ the folder for nested inputs
-        "parts/f.tex": "F inside.",
-    })
+    write_tree(
+        tmp_path,
+        {
+            "ms.tex": doc(
+                "\\input{sections/a}\n\\input sections/b.tex\n\\include{c}\n\\subfile{d}\n"
+                "\\import{parts/}{e}\n"
+            ),
+            "sections/a.tex": "Text A.",
+            "sections/b.tex": "Text B.",
+            "c.tex": "Text C.",
+            "d.tex": "\\documentclass[ms]{subfiles}\n\\begin{document}\nText D.\n\\end{document}\n",
+            "parts/e.tex": "Text E \\input{f}.",  # \import makes parts/ the folder for nested inputs
+            "parts/f.tex": "F inside.",
+        },
+    )
     p = load_project(tmp_path)
     for piece in ("Text A.", "Text B.", "Text C.", "Text D.", "Text E", "F inside."):
         assert piece in p.text

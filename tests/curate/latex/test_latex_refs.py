@@ -6,9 +6,9 @@ from pathlib import Path
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
 from scitune.curate.latex.extract import extract_latex
 from scitune.curate.latex.refs import sentences, text_mentions
-
 from tests.curate.latex.texproj import doc, png, write_tree
 
 FIGS = "".join(
@@ -34,20 +34,29 @@ def test_ref_family_lists_and_ranges(tmp_path: Path) -> None:
     f = run(tmp_path, body)
     assert f["fig:a"].mentions == ["First we look at Figs. 1 and 2.", "With Figure 1 and this one."]
     assert f["fig:d"].mentions == ["A range Figs. 2 to 4 follows.", "With a macro: Figure 4."]
-    assert f["fig:b"].paragraphs == ["First we look at Figs. 1 and 2. Nothing else here.",
-                                     "A range Figs. 2 to 4 follows. And Figure 3 too.",
-                                     "With a macro: Figure 4. With Figure 1 and this one."]
+    assert f["fig:b"].paragraphs == [
+        "First we look at Figs. 1 and 2. Nothing else here.",
+        "A range Figs. 2 to 4 follows. And Figure 3 too.",
+        "With a macro: Figure 4. With Figure 1 and this one.",
+    ]
     assert f["fig:c"].mentions == ["A range Figs. 2 to 4 follows.", "And Figure 3 too."]
     assert all("Equations" not in p for x in f.values() for p in x.paragraphs)
 
 
 def test_plain_text_mentions_and_each_paragraph_once(tmp_path: Path) -> None:
-    body = ("Figure 1 shows one thing. Fig.~1 shows it again, and Figs. 2 and 3 show more.\n\n"
-            "See Figures 2--4 for the rest.\n\n"
-            "As in Figure 2 of \\cite{other}, and Supplementary Figure 3, neither is ours.\n\n")
+    body = (
+        "Figure 1 shows one thing. Fig.~1 shows it again, and Figs. 2 and 3 show more.\n\n"
+        "See Figures 2--4 for the rest.\n\n"
+        "As in Figure 2 of \\cite{other}, and Supplementary Figure 3, neither is ours.\n\n"
+    )
     f = run(tmp_path, body)
-    assert f["fig:a"].paragraphs == ["Figure 1 shows one thing. Fig. 1 shows it again, and Figs. 2 and 3 show more."]
-    assert f["fig:a"].mentions == ["Figure 1 shows one thing.", "Fig. 1 shows it again, and Figs. 2 and 3 show more."]
+    assert f["fig:a"].paragraphs == [
+        "Figure 1 shows one thing. Fig. 1 shows it again, and Figs. 2 and 3 show more."
+    ]
+    assert f["fig:a"].mentions == [
+        "Figure 1 shows one thing.",
+        "Fig. 1 shows it again, and Figs. 2 and 3 show more.",
+    ]
     assert f["fig:d"].paragraphs == ["See Figures 2–4 for the rest."]
     assert len(f["fig:b"].paragraphs) == 2 and len(f["fig:c"].paragraphs) == 2
 
@@ -59,14 +68,22 @@ def test_captions_and_floats_are_not_paragraphs(tmp_path: Path) -> None:
 
 
 def test_sentences_keep_abbreviations_and_citations_together() -> None:
-    text = "As shown in Fig. 2 by Smith et al. (2014), the rate is 3.5 per day. The next one (e.g. here) is new."
-    assert sentences(text) == ["As shown in Fig. 2 by Smith et al. (2014), the rate is 3.5 per day.",
-                               "The next one (e.g. here) is new."]
+    text = (
+        "As shown in Fig. 2 by Smith et al. (2014), the rate is 3.5 per day. The next one (e.g. here) is new."
+    )
+    assert sentences(text) == [
+        "As shown in Fig. 2 by Smith et al. (2014), the rate is 3.5 per day.",
+        "The next one (e.g. here) is new.",
+    ]
 
 
 def test_text_mentions_forms() -> None:
     assert text_mentions("Figs. 2 and 3a, Table II and Figure S1") == [
-        ("figure", "2"), ("figure", "3a"), ("table", "II"), ("figure", "S1")]
+        ("figure", "2"),
+        ("figure", "3a"),
+        ("table", "II"),
+        ("figure", "S1"),
+    ]
     assert text_mentions("Figures 3-5") == [("figure", "3"), ("figure", "4"), ("figure", "5")]
     assert text_mentions("the figure shows 3 tables") == []
 

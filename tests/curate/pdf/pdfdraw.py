@@ -54,7 +54,9 @@ def raster_png(size=(240, 160)) -> bytes:
     return buf.getvalue()
 
 
-def _paragraph(page: pymupdf.Page, col: tuple[float, float], y: float, text: str, indent: bool = True) -> float:
+def _paragraph(
+    page: pymupdf.Page, col: tuple[float, float], y: float, text: str, indent: bool = True
+) -> float:
     """Justified-looking body text from y down; returns the y below it. The first row is indented."""
     font = pymupdf.Font("tiro")
     words = text.split()
@@ -74,13 +76,16 @@ def _paragraph(page: pymupdf.Page, col: tuple[float, float], y: float, text: str
     return y
 
 
-def _caption(page: pymupdf.Page, col: tuple[float, float], y: float, label: str, rows: list[str]) -> pymupdf.Rect:
+def _caption(
+    page: pymupdf.Page, col: tuple[float, float], y: float, label: str, rows: list[str]
+) -> pymupdf.Rect:
     """A caption with a bold label on its first row; rows are given as printed (hyphens included)."""
     bold = pymupdf.Font("tibo")
     x = col[0]
     page.insert_text((x, y + CAPTION), label, fontsize=CAPTION, fontname="tibo")
-    page.insert_text((x + bold.text_length(label + " ", CAPTION), y + CAPTION), rows[0], fontsize=CAPTION,
-                     fontname="tiro")
+    page.insert_text(
+        (x + bold.text_length(label + " ", CAPTION), y + CAPTION), rows[0], fontsize=CAPTION, fontname="tiro"
+    )
     for i, row in enumerate(rows[1:], start=1):
         page.insert_text((x, y + CAPTION + 10.5 * i), row, fontsize=CAPTION, fontname="tiro")
     return pymupdf.Rect(x, y, col[1], y + 10.5 * len(rows) + 2)
@@ -100,7 +105,9 @@ def _plot(page: pymupdf.Page, rect: pymupdf.Rect) -> pymupdf.Rect:
     shape = page.new_shape()
     shape.draw_rect(ax)
     shape.finish(color=(0, 0, 0), width=0.8)
-    points = [pymupdf.Point(ax.x0 + i * ax.width / 20, ax.y1 - (i / 20) ** 2 * ax.height * 0.9) for i in range(21)]
+    points = [
+        pymupdf.Point(ax.x0 + i * ax.width / 20, ax.y1 - (i / 20) ** 2 * ax.height * 0.9) for i in range(21)
+    ]
     shape.draw_polyline(points)
     shape.finish(color=(0.1, 0.3, 0.8), width=1.2)
     for i in range(5):
@@ -120,7 +127,12 @@ def _plot(page: pymupdf.Page, rect: pymupdf.Rect) -> pymupdf.Rect:
 
 
 def _table(page: pymupdf.Page, col: tuple[float, float], y: float) -> pymupdf.Rect:
-    rows = [("Method", "Error", "Time"), ("OLS", "0.42", "1.0 s"), ("WLS", "0.31", "1.4 s"), ("GLS", "0.12", "3.2 s")]
+    rows = [
+        ("Method", "Error", "Time"),
+        ("OLS", "0.42", "1.0 s"),
+        ("WLS", "0.31", "1.4 s"),
+        ("GLS", "0.12", "3.2 s"),
+    ]
     x0, x1 = col
     shape = page.new_shape()
     shape.draw_line((x0, y), (x1, y))
@@ -130,7 +142,9 @@ def _table(page: pymupdf.Page, col: tuple[float, float], y: float) -> pymupdf.Re
     shape.commit()
     for i, cells in enumerate(rows):
         for j, cell in enumerate(cells):
-            page.insert_text((x0 + 6 + j * (x1 - x0) / 3, y + 11 + 15 * i), cell, fontsize=BODY, fontname="tiro")
+            page.insert_text(
+                (x0 + 6 + j * (x1 - x0) / 3, y + 11 + 15 * i), cell, fontsize=BODY, fontname="tiro"
+            )
     return pymupdf.Rect(x0, y, x1, y + 15 * len(rows) + 2)
 
 
@@ -141,42 +155,80 @@ def two_column_paper() -> Drawn:
     p = doc.new_page(width=612, height=792)
     p.insert_text((200, 40), "Journal of Tests 12 (2024) 1-2", fontsize=8, fontname="tiro")
     p.insert_text((300, 770), "1", fontsize=9, fontname="tiro")
-    p.insert_text((25, 600), "arXiv:2401.01234v2 [physics.comp-ph] 3 Jan 2024", fontsize=9, fontname="tiro", rotate=90)
+    p.insert_text(
+        (25, 600), "arXiv:2401.01234v2 [physics.comp-ph] 3 Jan 2024", fontsize=9, fontname="tiro", rotate=90
+    )
     p.insert_text((150, 70), "Estimating diffusion coefficients", fontsize=16, fontname="tibo")
-    p.insert_text((130, 90), "This article is licensed under a Creative Commons Attribution 4.0 International License.",
-                  fontsize=7, fontname="tiro")
+    p.insert_text(
+        (130, 90),
+        "This article is licensed under a Creative Commons Attribution 4.0 International License.",
+        fontsize=7,
+        fontname="tiro",
+    )
     # left column: plot at the top, caption below, then body text
     out.plot_rect = _plot(p, pymupdf.Rect(LEFT[0] + 10, 110, LEFT[1] - 10, 250))
-    out.captions[("figure", "1")] = _caption(p, LEFT, 262, "Figure 1:", [
-        "Mean squared displacement of a random walk as a",
-        "function of time. The curve grows quadratically in this exam-",
-        "ple because the walk is driven.",
-    ])
+    out.captions[("figure", "1")] = _caption(
+        p,
+        LEFT,
+        262,
+        "Figure 1:",
+        [
+            "Mean squared displacement of a random walk as a",
+            "function of time. The curve grows quadratically in this exam-",
+            "ple because the walk is driven.",
+        ],
+    )
     y = 310
     y = _paragraph(p, LEFT, y, "Figure 1 shows the displacement of a driven walk. " + FILLER) + 4
-    y = _paragraph(p, LEFT, y, FILLER + "The results in Figs. 1 and 2 agree with the analytical model, "
-                   "and the numbers are listed in Table 1. " + FILLER) + 4
+    y = (
+        _paragraph(
+            p,
+            LEFT,
+            y,
+            FILLER + "The results in Figs. 1 and 2 agree with the analytical model, "
+            "and the numbers are listed in Table 1. " + FILLER,
+        )
+        + 4
+    )
     _paragraph(p, LEFT, y, FILLER * 2)
     # right column: raster image, caption below, body text
     out.image_rect = pymupdf.Rect(RIGHT[0] + 20, 110, RIGHT[1] - 20, 250)
     p.insert_image(out.image_rect, stream=raster_png())
-    out.captions[("figure", "2")] = _caption(p, RIGHT, 262, "Fig. 2.", [
-        "A photograph of the experimental cell used for the",
-        "measurements.",
-    ])
+    out.captions[("figure", "2")] = _caption(
+        p,
+        RIGHT,
+        262,
+        "Fig. 2.",
+        [
+            "A photograph of the experimental cell used for the",
+            "measurements.",
+        ],
+    )
     y = _paragraph(p, RIGHT, 296, FILLER * 2) + 4
     _paragraph(p, RIGHT, y, FILLER * 3)
     # ---- page 2 -------------------------------------------------------------------------------
     p = doc.new_page(width=612, height=792)
     p.insert_text((200, 40), "Journal of Tests 12 (2024) 1-2", fontsize=8, fontname="tiro")
     p.insert_text((300, 770), "2", fontsize=9, fontname="tiro")
-    out.captions[("table", "1")] = _caption(p, LEFT, 60, "Table 1:", ["Error and run time of the three estimators."])
+    out.captions[("table", "1")] = _caption(
+        p, LEFT, 60, "Table 1:", ["Error and run time of the three estimators."]
+    )
     out.table_rect = _table(p, LEFT, 80)
     y = _paragraph(p, LEFT, out.table_rect.y1 + 20, FILLER * 4) + 4
     # a paragraph that runs from the bottom of the left column into the right column
-    y = _paragraph(p, LEFT, y, "A second look at the run times " + FILLER * 2 + "Over all sizes the generalised")
-    y = _paragraph(p, RIGHT, 60, "estimator (Table 1) stays the most accurate one, at a modest extra cost. "
-                   + FILLER, indent=False) + 4
+    y = _paragraph(
+        p, LEFT, y, "A second look at the run times " + FILLER * 2 + "Over all sizes the generalised"
+    )
+    y = (
+        _paragraph(
+            p,
+            RIGHT,
+            60,
+            "estimator (Table 1) stays the most accurate one, at a modest extra cost. " + FILLER,
+            indent=False,
+        )
+        + 4
+    )
     _paragraph(p, RIGHT, y, FILLER * 2)
     out.pdf = doc.tobytes()
     doc.close()
@@ -188,15 +240,18 @@ def two_column_paper() -> Drawn:
 ONE = (72.0, 540.0)  # the text column of a one-column letter page
 
 
-def text_row(page: pymupdf.Page, x: float, y: float, text: str, size: float = BODY, font: str = "tiro") -> pymupdf.Rect:
+def text_row(
+    page: pymupdf.Page, x: float, y: float, text: str, size: float = BODY, font: str = "tiro"
+) -> pymupdf.Rect:
     """One row of text with its top at y; returns its box."""
     page.insert_text((x, y + size), text, fontsize=size, fontname=font)
     width = pymupdf.Font(font).text_length(text, size)
     return pymupdf.Rect(x, y, x + width, y + size * 1.2)
 
 
-def centred_row(page: pymupdf.Page, col: tuple[float, float], y: float, text: str, size: float = BODY,
-                font: str = "tiro") -> pymupdf.Rect:
+def centred_row(
+    page: pymupdf.Page, col: tuple[float, float], y: float, text: str, size: float = BODY, font: str = "tiro"
+) -> pymupdf.Rect:
     width = pymupdf.Font(font).text_length(text, size)
     return text_row(page, (col[0] + col[1] - width) / 2, y, text, size, font)
 
@@ -208,8 +263,14 @@ def body_text(page: pymupdf.Page, y: float, n_paragraphs: int = 1, col: tuple[fl
     return y
 
 
-def booktabs(page: pymupdf.Page, col: tuple[float, float], y: float, rows: list[tuple[str, ...]],
-             bottom_rule: bool = True, size: float = 9.0) -> pymupdf.Rect:
+def booktabs(
+    page: pymupdf.Page,
+    col: tuple[float, float],
+    y: float,
+    rows: list[tuple[str, ...]],
+    bottom_rule: bool = True,
+    size: float = 9.0,
+) -> pymupdf.Rect:
     """A table in the booktabs style: top rule, header row, mid rule, body rows, bottom rule (optional);
     cells of each row spread over the column. Returns the table's extent."""
     x0, x1 = col

@@ -7,6 +7,7 @@ from collections import Counter
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+
 from scitune.curate.pdf.captions import join_rows, parse_label
 
 
@@ -23,7 +24,13 @@ from scitune.curate.pdf.captions import join_rows, parse_label
         ("Supplementary Figure 2. Extra runs.", "figure", "S2", "strong", "Extra runs."),
         ("Fig. A.1. Output of the example.", "figure", "A.1", "strong", "Output of the example."),
         ("FIG. SI.3. More panels.", "figure", "SI.3", "strong", "More panels."),
-        ("Figure S2.3 (T = 10): The same at T = 10.", "figure", "S2.3", "paren", "(T = 10): The same at T = 10."),
+        (
+            "Figure S2.3 (T = 10): The same at T = 10.",
+            "figure",
+            "S2.3",
+            "paren",
+            "(T = 10): The same at T = 10.",
+        ),
         ("Table 4 | Summary statistics", "table", "4", "strong", "Summary statistics"),
         ("Figure 7 — Throughput over time", "figure", "7", "strong", "Throughput over time"),
         ("Tab. 2: Timings.", "table", "2", "strong", "Timings."),
@@ -33,7 +40,7 @@ def test_parse_label_forms(text, kind, number, separator, rest):
     label = parse_label(text)
     assert label is not None
     assert (label.kind, label.number, label.separator) == (kind, number, separator)
-    assert text[label.prefix_end:].strip() == rest
+    assert text[label.prefix_end :].strip() == rest
 
 
 @pytest.mark.parametrize(
@@ -63,7 +70,8 @@ _numbers = st.one_of(
     st.integers(1, 30).map(lambda n: f"S{n}"),
     st.tuples(st.sampled_from("ABCDE"), st.integers(1, 20)).map(lambda t: f"{t[0]}.{t[1]}"),
     st.tuples(st.sampled_from(["S", "SI.", "A"]), st.integers(1, 9), st.integers(1, 9)).map(
-        lambda t: f"{t[0]}{t[1]}.{t[2]}"),
+        lambda t: f"{t[0]}{t[1]}.{t[2]}"
+    ),
     st.sampled_from(["I", "II", "III", "IV", "V", "VI", "IX", "XII"]),
 )
 _words = st.sampled_from(["Figure", "Fig.", "FIG.", "FIGURE", "Table", "TABLE", "Tab."])
@@ -79,7 +87,7 @@ def test_parse_label_property(word, number, separator, rest):
     assert label.kind == ("table" if word.lower().startswith("tab") else "figure")
     assert label.number == number
     assert label.separator == "strong"
-    assert text[label.prefix_end:].strip() == rest.strip()
+    assert text[label.prefix_end :].strip() == rest.strip()
 
 
 @given(st.text(alphabet=st.characters(whitelist_categories=("Ll", "Zs")), max_size=60))
@@ -89,7 +97,8 @@ def test_lowercase_prose_is_never_a_label(text):
 
 def test_join_rows_repairs_hyphenation():
     assert join_rows(["The curve grows in this exam-", "ple because it is driven."]) == (
-        "The curve grows in this example because it is driven.")
+        "The curve grows in this example because it is driven."
+    )
     # a hyphen before an upper-case word or a number is kept
     assert join_rows(["the Navier-", "Stokes equations"]) == "the Navier-Stokes equations"
     # compound words the document spells with a hyphen keep it

@@ -15,9 +15,8 @@ import pytest
 ROOT = Path(__file__).resolve().parents[3]
 sys.path.insert(0, str(ROOT))  # benchmarks/ lives at the repo root
 
-from scitune.curate.pdf.extract import extract_pdf
-
 from benchmarks.gold import load_gold, score_paper
+from scitune.curate.pdf.extract import extract_pdf
 
 PAIRED = ROOT.parent / "shared" / "corpus" / "paired"
 

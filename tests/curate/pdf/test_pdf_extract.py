@@ -9,6 +9,7 @@ import pymupdf
 import pytest
 from pdfdraw import two_column_paper
 from PIL import Image
+
 from scitune.curate.pdf import extract as extract_module
 from scitune.curate.pdf.extract import PdfOpenError, extract_pdf
 from scitune.schemas.taxonomy import FIGURE_TYPES
@@ -29,14 +30,21 @@ def _by_key(result):
 
 
 def _inside(inner, outer, tol=2.5) -> bool:
-    return (inner[0] >= outer[0] - tol and inner[1] >= outer[1] - tol
-            and inner[2] <= outer[2] + tol and inner[3] <= outer[3] + tol)
+    return (
+        inner[0] >= outer[0] - tol
+        and inner[1] >= outer[1] - tol
+        and inner[2] <= outer[2] + tol
+        and inner[3] <= outer[3] + tol
+    )
 
 
 def test_finds_each_captioned_float_once(drawn):
     _, _, result = drawn
     assert sorted((f.kind, f.number, f.page) for f in result.floats) == [
-        ("figure", "1", 1), ("figure", "2", 1), ("table", "1", 2)]
+        ("figure", "1", 1),
+        ("figure", "2", 1),
+        ("table", "1", 2),
+    ]
     assert result.pages == 2 and result.errors == []
 
 
@@ -50,11 +58,14 @@ def test_body_sentence_starting_with_figure_is_not_a_caption(drawn):
 def test_caption_text_whole_and_dehyphenated(drawn):
     _, _, result = drawn
     fig1 = _by_key(result)[("figure", "1")]
-    assert fig1.caption_no_index == ("Mean squared displacement of a random walk as a function of time. The curve "
-                                     "grows quadratically in this example because the walk is driven.")
+    assert fig1.caption_no_index == (
+        "Mean squared displacement of a random walk as a function of time. The curve "
+        "grows quadratically in this example because the walk is driven."
+    )
     assert fig1.caption == "Figure 1: " + fig1.caption_no_index
     assert _by_key(result)[("figure", "2")].caption == (
-        "Fig. 2. A photograph of the experimental cell used for the measurements.")
+        "Fig. 2. A photograph of the experimental cell used for the measurements."
+    )
     assert _by_key(result)[("table", "1")].caption_no_index == "Error and run time of the three estimators."
 
 
@@ -102,7 +113,9 @@ def test_ocr_words_from_text_layer(drawn):
 def test_paragraphs_and_mentions(drawn):
     _, _, result = drawn
     floats = _by_key(result)
-    sentence = "The results in Figs. 1 and 2 agree with the analytical model, and the numbers are listed in Table 1."
+    sentence = (
+        "The results in Figs. 1 and 2 agree with the analytical model, and the numbers are listed in Table 1."
+    )
     for key in [("figure", "1"), ("figure", "2"), ("table", "1")]:
         assert sentence in floats[key].mentions
         assert any(sentence in p for p in floats[key].paragraphs)
@@ -111,7 +124,9 @@ def test_paragraphs_and_mentions(drawn):
     carried = [p for p in floats[("table", "1")].paragraphs if p.startswith("A second look")]
     assert len(carried) == 1 and "Over all sizes the generalised estimator (Table 1) stays" in carried[0]
     # captions are not paragraphs
-    assert not any(p.startswith(("Figure 1:", "Fig. 2.", "Table 1:")) for f in floats.values() for p in f.paragraphs)
+    assert not any(
+        p.startswith(("Figure 1:", "Fig. 2.", "Table 1:")) for f in floats.values() for p in f.paragraphs
+    )
 
 
 def test_page_one_facts_and_types(drawn):
@@ -134,12 +149,15 @@ def test_bundled_example_paper():
     got = {(f.kind, f.number): f for f in result.floats}
     assert set(got) == {("figure", str(n)) for n in range(1, 7)}
     assert [got[("figure", str(n))].page for n in range(1, 7)] == [3, 4, 7, 12, 13, 17]
-    assert got[("figure", "1")].caption_no_index == "Classic block-oriented architectures. All blocks are SISO."
+    assert (
+        got[("figure", "1")].caption_no_index == "Classic block-oriented architectures. All blocks are SISO."
+    )
     assert all(f.image_png and f.bbox for f in result.floats)
     assert any("Figure 1 for a visual representation" in p for p in got[("figure", "1")].paragraphs)
 
 
 # -- files that cannot be opened ----------------------------------------------------------------
+
 
 def test_missing_empty_and_not_pdf(tmp_path):
     with pytest.raises(PdfOpenError, match="no such file"):

@@ -9,12 +9,17 @@ from __future__ import annotations
 import pymupdf
 import pytest
 from pdfdraw import ONE, body_text, booktabs, centred_row, line_plot, raster_png, text_row
+
 from scitune.curate.pdf.extract import extract_pdf
 
 HEAD = "Journal of Examples: Studies of Running Heads"
-ROWS = [("Method", "Short description", "Cost"), ("stitch", "appends light curves", "1.0"),
-        ("flatten", "removes slow trends", "2.5"), ("fold", "folds at a period", "0.3"),
-        ("bin", "bins in time", "0.1")]
+ROWS = [
+    ("Method", "Short description", "Cost"),
+    ("stitch", "appends light curves", "1.0"),
+    ("flatten", "removes slow trends", "2.5"),
+    ("fold", "folds at a period", "0.3"),
+    ("bin", "bins in time", "0.1"),
+]
 
 
 def _extract(tmp_path, doc: pymupdf.Document) -> dict:
@@ -39,7 +44,9 @@ def test_running_head_in_a_wide_top_margin_stays_out_of_a_figure(tmp_path):
         y = 110
         if n == 2:
             plot = line_plot(page, pymupdf.Rect(150, 106, 460, 300))
-            cap = text_row(page, ONE[0], 312, "Figure 1: A quadratic curve drawn right under the running head.")
+            cap = text_row(
+                page, ONE[0], 312, "Figure 1: A quadratic curve drawn right under the running head."
+            )
             y = cap.y1 + 20
         body_text(page, y, 3)
     fig = _extract(tmp_path, doc)[("figure", "1")]
@@ -94,20 +101,28 @@ def _small_caps(page: pymupdf.Page, col: tuple[float, float], y: float, text: st
     return pymupdf.Rect(x, y, x + width, first.y1)
 
 
-@pytest.mark.parametrize("heading, font, style", [
-    ("E Training corpus sizes for other models", "tibo", "left"),  # appendix letter, no dot
-    ("V. CONCLUSION", "tiro", "centred"),  # roman numeral, plain capitals
-    ("V. CONCLUSION", "tiro", "small caps"),
-])
+@pytest.mark.parametrize(
+    "heading, font, style",
+    [
+        ("E Training corpus sizes for other models", "tibo", "left"),  # appendix letter, no dot
+        ("V. CONCLUSION", "tiro", "centred"),  # roman numeral, plain capitals
+        ("V. CONCLUSION", "tiro", "small caps"),
+    ],
+)
 def test_section_heading_next_to_a_table_captioned_below(tmp_path, heading, font, style):
     doc = pymupdf.open()
     page = doc.new_page(width=612, height=792)
     y = body_text(page, 72)
-    draw = {"centred": centred_row, "small caps": _small_caps,
-            "left": lambda p, col, y, t, font: text_row(p, col[0], y, t, font=font)}[style]
+    draw = {
+        "centred": centred_row,
+        "small caps": _small_caps,
+        "left": lambda p, col, y, t, font: text_row(p, col[0], y, t, font=font),
+    }[style]
     head = draw(page, ONE, y + 6, heading, font=font)
     table = booktabs(page, ONE, head.y1 + 10, ROWS)
-    cap = text_row(page, ONE[0], table.y1 + 8, "Table 9: Sizes of the training corpora of other models.", size=9)
+    cap = text_row(
+        page, ONE[0], table.y1 + 8, "Table 9: Sizes of the training corpora of other models.", size=9
+    )
     body_text(page, cap.y1 + 14, 2)
     box = _extract(tmp_path, doc)[("table", "9")].bbox
     assert box[1] > head.y1 and box[1] <= table.y0 + 2 and box[3] >= table.y1 - 2
@@ -121,7 +136,9 @@ def test_region_stops_short_of_a_caption_that_its_image_overlaps(tmp_path):
     y = body_text(page, 72)
     image = pymupdf.Rect(150, y + 10, 460, y + 200)
     page.insert_image(image, stream=raster_png(), keep_proportion=False)
-    cap = text_row(page, ONE[0], image.y1 - 3, "Figure 1: The image box reaches over the top of this caption.")
+    cap = text_row(
+        page, ONE[0], image.y1 - 3, "Figure 1: The image box reaches over the top of this caption."
+    )
     body_text(page, cap.y1 + 14, 2)
     box = _extract(tmp_path, doc)[("figure", "1")].bbox
     assert box[1] <= image.y0 + 1 and box[3] <= cap.y0 + 2  # (the caption's glyphs start ~1 pt below cap.y0)
@@ -138,7 +155,9 @@ def test_one_line_of_text_below_a_caption_is_no_table(tmp_path):
     c1 = text_row(page, ONE[0], t1.y1 + 8, "Table 1: Methods and their costs in the first setting.", size=9)
     t2 = booktabs(page, ONE, c1.y1 + 16, ROWS)
     c2 = text_row(page, ONE[0], t2.y1 + 8, "Table 2: Methods and their costs in the second setting.", size=9)
-    text_row(page, ONE[0], c2.y1 + 24, "time-consuming, challenging, and expensive, prior", size=9, font="tiit")
+    text_row(
+        page, ONE[0], c2.y1 + 24, "time-consuming, challenging, and expensive, prior", size=9, font="tiit"
+    )
     got = _extract(tmp_path, doc)
     b1, b2 = got[("table", "1")].bbox, got[("table", "2")].bbox
     assert b1[1] <= t1.y0 + 1 and t1.y1 - 1 <= b1[3] < c1.y0
@@ -153,7 +172,9 @@ def test_document_side_of_table_captions_decides_between_table_and_notes(tmp_pat
         page = doc.new_page(width=612, height=792)
         y = body_text(page, 72)
         table = booktabs(page, ONE, y + 10, ROWS)
-        cap = text_row(page, ONE[0], table.y1 + 8, f"Table {n}: Methods and their costs in setting {n}.", size=9)
+        cap = text_row(
+            page, ONE[0], table.y1 + 8, f"Table {n}: Methods and their costs in setting {n}.", size=9
+        )
         y = cap.y1 + 16
         if n == 4:
             notes = text_row(page, ONE[0], cap.y1 + 10, "* measured on one core of the test machine", size=7)
@@ -172,9 +193,15 @@ def test_full_width_table_under_a_one_column_caption(tmp_path):
     y = max(body_text(page, 72, 2, col) for col in cols)
     cap = text_row(page, cols[0][0], y + 12, "Table 1 Summary of the studies", size=9)
     # each row one run of text across the gutter (as some typesetters write them)
-    rows = [("Reference      Year of publication      Age group      Country      Participants      Therapy",)] + [
-        (f"Study {i}         {1998 + i}         1{i}-{20 + i}         China         {10 * i + 3}         "
-         "B+A+M Histology Marked anaemia Sequential",) for i in range(1, 8)]
+    rows = [
+        ("Reference      Year of publication      Age group      Country      Participants      Therapy",)
+    ] + [
+        (
+            f"Study {i}         {1998 + i}         1{i}-{20 + i}         China         {10 * i + 3}         "
+            "B+A+M Histology Marked anaemia Sequential",
+        )
+        for i in range(1, 8)
+    ]
     table = booktabs(page, (54.0, 558.0), cap.y1 + 4, rows, size=7.5)
     box = _extract(tmp_path, doc)[("table", "1")].bbox
     assert box[0] <= 56 and box[2] >= 556 and box[3] >= table.y1 - 1
@@ -207,8 +234,16 @@ def test_span_box_cut_short_above_is_rebuilt_from_the_ascender():
     # pymupdf reports the box of text under a clip path cut at the clip: 3.7 pt high for 7.9 pt type
     from scitune.curate.pdf.layout import _span
 
-    raw = {"bbox": (73.4, 392.0, 92.3, 395.7), "origin": (73.4, 395.66), "size": 7.89, "ascender": 0.8,
-           "descender": -0.2, "font": "LinLibertineT", "flags": 0, "text": "Fig. 7."}
+    raw = {
+        "bbox": (73.4, 392.0, 92.3, 395.7),
+        "origin": (73.4, 395.66),
+        "size": 7.89,
+        "ascender": 0.8,
+        "descender": -0.2,
+        "font": "LinLibertineT",
+        "flags": 0,
+        "text": "Fig. 7.",
+    }
     span = _span(raw)
     assert abs(span.bbox[1] - (395.66 - 0.8 * 7.89)) < 0.01 and span.bbox[3] == 395.7
     whole = dict(raw, bbox=(73.4, 389.3, 92.3, 397.2))
@@ -225,15 +260,24 @@ def test_ruled_table_does_not_run_on_to_a_rule_of_the_page_footer(tmp_path):
         shape.draw_line((ONE[0], 742), (ONE[1], 742))
         shape.finish(color=(0, 0, 0), width=0.5)
         shape.commit()
-        text_row(page, ONE[0], 748, f"PLOS ONE | https://doi.org/10.1371/journal.pone.0197919 June 13, 2018 {n}/3",
-                 size=7)
+        text_row(
+            page,
+            ONE[0],
+            748,
+            f"PLOS ONE | https://doi.org/10.1371/journal.pone.0197919 June 13, 2018 {n}/3",
+            size=7,
+        )
         if n != 2:
             body_text(page, 72, 4)
             continue
         y = body_text(page, 72, 3)
-        cap = text_row(page, ONE[0], y + 10, "Table 1. Fixed effects ANOVA results for relative damage.", size=9)
+        cap = text_row(
+            page, ONE[0], y + 10, "Table 1. Fixed effects ANOVA results for relative damage.", size=9
+        )
         table = booktabs(page, ONE, cap.y1 + 4, ROWS)
-        doi = text_row(page, ONE[0], table.y1 + 4, "https://doi.org/10.1371/journal.pone.0197919.t001", size=7)
+        doi = text_row(
+            page, ONE[0], table.y1 + 4, "https://doi.org/10.1371/journal.pone.0197919.t001", size=7
+        )
     box = _extract(tmp_path, doc)[("table", "1")].bbox
     assert box[1] <= table.y0 + 1 and box[3] >= table.y1 - 1 and box[3] <= doi.y1 + 4
 
@@ -272,7 +316,9 @@ def test_manuscript_figures_on_pages_of_their_own_after_the_legends(tmp_path):
     y = 110
     for n, title in ((1, "Illustration of the four simulated landscapes."), (2, "A photograph of the cell.")):
         text_row(legends, ONE[0], y, f"Figure {n}", size=12, font="tibo")  # a lone label above its legend
-        text_row(legends, ONE[0], y + 17, title + " The colour code represents the diversity simulated with a")
+        text_row(
+            legends, ONE[0], y + 17, title + " The colour code represents the diversity simulated with a"
+        )
         text_row(legends, ONE[0], y + 29, "neutral model. Simulations run 1000 time steps.")
         y += 80
     plot_page = doc.new_page(width=612, height=792)
@@ -295,10 +341,14 @@ def test_prose_under_a_figure_caption_is_not_the_figure(tmp_path):
     doc = pymupdf.open()
     page = doc.new_page(width=612, height=792)
     y = body_text(page, 72, 2)
-    cap = text_row(page, ONE[0], y + 6, "Figure 4. A high-recall version of the extractor.", size=9, font="tiit")
+    cap = text_row(
+        page, ONE[0], y + 6, "Figure 4. A high-recall version of the extractor.", size=9, font="tiit"
+    )
     y = cap.y1 + 4
-    for line in ("An earlier version of the extractor found two tuples with high confidence in the sentence",
-                 "of Figure 1; a high-recall extension was needed to find the tuples that included the team."):
+    for line in (
+        "An earlier version of the extractor found two tuples with high confidence in the sentence",
+        "of Figure 1; a high-recall extension was needed to find the tuples that included the team.",
+    ):
         y = text_row(page, ONE[0], y, line, size=7.5).y1 + 1
     body_text(page, y + 16, 2)
     assert _extract(tmp_path, doc)[("figure", "4")].bbox is None
@@ -317,7 +367,9 @@ def test_shaded_box_of_body_text_right_above_its_caption(tmp_path):
     shape.finish(fill=(0.9, 0.9, 0.92), color=(0.5, 0.5, 0.5), width=0.5)
     shape.commit()
     body_text(page, box.y0 + 20, 1, (box.x0 + 20, box.x1 - 20))
-    cap = text_row(page, 200, box.y1 + 10, "Figure 6: Example rules for the scoring domain.", size=9, font="tiit")
+    cap = text_row(
+        page, 200, box.y1 + 10, "Figure 6: Example rules for the scoring domain.", size=9, font="tiit"
+    )
     body_text(page, cap.y1 + 16, 2)
     got = _extract(tmp_path, doc)[("figure", "6")].bbox
     assert got is not None and abs(got[1] - box.y0) < 2 and got[3] <= cap.y0 + 1 and got[3] >= box.y1 - 1
@@ -336,8 +388,17 @@ def test_caption_printed_inside_a_screenshot_is_not_a_caption(tmp_path):
     page = doc.new_page(width=612, height=792)
     shot = pymupdf.Rect(120, 72, 500, 330)
     page.insert_image(shot, stream=raster_png())
-    text_row(page, 330, 180, "Figure 1. Revolt creates labels for unanimously labeled items.", size=4.5, font="tibo")
-    cap = text_row(page, ONE[0], 342, "Figure 3: Illustrates how entities can be accessed in different ways.", size=9)
+    text_row(
+        page,
+        330,
+        180,
+        "Figure 1. Revolt creates labels for unanimously labeled items.",
+        size=4.5,
+        font="tibo",
+    )
+    cap = text_row(
+        page, ONE[0], 342, "Figure 3: Illustrates how entities can be accessed in different ways.", size=9
+    )
     body_text(page, cap.y1 + 14, 3)
     got = _extract(tmp_path, doc)
     assert got[("figure", "1")].page == 1 and got[("figure", "1")].bbox[1] <= plot.y0 + 2
@@ -359,7 +420,9 @@ def test_ruled_table_stops_at_an_empty_stretch_below_a_page_head_rule(tmp_path):
             body_text(page, 72, 4)
             continue
         table = booktabs(page, ONE, 80, ROWS)
-        cap = text_row(page, ONE[0], table.y1 + 8, "Table 2: Experiment settings of all environments.", size=9)
+        cap = text_row(
+            page, ONE[0], table.y1 + 8, "Table 2: Experiment settings of all environments.", size=9
+        )
         body_text(page, cap.y1 + 14, 3)
     box = _extract(tmp_path, doc)[("table", "2")].bbox
     assert abs(box[1] - table.y0) < 2 and table.y1 - 1 <= box[3] < cap.y0
@@ -381,7 +444,9 @@ def test_rule_under_the_running_head_is_not_part_of_a_figure_at_the_page_top(tmp
         if n == 2:
             image = pymupdf.Rect(150, 78, 460, 280)
             page.insert_image(image, stream=raster_png(), keep_proportion=False)
-            cap = text_row(page, ONE[0], 290, "Figure 1. A raster figure set right under the running head rule.")
+            cap = text_row(
+                page, ONE[0], 290, "Figure 1. A raster figure set right under the running head rule."
+            )
             y = cap.y1 + 20
         body_text(page, y, 3)
     box = _extract(tmp_path, doc)[("figure", "1")].bbox
@@ -399,7 +464,9 @@ def test_table_top_rule_just_under_a_page_number_stays_with_its_table(tmp_path):
         y = 100
         if n == 2:
             table = booktabs(page, (110, 500), 94, ROWS)
-            cap = text_row(page, ONE[0], table.y1 + 8, "Table 2. Post-hoc tests between the interfaces.", size=9)
+            cap = text_row(
+                page, ONE[0], table.y1 + 8, "Table 2. Post-hoc tests between the interfaces.", size=9
+            )
             y = cap.y1 + 14
         body_text(page, y, 3)
     box = _extract(tmp_path, doc)[("table", "2")].bbox

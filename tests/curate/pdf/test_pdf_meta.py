@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import pytest
+
 from scitune.curate.pdf.layout import PageText, Row
 from scitune.curate.pdf.meta import arxiv_id, license_of
 
 
 def _page(*rows: tuple[str, bool, float]) -> PageText:
-    made = [Row(0, 50, y, 500, y + 10, spans=[], block=i, index_in_block=0, horizontal=h, text=t)
-            for i, (t, h, y) in enumerate(rows)]
+    made = [
+        Row(0, 50, y, 500, y + 10, spans=[], block=i, index_in_block=0, horizontal=h, text=t)
+        for i, (t, h, y) in enumerate(rows)
+    ]
     return PageText(0, 612, 792, made)
 
 
@@ -19,7 +22,10 @@ def _page(*rows: tuple[str, bool, float]) -> PageText:
         ("arXiv:2307.01139v2 [cs.CL] 3 Jul 2023", "2307.01139v2"),
         ("arXiv:1501.00001v1 [astro-ph.GA] 30 Dec 2014", "1501.00001v1"),
         ("arXiv:hep-th/9901001v1 4 Jan 1999", "hep-th/9901001v1"),
-        ("arXiv:math.AG/0309136v2 [math.AG] 10 Sep 2003", "math.AG/0309136v2"),  # old style with subject class
+        (
+            "arXiv:math.AG/0309136v2 [math.AG] 10 Sep 2003",
+            "math.AG/0309136v2",
+        ),  # old style with subject class
         ("arXiv:cond-mat/0102536v1 [cond-mat.stat-mech] 28 Feb 2001", "cond-mat/0102536v1"),
     ],
 )
@@ -39,8 +45,14 @@ def test_cited_arxiv_ids_are_ignored():
 @pytest.mark.parametrize(
     "text, expected",
     [
-        ("This article is licensed under a Creative Commons Attribution 4.0 International License.", "CC-BY-4.0"),
-        ("Published under the Creative Commons Attribution-NonCommercial-ShareAlike 4.0 licence", "CC-BY-NC-SA-4.0"),
+        (
+            "This article is licensed under a Creative Commons Attribution 4.0 International License.",
+            "CC-BY-4.0",
+        ),
+        (
+            "Published under the Creative Commons Attribution-NonCommercial-ShareAlike 4.0 licence",
+            "CC-BY-NC-SA-4.0",
+        ),
         ("licensed under CC BY-NC-ND 4.0", "CC-BY-NC-ND-4.0"),
         ("Distributed under a CC-BY 3.0 license", "CC-BY-3.0"),
         ("This work is dedicated to the public domain under CC0.", "CC0-1.0"),

@@ -6,21 +6,42 @@ from scitune.curate.pdf.captions import Caption
 from scitune.curate.pdf.layout import DocStats, PageText, Row, Span
 from scitune.curate.pdf.regions import Element, Graphics, page_regions
 
-TWO_COLUMNS = DocStats(body_size=10, body_fonts={"Times"}, text_x0=50, text_x1=560,
-                       columns=[(50, 295), (315, 560)], line_height=12)
-ONE_COLUMN = DocStats(body_size=10, body_fonts={"Times"}, text_x0=70, text_x1=540,
-                      columns=[(70, 540)], line_height=12)
+TWO_COLUMNS = DocStats(
+    body_size=10,
+    body_fonts={"Times"},
+    text_x0=50,
+    text_x1=560,
+    columns=[(50, 295), (315, 560)],
+    line_height=12,
+)
+ONE_COLUMN = DocStats(
+    body_size=10, body_fonts={"Times"}, text_x0=70, text_x1=540, columns=[(70, 540)], line_height=12
+)
 
 
 def row(x0, y0, x1, y1, role="other", text="text") -> Row:
-    r = Row(0, x0, y0, x1, y1, spans=[Span(text, "Times", 10, False, (x0, y0, x1, y1))], block=0,
-            index_in_block=0, role=role, text=text, size=10, font="Times")
+    r = Row(
+        0,
+        x0,
+        y0,
+        x1,
+        y1,
+        spans=[Span(text, "Times", 10, False, (x0, y0, x1, y1))],
+        block=0,
+        index_in_block=0,
+        role=role,
+        text=text,
+        size=10,
+        font="Times",
+    )
     r.baseline = y1 - 2
     return r
 
 
 def body(x0, x1, y0, n) -> list[Row]:
-    return [row(x0, y0 + 12 * i, x1, y0 + 12 * i + 10, "body", "body text of the paper goes on") for i in range(n)]
+    return [
+        row(x0, y0 + 12 * i, x1, y0 + 12 * i + 10, "body", "body text of the paper goes on") for i in range(n)
+    ]
 
 
 def caption(kind, number, rows) -> Caption:
@@ -87,7 +108,10 @@ def test_short_caption_under_a_full_width_figure():
 
 def test_side_caption_beside_its_figure():
     plot = Element((60, 80, 380, 260), "path")
-    cap_rows = [row(395, 90 + 11 * i, 560, 99 + 11 * i, text="Fig. 4. Caption set beside the figure") for i in range(6)]
+    cap_rows = [
+        row(395, 90 + 11 * i, 560, 99 + 11 * i, text="Fig. 4. Caption set beside the figure")
+        for i in range(6)
+    ]
     cap = caption("figure", "4", cap_rows)
     rows = cap.rows + body(50, 295, 300, 5) + body(315, 560, 300, 5)
     assert regions(TWO_COLUMNS, rows, [plot], [cap])[("figure", "4")] == plot.rect

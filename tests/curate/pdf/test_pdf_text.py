@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+
 from scitune.curate.pdf.text import Paragraph, link_mentions, references, split_sentences
 
 
@@ -44,8 +45,10 @@ def test_ranges_expand_inclusively(start, length):
 
 
 def test_split_sentences_keeps_abbreviations():
-    text = ("The fit in Fig. 3 is good, cf. Eq. 2. The residuals (Figs. 4 and 5) are small. "
-            "Smith et al. agree. Next one!")
+    text = (
+        "The fit in Fig. 3 is good, cf. Eq. 2. The residuals (Figs. 4 and 5) are small. "
+        "Smith et al. agree. Next one!"
+    )
     assert split_sentences(text) == [
         "The fit in Fig. 3 is good, cf. Eq. 2.",
         "The residuals (Figs. 4 and 5) are small.",
