@@ -73,6 +73,15 @@ def iou(a: Box | None, b: Box | None) -> float:
     return inter / union if union > 0 else 0.0
 
 
+def box_iou(gold_float: dict, box: Box | None) -> float:
+    """IoU of a predicted box with the gold float: with its `bbox`, or with `bbox_with_notes` where
+    the gold has one (a table whose notes below the bottom rule may be taken as part of it or not)."""
+    alternatives = [gold_float["bbox"]] + (
+        [gold_float["bbox_with_notes"]] if gold_float.get("bbox_with_notes") else []
+    )
+    return max(iou(tuple(b), box) for b in alternatives)
+
+
 def _number_forms(gold_float: dict) -> set[str]:
     """The predicted numbers that name this gold float: its number, and `Listing2` for a listing."""
     number = normalize_number(gold_float["number"])
@@ -117,7 +126,7 @@ def score_pdf(gold: dict, rows: list[dict], errors: list[dict] | None = None) ->
         for ri, r in enumerate(rows):
             page, kind, number = key_of_row(r)
             if page == g["page"] and kind == g["kind"] and number in forms:
-                candidates.append((iou(g["bbox"], r.get("bbox")), gi, ri))
+                candidates.append((box_iou(g, r.get("bbox")), gi, ri))
     candidates.sort(key=lambda t: -t[0])
     pair_of_gold: dict[int, tuple[int, float]] = {}
     used_rows: set[int] = set()
@@ -180,6 +189,9 @@ def score_pdf(gold: dict, rows: list[dict], errors: list[dict] | None = None) ->
             why = f"wrong page: gold has {kind} {number} on page {gold_elsewhere[(kind, number)]}"
         else:
             why = "no gold float with this kind and number (a caption misread, or not a float)"
+        for nf in gold.get("not_floats", []):
+            if nf["page"] == page and iou(tuple(nf["bbox"]), r.get("bbox")) > 0:
+                why += f"; overlaps a non-float: {nf['what']}"
         false_positives.append({"row": _label(r), "reason": why, "bbox": _box(r.get("bbox"))})
 
     degenerate = []
@@ -190,6 +202,8 @@ def score_pdf(gold: dict, rows: list[dict], errors: list[dict] | None = None) ->
         if size is not None and min(size) < DEGENERATE_PX:
             degenerate.append({"row": _label(r), "image_px": list(size)})
     error_counts = Counter(f"{e.get('stage')}/{e.get('error')}" for e in errors)
+    miss_classes = Counter(_reason_class(m["reason"]) for m in misses)
+    fp_classes = Counter(_reason_class(f["reason"]) for f in false_positives)
     counts = {
         "gold": len(floats),
         "predicted": len(rows),
@@ -202,11 +216,22 @@ def score_pdf(gold: dict, rows: list[dict], errors: list[dict] | None = None) ->
         **rates(counts),
         "counts": counts,
         "errors_by_reason": dict(error_counts),
+        "miss_classes": dict(miss_classes),
+        "false_positive_classes": dict(fp_classes),
         "found": found,
         "misses": misses,
         "false_positives": false_positives,
         "degenerate_rows": degenerate,
     }
+
+
+def _reason_class(reason: str) -> str:
+    """The reason without its details, for counting: `box IoU < 0.8`, `error row float/no_region`, ..."""
+    if reason.startswith("box IoU"):
+        return f"box IoU < {MIN_IOU}"
+    if reason.startswith("error row"):
+        return reason.split(":", 1)[0]
+    return reason.split(":", 1)[0].split(";", 1)[0]
 
 
 def rates(counts: dict) -> dict:
@@ -223,10 +248,20 @@ def rates(counts: dict) -> dict:
 def pool(results: list[dict]) -> dict:
     total: Counter = Counter()
     errors: Counter = Counter()
+    misses: Counter = Counter()
+    fps: Counter = Counter()
     for r in results:
         total.update(r["counts"])
         errors.update(r["errors_by_reason"])
-    return {**rates(total), "counts": dict(total), "errors_by_reason": dict(errors)}
+        misses.update(r["miss_classes"])
+        fps.update(r["false_positive_classes"])
+    return {
+        **rates(total),
+        "counts": dict(total),
+        "errors_by_reason": dict(errors),
+        "miss_classes": dict(misses),
+        "false_positive_classes": dict(fps),
+    }
 
 
 def load_gold_files(gold_dir: Path = GOLD_DIR, only: str | None = None) -> list[dict]:
@@ -275,7 +310,7 @@ def _fmt(v: float | None) -> str:
 
 
 def report(per_pdf: dict[str, dict], golds: list[dict], seconds: float | None) -> tuple[dict, str]:
-    scanned = {g["pdf"] for g in golds if g.get("scanned")}
+    scanned = {g["pdf"].removesuffix(".pdf") for g in golds if g.get("scanned")}
     overall = pool(list(per_pdf.values()))
     digital = pool([s for name, s in per_pdf.items() if name not in scanned])
     lines = [
@@ -296,7 +331,12 @@ def report(per_pdf: dict[str, dict], golds: list[dict], seconds: float | None) -
         lines.append(line(name + (" (scanned)" if name in scanned else ""), s))
     lines.append(line("**all**", overall))
     lines.append(line("**born-digital**", digital))
-    lines += ["", "Error rows by reason: " + (json.dumps(overall["errors_by_reason"]) or "none")]
+    lines += [
+        "",
+        "Error rows by reason: " + json.dumps(overall["errors_by_reason"]),
+        "Misses by reason: " + json.dumps(overall["miss_classes"]),
+        "False positives by reason: " + json.dumps(overall["false_positive_classes"]),
+    ]
     if seconds is not None:
         lines.append(f"`scitune-curate extract` over the set: {seconds:.1f} s")
     lines += ["", "## Misses", ""]
