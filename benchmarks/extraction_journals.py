@@ -2,7 +2,7 @@
 
     python benchmarks/extraction_journals.py [--corpus ../shared/corpus] [--out benchmarks/results]
     python benchmarks/extraction_journals.py --pdf svg2xml_nature2013_microbial_dark_matter  # one PDF
-    python benchmarks/extraction_journals.py --out-dir-of-extract OUT   # score an existing OUT
+    python benchmarks/extraction_journals.py --extracted OUT            # score an existing OUT
 
 The gold is `benchmarks/gold/journals/*.json` (one file per PDF of `corpus/journals/`; its README says
 how it was made and its conventions). The PDFs are run through `scitune-curate extract` itself (one
@@ -160,10 +160,11 @@ def score_pdf(gold: dict, rows: list[dict], errors: list[dict] | None = None) ->
             misses.append({"float": _label(g), "reason": why, "notes": g.get("notes", [])})
             false_positives.append({"row": _label(r), "reason": why})
             continue
-        same = [
+        same = [  # rows of this kind and number elsewhere that no other gold float took
             r
-            for r in rows
-            if str(r.get("kind") or "").lower() == g["kind"]
+            for ri, r in enumerate(rows)
+            if ri not in used_rows
+            and str(r.get("kind") or "").lower() == g["kind"]
             and normalize_number(r.get("number")) in _number_forms(g)
         ]
         errs = [e for form in _number_forms(g) for e in error_by_float.get(f"{g['kind']}{form}".lower(), [])]
