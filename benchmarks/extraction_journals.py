@@ -35,6 +35,7 @@ from __future__ import annotations
 import argparse
 import io
 import json
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -277,7 +278,12 @@ def load_gold_files(gold_dir: Path = GOLD_DIR, only: str | None = None) -> list[
 
 def run_extract(pdfs: list[Path], out: Path, ocr: str) -> float:
     """`scitune-curate extract` over the PDFs into OUT (the command a user runs); seconds taken."""
-    cli = Path(sys.executable).with_name("scitune-curate")
+    cli = Path(sys.executable).with_name("scitune-curate")  # the one installed beside this Python
+    if not cli.is_file():
+        found = shutil.which("scitune-curate")
+        if found is None:
+            sys.exit("scitune-curate not found: install the project (pip install -e .) in this environment")
+        cli = Path(found)
     command = [
         str(cli),
         "extract",
