@@ -17,6 +17,7 @@ from dataclasses import dataclass
 NEW_NUMBER = r"\d{4}\.\d{4,5}"
 OLD_ARCHIVE = r"[a-z]+(?:-[a-z]+)*(?:\.[A-Z]{2})?"
 VERSION = r"v\d+"
+FIVE_DIGITS_FROM = "1501"  # YYMM from which new-style numbers have five digits
 
 # In file names: new style not glued to other digits or dots; old style with `/`, `_` or nothing
 # between archive and number (`hep-th9901001v1.pdf`, `math.GT_0309136.tar.gz`).
@@ -70,6 +71,8 @@ def parse_arxiv_id(text: str) -> ArxivId | None:
     if not m:
         return None
     base = m.group("base")
+    if "/" not in base and len(base.split(".")[1]) != (5 if base[:4] >= FIVE_DIGITS_FROM else 4):
+        return None  # 4-digit numbers until 1412, 5 digits from 1501: `2307.0113` is a typo
     if "/" in base:  # archive names are lower case, the subject class upper case: `math.GT/0309136`
         archive, number = base.split("/")
         name, dot, sc = archive.partition(".")
