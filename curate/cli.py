@@ -290,7 +290,8 @@ KIND_OPT = typer.Option([], "--kind", help="Keep only figures or tables: figure 
 LICENSE_OPT = typer.Option(
     [],
     "--license",
-    help="Keep only this licence (repeatable), e.g. CC-BY-4.0; `unknown` keeps rows without one.",
+    help="Keep only this licence (repeatable), e.g. CC-BY-4.0; `permissive` = CC0, CC-BY, CC-BY-SA; "
+    "`unknown` keeps rows without one.",
 )
 MIN_WORDS_OPT = typer.Option(None, "--min-words", help="Keep captions of at least this many words.")
 MAX_WORDS_OPT = typer.Option(None, "--max-words", help="Keep captions of at most this many words.")
@@ -357,13 +358,15 @@ def export_cmd(
         "--task",
         help="Export only this instruction task (repeatable); e.g. --task ctom for SciTune's stage 1.",
     ),
+    licenses: list[str] = LICENSE_OPT,
     progress: bool = typer.Option(True, help="Show a progress bar."),
 ) -> None:
     """Export OUT to LLaVA JSON, TRL messages, prompt/completion JSONL or SciCap Challenge COCO JSON."""
     from .exports import NothingToExport, export
 
     try:
-        stats = export(fmt, out, dest, tasks=task or None, progress=progress)
+        chosen = _license_choices(licenses)
+        stats = export(fmt, out, dest, tasks=task or None, progress=progress, licenses=chosen)
     except NothingToExport as e:
         typer.echo(f"error: {e}", err=True)
         raise typer.Exit(2)

@@ -215,3 +215,18 @@ def test_attach_joins_by_id_and_version(tmp_path, snapshot):
         "2302.00001v1.pdf",
         "mine.pdf",
     ]  # unknown and MIT not permissive
+
+
+def test_exports_keep_only_the_chosen_licences(tmp_path):
+    from scitune.curate.exports import export
+    from scitune.curate.instructions import build_instructions
+    from tests.curate.sample_figures import make_out
+
+    out = make_out(tmp_path / "OUT")  # papers under CC-BY-4.0 and MIT
+    build_instructions(out, progress=False)
+    llava = export("llava", out, tmp_path / "llava", licenses=license_choices(["permissive"]))
+    ids = [r["id"] for r in json.loads((tmp_path / "llava" / "llava.json").read_text())]
+    assert llava.rows == len(ids) > 0 and all(i.startswith("2001.00001v1/") for i in ids)
+    scicap = export("scicap", out, tmp_path / "scicap", licenses={"MIT"})
+    images = json.loads((tmp_path / "scicap" / "scicap.json").read_text())["images"]
+    assert scicap.rows == 2 and {im["paper_id"] for im in images} == {"1905.12345v2"}
