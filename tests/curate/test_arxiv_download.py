@@ -276,3 +276,33 @@ def test_download_extract_rows_carry_metadata(tmp_path, files):
         assert got and {x["paper_id"] for x in got} == {"2401.00002v1"}
         assert {x["license"] for x in got} == {"arXiv-nonexclusive-1.0"}
         assert got[0]["paper"]["title"] == "A PDF-only submission (wrapped)"
+
+
+def test_unversioned_pdf_redirects_to_the_latest_version(tmp_path, files):
+    with FakeArxiv(papers(files)) as fake:
+        got = Client(fake.url, delay=0).fetch_file("/pdf/2307.01139", tmp_path / "x.pdf")
+    assert got.url.endswith("/pdf/2307.01139v2") and got.content_type == "application/pdf"
+    assert (tmp_path / "x.pdf").read_bytes() == files["a.pdf"]
+
+
+def test_snapshot_selection_needs_no_metadata_request(tmp_path, files):
+    snapshot = tmp_path / "arxiv-metadata-oai-snapshot.json"
+    lines = [
+        {"id": "2307.01139", "title": "Scientific figures", "categories": "cs.CV cs.CL", "abstract": "x",
+         "license": "http://creativecommons.org/licenses/by/4.0/", "authors": "S. H.",
+         "versions": [{"version": "v1", "created": "Mon, 3 Jul 2023 17:00:00 GMT"},
+                      {"version": "v2", "created": "Thu, 20 Jul 2023 17:00:00 GMT"}],
+         "update_date": "2023-07-20", "authors_parsed": [["H.", "S.", ""]]},
+        {"id": "2403.00004", "title": "NC", "categories": "cs.CV", "abstract": "y",
+         "license": "http://creativecommons.org/licenses/by-nc-sa/4.0/", "authors": "A. B.",
+         "versions": [{"version": "v1", "created": "Fri, 1 Mar 2024 10:00:00 GMT"}],
+         "update_date": "2024-03-01", "authors_parsed": [["B.", "A.", ""]]},
+    ]  # fmt: skip
+    snapshot.write_text("".join(json.dumps(x) + "\n" for x in lines))
+    out = tmp_path / "papers"
+    with FakeArxiv(papers(files)) as fake:
+        sel = Selection(categories=["cs.CV"], snapshot=snapshot, licenses={"CC-BY-4.0"})
+        summary = download(out, sel, base_url=fake.url, delay=0.05, progress=False)
+        assert set(fake.paths()) == {"/pdf/2307.01139v2", "/e-print/2307.01139v2"}  # files only
+    assert summary.downloaded == 1 and summary.license_skipped == 1
+    assert records(out)["2307.01139"]["published"] == "2023-07-03"
