@@ -109,7 +109,7 @@ class Client:
         retry = PoliteRetry(
             total=RETRIES,
             status_forcelist=RETRY_STATUSES,
-            backoff_factor=max(self.delay, 0.5),
+            backoff_factor=max(self.delay, 0.1),  # doubling per failure from the delay on
             respect_retry_after_header=True,
             raise_on_status=False,
             allowed_methods=frozenset({"GET", "HEAD"}),

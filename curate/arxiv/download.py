@@ -21,11 +21,12 @@ import os
 import sys
 import time
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from tqdm import tqdm
 
+# archives.py's own sniffing, so that download and extract agree on what a bundle is
 from ..archives import UnsafeArchiveError, _gzip_holds_tar, archive_format
 from . import atom, oai
 from .client import ARXIV_MIN_DELAY, ARXIV_URL, Client, DownloadError, NotFound
@@ -224,7 +225,10 @@ def choose(client: Client, sel: Selection, summary: DownloadSummary, on_total) -
         ids = []
         for text in sel.ids:
             aid = parse_arxiv_id(text)
-            (ids.append(aid) if aid else summary.invalid.append(text))
+            if aid is None:
+                summary.invalid.append(text)
+            else:
+                ids.append(aid)
         on_total(len(ids))
         records = _by_ids(client, ids, summary)
     elif sel.query:
@@ -374,7 +378,7 @@ def download(
                 summary.already += 1
             else:
                 todo.append(text)
-        sel = Selection(**{**sel.__dict__, "ids": todo})
+        sel = replace(sel, ids=todo)
     try:
         if sel.ids or sel.query or sel.categories or sel.snapshot:
             for record in choose(client, sel, summary, on_total):
@@ -408,6 +412,9 @@ def download(
                 bar.update()
                 left = (bar.total or bar.n) - bar.n
                 bar.set_postfix(at_least=f"{left * requests_per_paper * client.delay / 60:.0f} min left")
+    except (DownloadError, atom.FeedError, oai.OaiError) as e:
+        # A metadata request failed for good (after the retries): stop, keeping what is complete.
+        summary.failed.append(("(listing)", f"{e}; the papers done so far are kept: run again to resume"))
     finally:
         bar.close()
         if (papers / METADATA).exists():

@@ -14,7 +14,8 @@ from dataclasses import asdict, dataclass, field, fields
 from .identifiers import ArxivId
 from .licenses import arxiv_license
 
-WITHDRAWN = re.compile(r"\bwithdrawn\b", re.IGNORECASE)  # arXiv's comment on a withdrawn version
+# arXiv's comment on a withdrawn version: "This paper has been withdrawn by the author(s) ...", "Withdrawn"
+WITHDRAWN = re.compile(r"^\W*withdrawn\b|\b(?:has been|have been|is|was|were) withdrawn\b", re.IGNORECASE)
 SPACES = re.compile(r"\s+")
 PAPER_FIELDS = ("title", "authors", "abstract", "categories", "published", "doi")  # the rows' `paper`
 

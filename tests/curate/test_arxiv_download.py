@@ -306,3 +306,14 @@ def test_snapshot_selection_needs_no_metadata_request(tmp_path, files):
         assert set(fake.paths()) == {"/pdf/2307.01139v2", "/e-print/2307.01139v2"}  # files only
     assert summary.downloaded == 1 and summary.license_skipped == 1
     assert records(out)["2307.01139"]["published"] == "2023-07-03"
+
+
+def test_a_server_that_stays_busy_ends_the_run_cleanly(tmp_path, files):
+    with FakeArxiv(papers(files)) as fake:
+        fake.fail("/api/query", times=100, retry_after=None)
+        summary = download(
+            tmp_path, Selection(query="cat:cs.CV"), base_url=fake.url, delay=0.05, progress=False
+        )
+        assert len(fake.log) == 6  # the first try and five retries, then it stops asking
+        assert all(g >= 0.05 - 0.01 for g in gaps(fake))
+    assert summary.downloaded == 0 and "503" in summary.failed[0][1] and "run again" in summary.failed[0][1]
