@@ -230,3 +230,24 @@ def test_exports_keep_only_the_chosen_licences(tmp_path):
     scicap = export("scicap", out, tmp_path / "scicap", licenses={"MIT"})
     images = json.loads((tmp_path / "scicap" / "scicap.json").read_text())["images"]
     assert scicap.rows == 2 and {im["paper_id"] for im in images} == {"1905.12345v2"}
+
+
+def test_validator_checks_the_paper_struct():
+    from scitune.schemas import validate_row
+
+    good = {
+        "title": "T",
+        "authors": ["A B"],
+        "abstract": None,
+        "categories": ["cs.CV"],
+        "published": "2023-07-03",
+        "doi": None,
+    }
+    assert validate_row(figure_row("2301.00001v1", 1, paper=good)) == []
+    assert validate_row(figure_row("2301.00001v1", 1, paper=None)) == []
+    bad = {**good, "title": " ", "published": "3 Jul 2023", "authors": [""]}
+    assert validate_row(figure_row("2301.00001v1", 1, paper=bad)) == [
+        "paper.title is empty",
+        "paper.published '3 Jul 2023' is not a YYYY-MM-DD date",
+        "paper.authors holds an empty name",
+    ]
