@@ -109,6 +109,22 @@ def allows(choices: set[str] | None, license: str | None) -> bool:
     return (license or UNKNOWN).lower() in {c.lower() for c in choices}
 
 
+def combined_terms(licenses: Iterable[str]) -> str:
+    """What a collection of rows under these licences allows, in words (the strictest terms win)."""
+    terms = []
+    if any(not (lic.startswith("CC") or lic in PERMISSIVE) for lic in licenses):
+        terms.append(
+            "no right to redistribute (arXiv's licences grant rights to arXiv only; unknown grants none)"
+        )
+    if any("-NC" in lic for lic in licenses):
+        terms.append("non-commercial use only")
+    if any("-ND" in lic for lic in licenses):
+        terms.append("no adapted versions")
+    if any("-SA" in lic for lic in licenses):
+        terms.append("derived work under the same licence")
+    return "; ".join(terms) or "reuse with attribution"
+
+
 def dataset_license_text(papers: dict[str, int], rows: dict[str, int]) -> str:
     """The card's licence section: what the rows allow for the dataset as a whole, and a warning when
     rows under non-permissive (or unknown) licences are present. `papers`/`rows` count per licence."""
@@ -136,7 +152,8 @@ def dataset_license_text(papers: dict[str, int], rows: dict[str, int]) -> str:
         n_bad = sum(rows[lic] for lic in restricted)
         lines.append(
             "The rows do not share one licence that allows publishing them all: each row may be used only "
-            "under its own paper's licence (`license` column)."
+            "under its own paper's licence (`license` column). Taken as a whole, the dataset allows only "
+            f"what its most restrictive rows allow: {combined_terms(names)}."
         )
         lines.append(
             f"\n> **Warning: {n_bad:,} of {n_rows:,} rows ({n_bad / n_rows:.0%}) are under non-permissive or "

@@ -193,6 +193,9 @@ def test_card_licence_text():
     assert "permissive licence" in mixed and "must keep that licence" in mixed and "Warning" not in mixed
     bad = dataset_license_text({"CC-BY-4.0": 1, "unknown": 1}, {"CC-BY-4.0": 3, "unknown": 1})
     assert "Warning: 1 of 4 rows (25%)" in bad and "--license permissive" in bad
+    assert "allows only what its most restrictive rows allow: no right to redistribute" in bad
+    nc = dataset_license_text({"CC-BY-4.0": 1, "CC-BY-NC-ND-4.0": 1}, {"CC-BY-4.0": 1, "CC-BY-NC-ND-4.0": 1})
+    assert "non-commercial use only; no adapted versions." in nc
 
 
 def test_attach_joins_by_id_and_version(tmp_path, snapshot):
