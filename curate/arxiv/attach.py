@@ -38,11 +38,11 @@ def attach_metadata(
     """Set `doc.metadata` ({"license", "paper"}) where a record matches, versioning `stem_id` when the
     record names the file; return the documents that `licenses` leaves out (licence known before
     extraction: the record's, else `default_license`, else unknown)."""
-    ids = {d.key: parse_arxiv_id(d.stem_id) for d in docs}
+    ids = {id(d): parse_arxiv_id(d.stem_id) for d in docs}
     index = index_for(files, {a.base for a in ids.values() if a}) if files else {}
     left_out = []
     for doc in docs:
-        aid = ids[doc.key]
+        aid = ids[id(doc)]
         record = index.get(aid.base) if aid else None
         names = {p.name for p in (doc.pdf, doc.source) if p is not None}
         if record is not None and aid.version is not None and record.version not in (None, aid.version):

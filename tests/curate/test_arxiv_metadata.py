@@ -208,7 +208,6 @@ def test_attach_joins_by_id_and_version(tmp_path, snapshot):
         doc("2301.00000.pdf", "2301.00000"),  # no version in the name: joined, version unknown
         doc("mine.pdf", "mine"),
     ]
-    docs[1].key = "other"
     left_out = attach_metadata(docs, [snapshot], license_choices(["permissive"]), default_license="MIT")
     assert docs[0].metadata["license"] == "CC-BY-SA-4.0"
     assert docs[0].metadata["paper"]["title"] == "Paper 1 on figures"
