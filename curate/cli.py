@@ -211,7 +211,7 @@ def download(
         out.mkdir(parents=True, exist_ok=True)
     except OSError as e:
         typer.echo(f"error: cannot write to {out}: {e}. Choose another --out.", err=True)
-        raise typer.Exit(2)
+        raise typer.Exit(2) from e
     sel = Selection(
         ids=ids,
         query=query,

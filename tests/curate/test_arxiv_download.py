@@ -317,3 +317,13 @@ def test_a_server_that_stays_busy_ends_the_run_cleanly(tmp_path, files):
         assert len(fake.log) == 6  # the first try and five retries, then it stops asking
         assert all(g >= 0.05 - 0.01 for g in gaps(fake))
     assert summary.downloaded == 0 and "503" in summary.failed[0][1] and "run again" in summary.failed[0][1]
+
+
+def test_download_refuses_unusable_arguments(tmp_path):
+    r = cli("download", "-o", str(tmp_path / "p"))
+    assert r.returncode == 2 and "one only" in r.stderr
+    r = cli("download", "--category", "cs.CV", "--from", "01/02/2024", "-o", str(tmp_path / "p"))
+    assert r.returncode == 2 and "YYYY-MM-DD" in r.stderr
+    # arXiv's own host: never faster than arXiv asks (refused before any request is sent)
+    r = cli("download", "2307.01139", "--delay", "1", "-o", str(tmp_path / "p"), "--no-progress")
+    assert r.returncode == 2 and "at least 3 s" in r.stderr
