@@ -24,11 +24,12 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+# sibling module: Python puts this script's folder first on sys.path
+from gold import load_gold, pool, score_paper
 
-from benchmarks.gold import load_gold, pool, score_paper
 from scitune.curate.latex.extract import extract_latex
+
+ROOT = Path(__file__).resolve().parents[1]
 
 BAR = {
     "recall": 0.97,

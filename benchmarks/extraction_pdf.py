@@ -28,19 +28,22 @@ import time
 import traceback
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-from benchmarks.gold import (
+# sibling module: Python puts this script's folder first on sys.path
+from gold import (
+    compare_images,
     crop_similarity,
     judgeable_figures,
     load_gold,
     match_floats,
     pool,
     printed_floats,
+    render_graphic,
     resolve_graphic,
     score_paper,
 )
+
+ROOT = Path(__file__).resolve().parents[1]
+
 
 CORPUS = ROOT.parent / "shared" / "corpus"
 RESULTS = ROOT / "benchmarks" / "results"
@@ -243,7 +246,6 @@ def calibrate_crops() -> dict:
     import pymupdf
     from PIL import Image
 
-    from benchmarks.gold import compare_images, render_graphic
     from scitune.curate.pdf.extract import analyse_document, extract_pdf, open_pdf
 
     random.seed(0)

@@ -16,6 +16,7 @@ a fresh process, so runs with different N show whether memory stays flat as the 
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import statistics
 import subprocess
@@ -47,13 +48,21 @@ def extract_corpus(out: Path) -> None:
     subprocess.run(cmd, check=True)
 
 
+def _test_module(relative: str):
+    """A helper module of the test suite, loaded from its file: tests/ is not installed with scitune."""
+    spec = importlib.util.spec_from_file_location(Path(relative).stem, ROOT / relative)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
 def write_synthetic(out: Path, n: int) -> None:
     """N realistic figure rows (drawn images, captions, OCR, mentions) over N/10 papers, streamed to shards."""
-    sys.path.insert(0, str(ROOT))
     from scitune.curate.card import write_card
     from scitune.curate.writer import write_table
     from scitune.schemas import FIGURE_FEATURES
-    from tests.curate.sample_figures import figure_row
+
+    figure_row = _test_module("tests/curate/sample_figures.py").figure_row
 
     types = ["line_plot", "bar_chart", "diagram", "scatter_plot", "other"]
     rows = (

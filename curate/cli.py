@@ -1,6 +1,8 @@
 """`scitune-curate`: thin typer wrappers around plain functions in this package."""
 
 import os
+import shlex
+import sys
 from pathlib import Path
 
 import typer
@@ -55,6 +57,7 @@ def extract(
 
     Re-running on the same OUT skips inputs already done (by content hash), also after a killed run.
     """
+    # lazy: `--help` and the other commands start without pymupdf and the worker pool
     from .runner import run_extract
 
     if ocr not in ("auto", "off"):
@@ -90,6 +93,7 @@ def extract(
             err=True,
         )
     if instructions:
+        # lazy: `--help` and the other commands start without datasets and pyarrow
         from .instructions import build_instructions
 
         for line in build_instructions(out, progress=progress).lines():
@@ -100,6 +104,7 @@ def extract(
 @app.command()
 def validate(out: Path = typer.Argument(..., help="An extract output folder.")) -> None:
     """Check every row of OUT against the schema; exit 0 only when all rows obey it."""
+    # lazy: `--help` and the other commands start without datasets and pyarrow
     from ..schemas import validate_folder
 
     report = validate_folder(out)
@@ -117,9 +122,6 @@ def validate(out: Path = typer.Argument(..., help="An extract output folder.")) 
 
 
 def _command_line() -> str:
-    import shlex
-    import sys
-
     return shlex.join(["scitune-curate", *sys.argv[1:]])
 
 
@@ -131,6 +133,7 @@ def _criteria(
     max_words: int | None,
     dedupe: bool,
 ):
+    # lazy: `--help` and the other commands start without pyarrow and PIL
     from .filters import Criteria
 
     try:
@@ -184,6 +187,7 @@ def instructions(
     progress: bool = typer.Option(True, help="Show a progress bar."),
 ) -> None:
     """Build OUT/instructions (SciTune's instruction tasks) from OUT/figures; replaces earlier ones."""
+    # lazy: `--help` and the other commands start without datasets and pyarrow
     from .instructions import TASKS, build_instructions
 
     if not any((out / "figures").glob("*.parquet")):
@@ -221,6 +225,7 @@ def export_cmd(
     progress: bool = typer.Option(True, help="Show a progress bar."),
 ) -> None:
     """Export OUT to LLaVA JSON, TRL messages, prompt/completion JSONL or SciCap Challenge COCO JSON."""
+    # lazy: `--help` and the other commands start without datasets and pyarrow
     from .exports import NothingToExport, export
 
     try:
@@ -250,6 +255,7 @@ def filter_cmd(
     progress: bool = typer.Option(True, help="Show a progress bar."),
 ) -> None:
     """Write the figure rows of OUT that pass the filters into a new dataset folder DEST, with its card."""
+    # lazy: `--help` and the other commands start without datasets and huggingface_hub
     from .card import write_card
     from .filters import filter_folder
 
@@ -261,6 +267,7 @@ def filter_cmd(
         raise typer.BadParameter(str(e))
     write_card(dest, command=_command_line())
     if with_instructions:
+        # lazy: `--help` and the other commands start without datasets and pyarrow
         from .instructions import build_instructions
 
         for line in build_instructions(dest, progress=progress).lines():
@@ -287,6 +294,7 @@ def push_to_hub_cmd(
     dry_run: bool = typer.Option(False, "--dry-run", help="List what would be sent; change nothing."),
 ) -> None:
     """Publish OUT (card, shards, charts) to a Hub dataset repo in one commit; unchanged folders send nothing."""
+    # lazy: `--help` and the other commands start without huggingface_hub
     from .hub import push_to_hub
 
     try:

@@ -32,6 +32,7 @@ from datasets import Features, Image, List, Value
 
 from ..schemas import SCICAP_TYPE_MAP
 from .filters import count_rows, iter_rows
+from .writer import write_table
 
 FORMATS = ("llava", "messages", "prompt-completion", "scicap")
 IMAGE_TAG = "<image>"
@@ -173,8 +174,6 @@ def export_messages(
     out: Path, dest: Path, tasks: Iterable[str] | None = None, progress: bool = False
 ) -> ExportStats:
     """TRL `messages` + `images` as Parquet under DEST/data, with a card so `load_dataset(DEST)` works."""
-    from .writer import write_table
-
     stats = ExportStats("messages")
 
     def rows() -> Iterator[dict]:

@@ -21,6 +21,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
+from .card import write_card
 from .document import Options, Result, error_row, process_document
 from .inputs import Document, assign_paper_ids, plan_inputs
 from .writer import SHARD_ROWS, STATE_DIR, RunWriter, reset, write_json_atomically
@@ -65,7 +66,7 @@ class _Job:
 
 def _limit_memory(max_memory_mb: int) -> None:
     try:
-        import resource
+        import resource  # POSIX only: elsewhere the cap is skipped below
 
         limit = max_memory_mb * 2**20
         resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
@@ -271,8 +272,6 @@ def run_extract(
 
 
 def _finish(out: Path, summary: Summary, command: str | None) -> None:
-    from .card import write_card
-
     command = command or "scitune-curate " + " ".join(shlex.quote(a) for a in sys.argv[1:])
     write_card(out, command=command)
     stamp = time.strftime("%Y%m%dT%H%M%S")

@@ -27,6 +27,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import pyarrow.parquet as pq
+
 from ..schemas import FIGURE_TYPES, SCICAP_TYPE_MAP
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
@@ -272,8 +274,6 @@ def read_vistext(
 
 def read_figures(out: str | Path) -> Iterator[CaptionItem | ReadError]:
     """Our own `figures` rows (OUT/figures/*.parquet), streamed batch by batch."""
-    import pyarrow.parquet as pq
-
     out = Path(out)
     for shard in sorted((out / "figures").glob("*.parquet")):
         pf = pq.ParquetFile(shard)

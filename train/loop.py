@@ -34,7 +34,17 @@ from pathlib import Path
 import numpy as np
 import torch
 import torch.distributed as dist
+import torch.distributed.checkpoint as dcp
 import torch.nn.functional as F
+from torch.distributed.checkpoint.state_dict import (
+    StateDictOptions,
+    get_model_state_dict,
+    get_state_dict,
+    set_state_dict,
+)
+from torch.nn.parallel import DistributedDataParallel as DDP
+from tqdm.auto import tqdm
+from transformers import AutoTokenizer
 
 from .config import Config, StageConfig, save_config
 from .data import BatchStream, Encoder, StreamState, collate, open_rows, row_texts
@@ -156,6 +166,7 @@ class TrainModule(torch.nn.Module):
 def wrap(module: TrainModule, d: Dist, cast: torch.dtype | None):
     """Move to the device and wrap for DDP or FSDP2."""
     if d.mode == "fsdp":
+        # FSDP2 only: importing it costs ~2 s, paid by FSDP runs alone
         from torch.distributed.device_mesh import init_device_mesh
         from torch.distributed.fsdp import MixedPrecisionPolicy, fully_shard
 
@@ -175,8 +186,6 @@ def wrap(module: TrainModule, d: Dist, cast: torch.dtype | None):
         return module
     module.to(d.device)
     if d.mode == "ddp":
-        from torch.nn.parallel import DistributedDataParallel as DDP
-
         return DDP(module, device_ids=[d.local_rank] if d.device.type == "cuda" else None)
     return module
 
@@ -396,9 +405,6 @@ def _set_rng_state(state: dict) -> None:
 
 def save_checkpoint(folder: Path, module, optimizer, meta: dict, d: Dist, keep: int) -> None:
     """Model + optimizer (sharded by torch.distributed.checkpoint) and per-rank state, atomically."""
-    import torch.distributed.checkpoint as dcp
-    from torch.distributed.checkpoint.state_dict import get_state_dict
-
     tmp = folder.with_name(folder.name + ".tmp")
     if d.main:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -441,9 +447,6 @@ def latest_checkpoint(stage_dir: Path) -> Path | None:
 
 
 def load_checkpoint(folder: Path, module, optimizer, d: Dist) -> dict:
-    import torch.distributed.checkpoint as dcp
-    from torch.distributed.checkpoint.state_dict import get_state_dict, set_state_dict
-
     model_sd, optim_sd = get_state_dict(module, optimizer)
     state = {"model": model_sd, "optim": optim_sd}
     with _single_process_ok():
@@ -464,8 +467,6 @@ def load_checkpoint(folder: Path, module, optimizer, d: Dist) -> dict:
 
 def export_model(module, processor, path: Path, d: Dist) -> Path:
     """The final transformers checkpoint (full weights gathered from FSDP shards on rank 0)."""
-    from torch.distributed.checkpoint.state_dict import StateDictOptions, get_model_state_dict
-
     llava = unwrap(module).llava
     state = None
     if d.mode == "fsdp":
@@ -498,8 +499,6 @@ def _metrics_writer(path: Path | None):
 
 def _tokenizer_for_run(cfg: Config, out: Path, rows, d: Dist):
     """A trained tokenizer is trained once (rank 0), saved in OUTPUT/tokenizer, and reused on resume."""
-    from transformers import AutoTokenizer
-
     if cfg.model.tokenizer != "train":
         return None
     folder = out / "tokenizer"
@@ -594,8 +593,6 @@ def train_stage(cfg: Config, name: str, stage: StageConfig, d: Dist, init: Path 
     metrics = _metrics_writer(stage_dir / "metrics.jsonl" if cfg.train.metrics_file and d.main else None)
     bar = None
     if cfg.train.progress and d.main:
-        from tqdm.auto import tqdm
-
         # a bar on a terminal; in a log file (no terminal) a line per log step instead
         bar = tqdm(total=total, initial=step, desc=name, unit="step", dynamic_ncols=True, disable=None)
 

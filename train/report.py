@@ -91,7 +91,7 @@ def bar_chart(
     values: dict[str, float | None], path: str | Path, title: str, ylabel: str, ymax: float | None = None
 ) -> Path:
     """A bar per category (matplotlib, Agg backend: no display needed)."""
-    import matplotlib
+    import matplotlib  # lazy: ~0.5 s to import, and only reports with charts need it
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt

@@ -27,6 +27,8 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import pyarrow.parquet as pq
+
 OPTIONS = ("A", "B", "C", "D", "E")
 FORMATS = ("CQM-A", "QCM-LEA", "QCM-LEPA")
 # LLaVA-1.5 appends this to CQM-A questions at evaluation time (`--single-pred-prompt`).
@@ -133,8 +135,6 @@ def hub_id(split: str, index: int, question: str) -> str:
 
 
 def _read_parquet(files: list[Path], split: str | None) -> Iterator[Problem]:
-    import pyarrow.parquet as pq
-
     for path in files:
         # Hub shards are named `{split}-00000-of-00001-....parquet`.
         file_split = path.name.split("-")[0]

@@ -22,6 +22,7 @@ import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
+import pymupdf
 from PIL import Image
 
 from .floats import Graphic
@@ -155,8 +156,6 @@ def _page(options: str) -> int:
 
 
 def _render_pdf(path: Path, dpi: int, options: str = "") -> Image.Image:
-    import pymupdf
-
     try:
         with pymupdf.open(path) as doc:
             if doc.page_count < 1:
