@@ -21,9 +21,11 @@ from pathlib import Path
 
 from tqdm import tqdm
 
+from . import ids
 from .card import write_card
-from .document import Options, Result, error_row, process_document
+from .document import Options, Result, process_document
 from .inputs import Document, assign_paper_ids, plan_inputs
+from .rows import error_row
 from .writer import SHARD_ROWS, STATE_DIR, RunWriter, reset, write_json_atomically
 
 
@@ -178,19 +180,14 @@ def _crash_message(job: _Job) -> str:
 
 def _claim_paper_id(result: Result, owner: dict[str, str]) -> None:
     """Keep paper ids unique when a PDF's arXiv stamp names a paper another input already has."""
-    if owner.get(result.paper_id, result.key) == result.key:
-        owner[result.paper_id] = result.key
+    new = ids.unique_paper_id(result.paper_id, result.key, owner)
+    if new == result.paper_id:
         return
-    new = f"{result.paper_id}-{result.key[:8]}"
-    for row in result.figures:
-        row["paper_id"] = new
-        row["figure_id"] = new + row["figure_id"][len(result.paper_id) :]
-    for row in result.errors:
+    for row in result.figures + result.errors:
         row["paper_id"] = new
         if row.get("figure_id"):
-            row["figure_id"] = new + row["figure_id"][len(result.paper_id) :]
+            row["figure_id"] = ids.move_figure_id(row["figure_id"], result.paper_id, new)
     result.paper_id = new
-    owner[new] = result.key
 
 
 def run_extract(
