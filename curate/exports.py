@@ -30,12 +30,12 @@ from pathlib import Path
 
 from datasets import Features, Image, List, Value
 
+from ..schemas import IMAGE_TOKEN as IMAGE_TAG
 from ..schemas import SCICAP_TYPE_MAP
 from .filters import count_rows, iter_rows
 from .writer import write_table
 
 FORMATS = ("llava", "messages", "prompt-completion", "scicap")
-IMAGE_TAG = "<image>"
 SAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
 # TRL's native vision chat rows: text and image parts in order, `index` pointing into `images`.

@@ -35,7 +35,9 @@ IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
 SCICAP_REFERENCES = ("caption_no_index", "original", "lowercase", "basic-num", "advanced")
 # VisText's chart types (first entry of L1_properties) and the taxonomy classes that name them.
 VISTEXT_TYPE_MAP = {"line_plot": "line", "bar_chart": "bar", "area_chart": "area"}
-_INDEX_PREFIX = re.compile(r"^\s*(?:fig(?:ure)?|table)\.?\s*[A-Z]?[\dIVX]+[a-z]?\s*[:.|]\s*", re.I)
+# "Figure 3:", "Fig. 2b.", "Table IV |": the label a caption starts with. References (strip_index) and
+# predictions (metrics.clean_prediction) lose it before scoring.
+FIGURE_LABEL = re.compile(r"^\s*(?:fig(?:ure)?|table)\.?\s*[A-Z]?[\dIVX]+[a-z]?\s*[:.|]\s*", re.I)
 
 
 @dataclass
@@ -62,7 +64,7 @@ class ReadError:
 
 def strip_index(caption: str) -> str:
     """`Figure 3: text` -> `text` (SciCap's caption_no_index)."""
-    return _INDEX_PREFIX.sub("", caption, count=1).strip()
+    return FIGURE_LABEL.sub("", caption, count=1).strip()
 
 
 def _find_image(name: str, folders: list[Path]) -> Path | None:

@@ -35,7 +35,8 @@ import numpy as np
 import torch
 from PIL import Image
 
-from .model import IMAGE_TOKEN, image_seq_length
+from ..schemas import IMAGE_TOKEN
+from .model import image_seq_length
 
 log = logging.getLogger(__name__)
 

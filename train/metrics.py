@@ -36,16 +36,19 @@ from rouge_score import rouge_scorer
 from sacrebleu.metrics import BLEU
 from sacrebleu.tokenizers.tokenizer_13a import Tokenizer13a
 
+from ..schemas import IMAGE_TOKEN
+from .captions import FIGURE_LABEL
+
 # Chat artefacts a model may leave around its answer.
 _TEMPLATE_TOKENS = re.compile(
-    r"</?s>|<\|[a-z_]+\|>|<image>|\[/?INST\]|<<SYS>>|<</SYS>>|<pad>|<unk>|<\|endoftext\|>", re.I
+    rf"</?s>|<\|[a-z_]+\|>|{re.escape(IMAGE_TOKEN)}|\[/?INST\]|<<SYS>>|<</SYS>>|<pad>|<unk>|<\|endoftext\|>",
+    re.I,
 )
 # "ASSISTANT:", "### Assistant:", or ChatML's role line "assistant\n"
 _ROLE_PREFIX = re.compile(
     r"^\s*(?:#+\s*)?(?:assistant|gpt|asst|ai|answer|response)(?:\s*:|[ \t]*\n)\s*", re.I
 )
 _CAPTION_PREFIX = re.compile(r"^\s*(?:caption|description)\s*:\s*", re.I)
-_FIGURE_INDEX = re.compile(r"^\s*(?:fig(?:ure)?|table)\.?\s*[A-Z]?\d+[a-z]?\s*[:.|]\s*", re.I)
 
 
 def clean_prediction(text: str) -> str:
@@ -55,7 +58,7 @@ def clean_prediction(text: str) -> str:
     previous = None
     while previous != text:  # prefixes can stack: "ASSISTANT: Caption: Figure 2: ..."
         previous = text
-        for pattern in (_ROLE_PREFIX, _CAPTION_PREFIX, _FIGURE_INDEX):
+        for pattern in (_ROLE_PREFIX, _CAPTION_PREFIX, FIGURE_LABEL):
             text = pattern.sub("", text, count=1)
     return " ".join(text.split())
 

@@ -41,11 +41,11 @@ from transformers import (
 )
 from transformers.models.llava.modeling_llava import LlavaMultiModalProjector
 
+from ..schemas import IMAGE_TOKEN
 from .config import ModelConfig
 
 log = logging.getLogger(__name__)
 
-IMAGE_TOKEN = "<image>"
 
 # Chat formats as documented by their authors (LLaVA's conv_vicuna_v1, OpenAI ChatML, Meta's
 # Llama 2 and Llama 3 model cards). `eos` is the token that ends an assistant turn (generation

@@ -29,11 +29,13 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 
+from ..schemas import IMAGE_TOKEN, INSTRUCTION_FEATURES
+from ..schemas.parquet import write_table
+
 OPTIONS = ("A", "B", "C", "D", "E")
 FORMATS = ("CQM-A", "QCM-LEA", "QCM-LEPA")
 # LLaVA-1.5 appends this to CQM-A questions at evaluation time (`--single-pred-prompt`).
 SINGLE_PRED_PROMPT = "Answer with the option's letter from the given choices directly."
-IMAGE_TAG = "<image>"
 LICENSE = "CC-BY-NC-SA-4.0"  # ScienceQA data licence (lupantech/ScienceQA)
 # The Hub copy names the validation split `validation`; pid_splits.json calls it `val`.
 HUB_SPLIT = {"train": "train", "val": "validation", "validation": "validation", "test": "test"}
@@ -212,7 +214,7 @@ def prompt(p: Problem, fmt: str, for_eval: bool = True) -> str:
     text = question_text(p, fmt)
     if for_eval and fmt == "CQM-A":
         text = f"{text}\n{SINGLE_PRED_PROMPT}"
-    return f"{IMAGE_TAG}\n{text}" if p.has_image else text
+    return f"{IMAGE_TOKEN}\n{text}" if p.has_image else text
 
 
 def target(p: Problem, fmt: str) -> str:
@@ -282,9 +284,6 @@ def export(
     kind `llava`: OUT/llava_{split}_{fmt}.json with the images under OUT/images/{pid}/.
     Questions whose image is missing are skipped and listed in the returned `errors`.
     """
-    from ..curate.writer import write_table
-    from ..schemas import INSTRUCTION_FEATURES
-
     if fmt not in FORMATS:
         raise ValueError(f"unknown prompt format {fmt!r}; choose one of {FORMATS}")
     if kind not in ("instructions", "llava"):
