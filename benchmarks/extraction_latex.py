@@ -150,7 +150,10 @@ def print_table(report: dict) -> None:
 
 def markdown(report: dict) -> str:
     cols = ["recall", "precision", "caption_f1", "graphics", "mention_recall", "mention_precision"]
-    head = "| paper | floats | recall | precision | caption F1 | graphics | mention R | mention P | parse s (CPU s) |"
+    head = (
+        "| paper | floats | recall | precision | caption F1 | graphics | mention R | mention P "
+        "| parse s (CPU s) |"
+    )
     lines = [head, "|" + "---|" * 9]
     for r in report["papers"]:
         lines.append(

@@ -152,7 +152,8 @@ def quality(crops_dir: Path | None, only: str | None) -> dict:
     table = "\n".join(lines)
     print(table)
     print(
-        f"\nfigure-type accuracy (rule-based guess vs gold): {_fmt(o['figure_type_accuracy'])} over {type_total} figures"
+        f"\nfigure-type accuracy (rule-based guess vs gold): {_fmt(o['figure_type_accuracy'])} over "
+        f"{type_total} figures"
     )
     for name, s in rows:
         bad = {k: v for k, v in s["caption_f1"].items() if v < 0.9}

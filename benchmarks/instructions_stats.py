@@ -1,7 +1,7 @@
 """Instruction data built from an extract output: counts per task, checks, and build speed.
 
     python benchmarks/instructions_stats.py OUT            # an existing `scitune-curate extract` output
-    python benchmarks/instructions_stats.py --corpus OUT   # extract ../shared/corpus into OUT first (resumable)
+    python benchmarks/instructions_stats.py --corpus OUT   # extract ../shared/corpus into OUT (resumable)
     python benchmarks/instructions_stats.py --synthetic 5000 OUT   # N drawn figure rows, to check scaling
 
 Prints a Markdown report (also written to benchmarks/results/instructions_stats*.{md,json}, git-ignored):
@@ -57,7 +57,7 @@ def _test_module(relative: str):
 
 
 def write_synthetic(out: Path, n: int) -> None:
-    """N realistic figure rows (drawn images, captions, OCR, mentions) over N/10 papers, streamed to shards."""
+    """N realistic figure rows (drawn images, captions, OCR, mentions) over N/10 papers, streamed."""
     from scitune.curate.card import write_card
     from scitune.curate.writer import write_table
     from scitune.schemas import FIGURE_FEATURES
@@ -170,7 +170,8 @@ def main() -> int:
     lines = [
         f"# Instruction data of `{out}`",
         "",
-        f"{n_figures:,} figure/table rows from {len(card.paper_license):,} papers -> {rows:,} instruction rows "
+        f"{n_figures:,} figure/table rows from {len(card.paper_license):,} papers -> {rows:,} instruction "
+        "rows "
         f"(template pool v{LATEST_TEMPLATE_VERSION}, seed {args.seed}).",
         "",
         "| task | rows | share of figures |",
@@ -189,7 +190,8 @@ def main() -> int:
         "",
         f"Build: {build_s:.2f} s median of {len(times)} ({n_figures / build_s:.0f} figures/s, "
         f"{rows / build_s:.0f} rows/s); LLaVA export {export_s:.2f} s "
-        f"({exported.rows:,} records, {exported.images:,} images). Peak memory of one build: {rss_mb:.0f} MB. "
+        f"({exported.rows:,} records, {exported.images:,} images). Peak memory of one build: {rss_mb:.0f} "
+        "MB. "
         "Wall clock, this machine.",
         "",
         "| check | result |",

@@ -69,7 +69,7 @@ def extract(
         probe.unlink()
     except OSError as e:
         typer.echo(f"error: cannot write to {out}: {e}. Choose another --out.", err=True)
-        raise typer.Exit(2)
+        raise typer.Exit(2) from None
     summary = run_extract(
         inputs,
         out,
@@ -146,7 +146,7 @@ def _criteria(
             dedupe=dedupe,
         )
     except ValueError as e:
-        raise typer.BadParameter(str(e))
+        raise typer.BadParameter(str(e)) from None
 
 
 TYPE_OPT = typer.Option([], "--type", help="Keep only this figure type (repeatable), e.g. line_plot.")
@@ -207,7 +207,7 @@ def instructions(
             progress=progress,
         )
     except ValueError as e:
-        raise typer.BadParameter(str(e))
+        raise typer.BadParameter(str(e)) from None
     for line in stats.lines():
         typer.echo(line, err=True)
 
@@ -232,9 +232,9 @@ def export_cmd(
         stats = export(fmt, out, dest, tasks=task or None, progress=progress)
     except NothingToExport as e:
         typer.echo(f"error: {e}", err=True)
-        raise typer.Exit(2)
+        raise typer.Exit(2) from None
     except ValueError as e:
-        raise typer.BadParameter(str(e))
+        raise typer.BadParameter(str(e)) from None
     for line in stats.lines():
         typer.echo(line, err=True)
 
@@ -264,7 +264,7 @@ def filter_cmd(
             out, dest, _criteria(types, kinds, licenses, min_words, max_words, dedupe), progress
         )
     except ValueError as e:
-        raise typer.BadParameter(str(e))
+        raise typer.BadParameter(str(e)) from None
     write_card(dest, command=_command_line())
     if with_instructions:
         # lazy: `--help` and the other commands start without datasets and pyarrow
@@ -293,7 +293,8 @@ def push_to_hub_cmd(
     ),
     dry_run: bool = typer.Option(False, "--dry-run", help="List what would be sent; change nothing."),
 ) -> None:
-    """Publish OUT (card, shards, charts) to a Hub dataset repo in one commit; unchanged folders send nothing."""
+    """Publish OUT (card, shards, charts) to a Hub dataset repo in one commit; unchanged folders send
+    nothing."""
     # lazy: `--help` and the other commands start without huggingface_hub
     from .hub import push_to_hub
 
@@ -316,7 +317,7 @@ def push_to_hub_cmd(
         elif status == 412:
             hint = " The repo changed while pushing: run the command again."
         typer.echo(f"error: push to {repo_id} failed: {type(e).__name__}: {message}{hint}", err=True)
-        raise typer.Exit(1)
+        raise typer.Exit(1) from None
     for line in result.lines():
         typer.echo(line)
 

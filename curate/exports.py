@@ -189,7 +189,8 @@ def export_messages(
     size = sum(p.stat().st_size for p in shards)
     with atomic_text(card) as f:
         f.write(
-            "---\nconfigs:\n- config_name: default\n  data_files:\n  - split: train\n    path: data/*.parquet\n"
+            "---\nconfigs:\n- config_name: default\n  data_files:\n  - split: train\n    path: "
+            "data/*.parquet\n"
             f"dataset_info:\n  download_size: {size}\n---\n\nscitune instructions in TRL's vision chat form "
             f"(`messages` + `images`); exported from `{out}` by `scitune-curate export messages`.\n"
         )

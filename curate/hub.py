@@ -211,7 +211,8 @@ def push_to_hub(
             info = retry("repo info", lambda: api.repo_info(repo_id, repo_type="dataset", revision=revision))
             if private and not info.private:
                 log(
-                    f"note: {repo_id} already exists and is public; --private only applies when creating a repo"
+                    f"note: {repo_id} already exists and is public; --private only applies when creating a "
+                    "repo"
                 )
             tree = retry(
                 "list remote files",

@@ -244,7 +244,7 @@ def plan_inputs(
                         f"(.tar.gz, .tgz, .tar, .zip, .gz) nor a source folder.",
                     )
                 )
-    for pdf, src in pairs.items():
+    for src in pairs.values():
         if src.exists() and src not in sources:
             sources.append(src)
     docs = _pair(pdfs, sources, pairs)

@@ -90,7 +90,8 @@ def _child(conn, work, doc: Document, opts: Options, max_memory_mb: int) -> None
                     doc.key,
                     "crash",
                     type(e).__name__,
-                    f"the worker failed with {type(e).__name__}: {e}. If this is MemoryError, raise --max-memory.",
+                    f"the worker failed with {type(e).__name__}: {e}. If this is MemoryError, raise "
+                    "--max-memory.",
                     doc.paper_id,
                 )
             ],

@@ -166,7 +166,7 @@ def validate_folder(out: str | Path, max_problems: int = 200) -> Report:
             pf = pq.ParquetFile(path)
             report.problems += _schema_problems(path, pf.schema_arrow, table)
             for batch in pf.iter_batches(batch_size=64):
-                for i, row in enumerate(batch.to_pylist()):
+                for row in batch.to_pylist():
                     report.rows[table] += 1
                     where = f"{path.name} row {report.rows[table] - 1}"
                     for problem in validate_row(row, table):

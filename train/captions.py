@@ -162,7 +162,8 @@ def read_scicap_challenge(
                 str(path),
                 str(ann.get("id")),
                 "orphan_annotation",
-                f"annotation {ann.get('id')} names image_id {ann.get('image_id')!r}, which is not in `images`",
+                f"annotation {ann.get('id')} names image_id {ann.get('image_id')!r}, which is not in "
+                "`images`",
             )
             continue
         by_image.setdefault(ann["image_id"], []).append(ann)

@@ -82,7 +82,8 @@ def type_table(name: str, types: dict) -> str:
     ]
     for label, c in types.get("per_class", {}).items():
         lines.append(
-            f"| {label} | {_fmt(c['precision'], 3)} | {_fmt(c['recall'], 3)} | {_fmt(c['f1'], 3)} | {c['support']} |"
+            f"| {label} | {_fmt(c['precision'], 3)} | {_fmt(c['recall'], 3)} | {_fmt(c['f1'], 3)} | "
+            f"{c['support']} |"
         )
     return "\n".join(lines) + "\n"
 

@@ -310,8 +310,10 @@ def export(
     if kind == "instructions":
         write_table((to_instruction(p, fmt) for p in usable()), out / "instructions", INSTRUCTION_FEATURES)
         (out / "README.md").write_text(
-            "---\nconfigs:\n- config_name: instructions\n  data_files: instructions/*.parquet\nlicense: cc-by-nc-sa-4.0\n"
-            f"---\n\nScienceQA {split} split in LLaVA's {fmt} format, written by `scitune.train.scienceqa.export`.\n",
+            "---\nconfigs:\n- config_name: instructions\n  data_files: instructions/*.parquet\nlicense: "
+            "cc-by-nc-sa-4.0\n"
+            f"---\n\nScienceQA {split} split in LLaVA's {fmt} format, written by "
+            "`scitune.train.scienceqa.export`.\n",
             encoding="utf-8",
         )
         return {"path": str(out / "instructions"), **counts, "errors": errors}
@@ -487,9 +489,12 @@ def score(problems: Iterable[Problem], judged: list[Judged], variant: str = "sta
 
 
 PARSER_RULES = (
-    "LLaVA eval_science_qa.py order: a bare letter; a letter and a full stop ('B.' or 'B. text'); exactly one "
-    "'The answer is B' (the letter followed by any character or the end); then QCM-LEPA's 'ANSWER: B'. The letter "
-    "must name one of the question's options. Anything else is unreadable and counted wrong (no random guess)."
+    "LLaVA eval_science_qa.py order: a bare letter; a letter and a full stop ('B.' or 'B. text'); exactly "
+    "one "
+    "'The answer is B' (the letter followed by any character or the end); then QCM-LEPA's 'ANSWER: B'. The "
+    "letter "
+    "must name one of the question's options. Anything else is unreadable and counted wrong (no random "
+    "guess)."
 )
 
 

@@ -243,7 +243,8 @@ def attach_graphics(
                         "float",
                         "missing_graphic",
                         f"{f.kind} {f.number}: graphic '{g.name}' is not in the source (looked in "
-                        f"{', '.join(repr(d or '.') for d in index._folders(g.base_dir))} with the usual extensions); "
+                        f"{', '.join(repr(d or '.') for d in index._folders(g.base_dir))} with the usual "
+                        "extensions); "
                         "the float is kept without it",
                     )
                 )

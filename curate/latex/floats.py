@@ -673,7 +673,7 @@ class DocumentWalker:
                 self._collect([arg], ctx, parts)
 
     def _continue(self, kind: str, events: list[_Event], panels: list[Panel]) -> bool:
-        """`\\ContinuedFloat`: same number as the previous float of this kind; its graphics and panels join it."""
+        """`\\ContinuedFloat`: the previous float of this kind's number; its graphics and panels join it."""
         previous = next((f for f in reversed(self.out.floats) if f.kind == kind), None)
         if previous is None:
             return False
@@ -723,7 +723,7 @@ class DocumentWalker:
             if e.kind == "labelformat":
                 empty = e.value
         floats: list[RawFloat] = []
-        for pos, cap in numbered:
+        for _, cap in numbered:
             own = cap.kind or kind
             if override and len(numbered) == 1:
                 number = override
