@@ -27,7 +27,7 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 
-# sibling module: Python puts this script's folder first on sys.path
+# sibling module: Python puts a script's own folder first on the import path
 from gold import (
     crop_similarity,
     judgeable_figures,

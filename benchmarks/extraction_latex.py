@@ -24,7 +24,7 @@ import tempfile
 import time
 from pathlib import Path
 
-# sibling module: Python puts this script's folder first on sys.path
+# sibling module: Python puts a script's own folder first on the import path
 from gold import load_gold, pool, score_paper
 
 from scitune.curate.latex.extract import extract_latex

@@ -28,7 +28,7 @@ import time
 import traceback
 from pathlib import Path
 
-# sibling module: Python puts this script's folder first on sys.path
+# sibling module: Python puts a script's own folder first on the import path
 from gold import (
     compare_images,
     crop_similarity,
