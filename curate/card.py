@@ -283,7 +283,7 @@ def write_charts(out: Path, stats: Stats) -> list[Path]:
     """Bar charts of figure types and caption lengths as PNGs under OUT/assets (none without figures)."""
     if not stats.rows.get("figures"):
         return []
-    import matplotlib
+    import matplotlib  # lazy: ~0.5 s to import, and only cards of datasets with figures draw charts
 
     matplotlib.use("Agg")  # no display on servers and workers
     import matplotlib.pyplot as plt
@@ -325,7 +325,8 @@ def render_card(stats: Stats, command: str | None = None, charts: list[Path] | N
     n_papers = len(stats.paper_license)
     parts = [f"---\n{header}---\n", "# scitune: scientific figures, tables and instructions\n"]
     parts.append(
-        f"Figures and tables extracted from {n_papers:,} scientific papers (PDF and arXiv LaTeX source), each "
+        f"Figures and tables extracted from {n_papers:,} scientific papers (PDF and arXiv LaTeX source), "
+        "each "
         f"with its human-written caption, the text inside it, and the body paragraphs that mention it, "
         f"plus instruction-tuning records built from them in the manner of SciTune "
         f"([Horawalavithana et al., 2023](https://arxiv.org/abs/2307.01139)).\n"
@@ -373,7 +374,8 @@ def render_card(stats: Stats, command: str | None = None, charts: list[Path] | N
     parts.append("## Errors\n")
     if n_err:
         parts.append(
-            f"{n_err:,} inputs or floats could not be used; each is an `errors` row with the input, stage and "
+            f"{n_err:,} inputs or floats could not be used; each is an `errors` row with the input, stage "
+            "and "
             f"reason.\n\n"
             + _count_table(stats.by_stage, "stage", n_err)
             + "\n\n"
@@ -387,8 +389,10 @@ def render_card(stats: Stats, command: str | None = None, charts: list[Path] | N
     recorded = f"{COMMAND_LINE}{command}`" if command else "- Command: not recorded."
     parts.append(f"- Tool: `{extractor_version()}`, schema version {SCHEMA_VERSION}.\n{recorded}\n")
     parts.append(
-        "- Figures and tables are found in the PDF (caption labels, drawing and image regions) and in the LaTeX "
-        "source (float environments, `\\includegraphics`, `\\label`/`\\ref`); both sides are joined per float "
+        "- Figures and tables are found in the PDF (caption labels, drawing and image regions) and in the "
+        "LaTeX "
+        "source (float environments, `\\includegraphics`, `\\label`/`\\ref`); both sides are joined per "
+        "float "
         "with an agreement score. Captions are the authors' own text; nothing is machine-written except the "
         "instruction wording, which comes from versioned template pools.\n"
     )
@@ -403,7 +407,8 @@ def render_card(stats: Stats, command: str | None = None, charts: list[Path] | N
         "```python\nfrom datasets import load_dataset\n\n"
         + loads
         + 'figures[0]["image"]  # a PIL image\n```\n\n'
-        "SciCap and SciCap Challenge users: `figure_type`, `caption`, `caption_no_index`, `ocr`, `paragraphs` "
+        "SciCap and SciCap Challenge users: `figure_type`, `caption`, `caption_no_index`, `ocr`, "
+        "`paragraphs` "
         "(their `paragraph`) and `mentions` (their `mention`) map one-to-one; `scitune-curate export scicap` "
         "writes their COCO-style JSON (figure types folded with `scitune.schemas.taxonomy.SCICAP_TYPE_MAP`). "
         "`scitune-curate export llava|messages|prompt-completion` writes the training formats.\n"

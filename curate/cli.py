@@ -2,6 +2,8 @@
 
 import os
 import re
+import shlex
+import sys
 from pathlib import Path
 
 import typer
@@ -107,6 +109,7 @@ def extract(
 
     Re-running on the same OUT skips inputs already done (by content hash), also after a killed run.
     """
+    # lazy: `--help` and the other commands start without pymupdf and the worker pool
     from .runner import run_extract
 
     if ocr not in ("auto", "off"):
@@ -118,7 +121,7 @@ def extract(
         probe.unlink()
     except OSError as e:
         typer.echo(f"error: cannot write to {out}: {e}. Choose another --out.", err=True)
-        raise typer.Exit(2)
+        raise typer.Exit(2) from None
     inputs = _arxiv_inputs(inputs, arxiv_url, cache, progress)
     summary = run_extract(
         inputs,
@@ -145,6 +148,7 @@ def extract(
             err=True,
         )
     if instructions:
+        # lazy: `--help` and the other commands start without datasets and pyarrow
         from .instructions import build_instructions
 
         for line in build_instructions(out, progress=progress).lines():
@@ -239,6 +243,7 @@ def download(
 @app.command()
 def validate(out: Path = typer.Argument(..., help="An extract output folder.")) -> None:
     """Check every row of OUT against the schema; exit 0 only when all rows obey it."""
+    # lazy: `--help` and the other commands start without datasets and pyarrow
     from ..schemas import validate_folder
 
     report = validate_folder(out)
@@ -256,9 +261,6 @@ def validate(out: Path = typer.Argument(..., help="An extract output folder.")) 
 
 
 def _command_line() -> str:
-    import shlex
-    import sys
-
     return shlex.join(["scitune-curate", *sys.argv[1:]])
 
 
@@ -270,6 +272,7 @@ def _criteria(
     max_words: int | None,
     dedupe: bool,
 ):
+    # lazy: `--help` and the other commands start without pyarrow and PIL
     from .filters import Criteria
 
     try:
@@ -282,7 +285,7 @@ def _criteria(
             dedupe=dedupe,
         )
     except ValueError as e:
-        raise typer.BadParameter(str(e))
+        raise typer.BadParameter(str(e)) from None
 
 
 TYPE_OPT = typer.Option([], "--type", help="Keep only this figure type (repeatable), e.g. line_plot.")
@@ -324,6 +327,7 @@ def instructions(
     progress: bool = typer.Option(True, help="Show a progress bar."),
 ) -> None:
     """Build OUT/instructions (SciTune's instruction tasks) from OUT/figures; replaces earlier ones."""
+    # lazy: `--help` and the other commands start without datasets and pyarrow
     from .instructions import TASKS, build_instructions
 
     if not any((out / "figures").glob("*.parquet")):
@@ -343,7 +347,7 @@ def instructions(
             progress=progress,
         )
     except ValueError as e:
-        raise typer.BadParameter(str(e))
+        raise typer.BadParameter(str(e)) from None
     for line in stats.lines():
         typer.echo(line, err=True)
 
@@ -362,6 +366,7 @@ def export_cmd(
     progress: bool = typer.Option(True, help="Show a progress bar."),
 ) -> None:
     """Export OUT to LLaVA JSON, TRL messages, prompt/completion JSONL or SciCap Challenge COCO JSON."""
+    # lazy: `--help` and the other commands start without datasets and pyarrow
     from .exports import NothingToExport, export
 
     try:
@@ -369,9 +374,9 @@ def export_cmd(
         stats = export(fmt, out, dest, tasks=task or None, progress=progress, licenses=chosen)
     except NothingToExport as e:
         typer.echo(f"error: {e}", err=True)
-        raise typer.Exit(2)
+        raise typer.Exit(2) from None
     except ValueError as e:
-        raise typer.BadParameter(str(e))
+        raise typer.BadParameter(str(e)) from None
     for line in stats.lines():
         typer.echo(line, err=True)
 
@@ -392,6 +397,7 @@ def filter_cmd(
     progress: bool = typer.Option(True, help="Show a progress bar."),
 ) -> None:
     """Write the figure rows of OUT that pass the filters into a new dataset folder DEST, with its card."""
+    # lazy: `--help` and the other commands start without datasets and huggingface_hub
     from .card import write_card
     from .filters import filter_folder
 
@@ -400,9 +406,10 @@ def filter_cmd(
             out, dest, _criteria(types, kinds, licenses, min_words, max_words, dedupe), progress
         )
     except ValueError as e:
-        raise typer.BadParameter(str(e))
+        raise typer.BadParameter(str(e)) from None
     write_card(dest, command=_command_line())
     if with_instructions:
+        # lazy: `--help` and the other commands start without datasets and pyarrow
         from .instructions import build_instructions
 
         for line in build_instructions(dest, progress=progress).lines():
@@ -428,7 +435,9 @@ def push_to_hub_cmd(
     ),
     dry_run: bool = typer.Option(False, "--dry-run", help="List what would be sent; change nothing."),
 ) -> None:
-    """Publish OUT (card, shards, charts) to a Hub dataset repo in one commit; unchanged folders send nothing."""
+    """Publish OUT (card, shards, charts) to a Hub dataset repo in one commit; unchanged folders send
+    nothing."""
+    # lazy: `--help` and the other commands start without huggingface_hub
     from .hub import push_to_hub
 
     try:
@@ -450,7 +459,7 @@ def push_to_hub_cmd(
         elif status == 412:
             hint = " The repo changed while pushing: run the command again."
         typer.echo(f"error: push to {repo_id} failed: {type(e).__name__}: {message}{hint}", err=True)
-        raise typer.Exit(1)
+        raise typer.Exit(1) from None
     for line in result.lines():
         typer.echo(line)
 

@@ -30,12 +30,13 @@ from pathlib import Path
 
 from datasets import Features, Image, List, Value
 
+from ..schemas import IMAGE_TOKEN as IMAGE_TAG
 from ..schemas import SCICAP_TYPE_MAP
 from .arxiv.licenses import allows
 from .filters import count_rows, iter_rows
+from .writer import write_table
 
 FORMATS = ("llava", "messages", "prompt-completion", "scicap")
-IMAGE_TAG = "<image>"
 SAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
 # TRL's native vision chat rows: text and image parts in order, `index` pointing into `images`.
@@ -184,8 +185,6 @@ def export_messages(
     licenses: set[str] | None = None,
 ) -> ExportStats:
     """TRL `messages` + `images` as Parquet under DEST/data, with a card so `load_dataset(DEST)` works."""
-    from .writer import write_table
-
     stats = ExportStats("messages")
 
     def rows() -> Iterator[dict]:
@@ -201,7 +200,8 @@ def export_messages(
     size = sum(p.stat().st_size for p in shards)
     with atomic_text(card) as f:
         f.write(
-            "---\nconfigs:\n- config_name: default\n  data_files:\n  - split: train\n    path: data/*.parquet\n"
+            "---\nconfigs:\n- config_name: default\n  data_files:\n  - split: train\n    path: "
+            "data/*.parquet\n"
             f"dataset_info:\n  download_size: {size}\n---\n\nscitune instructions in TRL's vision chat form "
             f"(`messages` + `images`); exported from `{out}` by `scitune-curate export messages`.\n"
         )

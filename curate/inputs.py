@@ -17,6 +17,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
+from . import ids
 from .archives import archive_format
 from .arxiv.identifiers import arxiv_id_from_name
 
@@ -34,8 +35,8 @@ class Document:
     key: str = ""  # content hash: resume identity
     pdf_sha256: str | None = None
     source_sha256: str | None = None
-    stem_id: str = ""  # paper id from the file name (arXiv id or stem)
-    paper_id: str = ""  # final id (stem_id, made unique by the planner when stems collide)
+    stem_id: str = ""  # paper id from the file names (ids.name_paper_id)
+    paper_id: str = ""  # stem_id made unique by the planner; the worker and runner may refine it (ids.py)
     metadata: dict | None = None  # arXiv metadata joined by extract: {"license", "paper"} (arxiv/attach.py)
 
     @property
@@ -231,7 +232,7 @@ def plan_inputs(
                         f"(.tar.gz, .tgz, .tar, .zip, .gz) nor a source folder.",
                     )
                 )
-    for pdf, src in pairs.items():
+    for src in pairs.values():
         if src.exists() and src not in sources:
             sources.append(src)
     docs = _pair(pdfs, sources, pairs)
@@ -260,7 +261,7 @@ def _identify(doc: Document, plan: Plan) -> None:
     parts = [h for h in (doc.pdf_sha256, doc.source_sha256) if h]
     doc.key = parts[0] if len(parts) == 1 else hashlib.sha256(":".join(parts).encode()).hexdigest()
     names = [p.name for p in (doc.pdf, doc.source) if p is not None]
-    doc.stem_id = next((a for a in map(arxiv_id_from_name, names) if a), None) or strip_suffix(names[0])
+    doc.stem_id = ids.name_paper_id(map(arxiv_id_from_name, names), strip_suffix(names[0]))
     plan.documents.append(doc)
 
 
@@ -271,8 +272,4 @@ def assign_paper_ids(documents: list[Document], taken: dict[str, str]) -> None:
     """
     owner = {pid: key for key, pid in taken.items()}
     for doc in sorted(documents, key=lambda d: d.key):
-        pid = doc.stem_id
-        if owner.get(pid, doc.key) != doc.key:
-            pid = f"{doc.stem_id}-{doc.key[:8]}"
-        owner[pid] = doc.key
-        doc.paper_id = pid
+        doc.paper_id = ids.unique_paper_id(doc.stem_id, doc.key, owner)

@@ -24,6 +24,7 @@ from pathlib import Path
 
 import yaml
 
+from ..schemas import IMAGE_TOKEN as IMAGE_TAG
 from ..schemas import INSTRUCTION_FEATURES
 from .card import write_card
 from .filters import iter_rows
@@ -33,7 +34,6 @@ TASKS = ("caption", "ctom", "figure_type", "ocr", "mention", "caption_with_conte
 LATEST_TEMPLATE_VERSION = "1"
 MAX_MENTION_ROWS = 3  # mention rows per figure: a figure cited ten times should not weigh ten times more
 MAX_CONTEXT_CHARS = 3000  # paragraphs shown in caption_with_context prompts
-IMAGE_TAG = "<image>"
 
 
 @dataclass(frozen=True)

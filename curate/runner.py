@@ -21,9 +21,12 @@ from pathlib import Path
 
 from tqdm import tqdm
 
+from . import ids
 from .arxiv.attach import attach_metadata, metadata_files
-from .document import Options, Result, error_row, process_document
+from .card import write_card
+from .document import Options, Result, process_document
 from .inputs import Document, assign_paper_ids, plan_inputs
+from .rows import error_row
 from .writer import SHARD_ROWS, STATE_DIR, RunWriter, reset, write_json_atomically
 
 
@@ -71,7 +74,7 @@ class _Job:
 
 def _limit_memory(max_memory_mb: int) -> None:
     try:
-        import resource
+        import resource  # POSIX only: elsewhere the cap is skipped below
 
         limit = max_memory_mb * 2**20
         resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
@@ -93,7 +96,8 @@ def _child(conn, work, doc: Document, opts: Options, max_memory_mb: int) -> None
                     doc.key,
                     "crash",
                     type(e).__name__,
-                    f"the worker failed with {type(e).__name__}: {e}. If this is MemoryError, raise --max-memory.",
+                    f"the worker failed with {type(e).__name__}: {e}. If this is MemoryError, raise "
+                    "--max-memory.",
                     doc.paper_id,
                 )
             ],
@@ -183,19 +187,14 @@ def _crash_message(job: _Job) -> str:
 
 def _claim_paper_id(result: Result, owner: dict[str, str]) -> None:
     """Keep paper ids unique when a PDF's arXiv stamp names a paper another input already has."""
-    if owner.get(result.paper_id, result.key) == result.key:
-        owner[result.paper_id] = result.key
+    new = ids.unique_paper_id(result.paper_id, result.key, owner)
+    if new == result.paper_id:
         return
-    new = f"{result.paper_id}-{result.key[:8]}"
-    for row in result.figures:
-        row["paper_id"] = new
-        row["figure_id"] = new + row["figure_id"][len(result.paper_id) :]
-    for row in result.errors:
+    for row in result.figures + result.errors:
         row["paper_id"] = new
         if row.get("figure_id"):
-            row["figure_id"] = new + row["figure_id"][len(result.paper_id) :]
+            row["figure_id"] = ids.move_figure_id(row["figure_id"], result.paper_id, new)
     result.paper_id = new
-    owner[new] = result.key
 
 
 def run_extract(
@@ -284,8 +283,6 @@ def run_extract(
 
 
 def _finish(out: Path, summary: Summary, command: str | None) -> None:
-    from .card import write_card
-
     command = command or "scitune-curate " + " ".join(shlex.quote(a) for a in sys.argv[1:])
     write_card(out, command=command)
     stamp = time.strftime("%Y%m%dT%H%M%S")

@@ -7,7 +7,7 @@ card are all derived from these declarations.
 
 from .errors import ERROR_COLUMNS, ERROR_FEATURES, ERROR_STAGES
 from .figures import FIGURE_COLUMNS, FIGURE_FEATURES, KINDS, OCR_SOURCES, SOURCES
-from .instructions import INSTRUCTION_COLUMNS, INSTRUCTION_FEATURES
+from .instructions import IMAGE_TOKEN, INSTRUCTION_COLUMNS, INSTRUCTION_FEATURES
 from .taxonomy import FIGURE_TYPES, SCICAP_TYPE_MAP
 from .validate import validate_folder, validate_row
 from .version import SCHEMA_VERSION, extractor_version
@@ -25,6 +25,7 @@ __all__ = [
     "FIGURE_COLUMNS",
     "FIGURE_FEATURES",
     "FIGURE_TYPES",
+    "IMAGE_TOKEN",
     "INSTRUCTION_COLUMNS",
     "INSTRUCTION_FEATURES",
     "KINDS",

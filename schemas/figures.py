@@ -63,7 +63,9 @@ FIGURE_FEATURES = Features(
 
 FIGURE_COLUMNS: dict[str, str] = {
     "figure_id": "Unique and stable across re-runs: `{paper_id}/{kind}{number}`.",
-    "paper_id": "arXiv id with version when known (file name, bundle or PDF text), else the input's file stem.",
+    "paper_id": (
+        "arXiv id with version when known (file name, bundle or PDF text), else the input's file stem."
+    ),
     "kind": "`figure` or `table`.",
     "number": "As printed: `3`, `S2`, `A.1`, `II`.",
     "source": "`pdf`, `latex` or `pdf+latex` (found on both sides and joined).",
@@ -85,7 +87,9 @@ FIGURE_COLUMNS: dict[str, str] = {
     "arXiv's record first (`download`'s metadata.jsonl or `--metadata`), then `--default-license`, then a "
     "licence stated on page 1 or in the LaTeX source.",
     "graphics": "Source files behind the float (LaTeX side), relative to the source root.",
-    "subfigure_images": "Per-panel images aligned with `subfigures` (LaTeX side; empty when panels have no own file).",
+    "subfigure_images": (
+        "Per-panel images aligned with `subfigures` (LaTeX side; empty when panels have no own file)."
+    ),
     "pdf_caption": "For `pdf+latex` rows: the caption as read from the PDF, kept for comparison.",
     "alignment_score": "For `pdf+latex` rows: agreement of the two sides (caption token-F1), 0 to 1.",
     "paper": "arXiv metadata of the paper (null when none was joined): `title`, `authors`, `abstract`, "

@@ -2,6 +2,9 @@
 
 from datasets import Features, Image, List, Value
 
+# Where an image goes in a user turn: LLaVA's placeholder, written by curate/ and read by train/.
+IMAGE_TOKEN = "<image>"
+
 INSTRUCTION_FEATURES = Features(
     {
         "id": Value("string"),
@@ -21,7 +24,7 @@ INSTRUCTION_COLUMNS: dict[str, str] = {
     "figure_id": "The figure it came from.",
     "paper_id": "The paper it came from.",
     "task": "`caption`, `ctom`, `figure_type`, `ocr`, `mention`, `caption_with_context`, ...",
-    "images": "The figure image(s); `<image>` in the user turn marks where each goes.",
+    "images": f"The figure image(s); `{IMAGE_TOKEN}` in the user turn marks where each goes.",
     "messages": "Chat turns `{role, content}`: `user` then `assistant` (possibly repeated).",
     "template_id": "Which instruction template produced the user turn.",
     "template_version": "Version of the template pool.",

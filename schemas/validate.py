@@ -16,7 +16,7 @@ import pyarrow.parquet as pq
 
 from .errors import ERROR_FEATURES, ERROR_STAGES
 from .figures import FIGURE_FEATURES, KINDS, OCR_SOURCES, SOURCES
-from .instructions import INSTRUCTION_FEATURES
+from .instructions import IMAGE_TOKEN, INSTRUCTION_FEATURES
 from .taxonomy import FIGURE_TYPES
 
 FEATURES = {"figures": FIGURE_FEATURES, "errors": ERROR_FEATURES, "instructions": INSTRUCTION_FEATURES}
@@ -125,10 +125,10 @@ def _instruction_problems(row: dict) -> list[str]:
             p.append(f"empty {m.get('role')} message")
     if messages and messages[-1].get("role") != "assistant":
         p.append("the last message must be the assistant's")
-    n_tags = sum((m.get("content") or "").count("<image>") for m in messages if m.get("role") == "user")
+    n_tags = sum((m.get("content") or "").count(IMAGE_TOKEN) for m in messages if m.get("role") == "user")
     images = row.get("images") or []
     if n_tags != len(images):
-        p.append(f"{n_tags} <image> tags but {len(images)} images")
+        p.append(f"{n_tags} {IMAGE_TOKEN} tags but {len(images)} images")
     if not all(_is_image(im) for im in images):
         p.append("an image is not PNG/JPEG bytes")
     return p
@@ -183,7 +183,7 @@ def validate_folder(out: str | Path, max_problems: int = 200) -> Report:
             pf = pq.ParquetFile(path)
             report.problems += _schema_problems(path, pf.schema_arrow, table)
             for batch in pf.iter_batches(batch_size=64):
-                for i, row in enumerate(batch.to_pylist()):
+                for row in batch.to_pylist():
                     report.rows[table] += 1
                     where = f"{path.name} row {report.rows[table] - 1}"
                     for problem in validate_row(row, table):

@@ -30,10 +30,13 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
+import datasets
 import numpy as np
 import torch
+from PIL import Image
 
-from .model import IMAGE_TOKEN, image_seq_length
+from ..schemas import IMAGE_TOKEN
+from .model import image_seq_length
 
 log = logging.getLogger(__name__)
 
@@ -103,8 +106,6 @@ def open_rows(source: str, split: str = "train", streaming: bool = False, image_
     `source` is an OUT folder (its `instructions/*.parquet`), a folder of Parquet shards, one Parquet
     file, a LLaVA `.json`/`.jsonl` file, or a Hub dataset id (config `instructions`).
     """
-    import datasets
-
     path = Path(source)
     if path.suffix in (".json", ".jsonl") and path.is_file():
         if streaming:
@@ -406,16 +407,12 @@ class BatchStream:
 
 
 def _load_image(image: dict):
-    from PIL import Image
-
     im = Image.open(io.BytesIO(image["bytes"])) if image.get("bytes") else Image.open(image["path"])
     return im.convert("RGB")
 
 
 def _check_image(image: dict) -> None:
     """Cheap check (header only) that an image can be opened; full decoding waits for the batch."""
-    from PIL import Image
-
     Image.open(io.BytesIO(image["bytes"])) if image.get("bytes") else Image.open(image["path"])
 
 
@@ -454,8 +451,6 @@ def collate(
                 problems.append(f"{s.id}: image does not decode ({type(e).__name__}: {e})")
                 labels[r, at : at + n] = IGNORE
                 side = _processor_side(image_processor)
-                from PIL import Image
-
                 loaded = [Image.new("RGB", (side, side)) for _ in s.images]
             images += loaded
             at += n

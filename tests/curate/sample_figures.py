@@ -59,7 +59,8 @@ def figure_row(
         caption_no_index
         if caption_no_index is not None
         else (
-            f"Step response of the identified model (blue) against the measured output for experiment {number}. "
+            "Step response of the identified model (blue) against the measured output for experiment "
+            f"{number}. "
             f"The error stays below 2% after t = 0.5 s."
         )
     )
@@ -128,7 +129,9 @@ def sample_rows() -> list[dict]:
             "diagram",
             paragraphs=[],
             mentions=[],
-            caption_no_index="Block diagram of the dynoNet architecture: G-blocks feed static nonlinearities.",
+            caption_no_index=(
+                "Block diagram of the dynoNet architecture: G-blocks feed static nonlinearities."
+            ),
         ),
         figure_row(
             "2001.00001v1", 1, kind="table", caption_no_index="Identification results on three benchmarks."
