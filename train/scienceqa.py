@@ -27,6 +27,8 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..schemas import content_parts
+
 OPTIONS = ("A", "B", "C", "D", "E")
 FORMATS = ("CQM-A", "QCM-LEA", "QCM-LEPA")
 # LLaVA-1.5 appends this to CQM-A questions at evaluation time (`--single-pred-prompt`).
@@ -264,8 +266,9 @@ def to_instruction(p: Problem, fmt: str) -> dict:
         "task": "scienceqa",
         "images": [{"bytes": data, "path": None}] if p.has_image else [],
         "messages": [
-            {"role": "user", "content": prompt(p, fmt, for_eval=False)},
-            {"role": "assistant", "content": target(p, fmt)},
+            # schema version 2: content parts, the image part where `<image>` stands in the prompt
+            {"role": "user", "content": content_parts(prompt(p, fmt, for_eval=False))},
+            {"role": "assistant", "content": [{"type": "text", "text": target(p, fmt)}]},
         ],
         "template_id": f"llava-sqa-{fmt}",
         "template_version": "1",
@@ -309,10 +312,15 @@ def export(
             yield p
 
     if kind == "instructions":
-        write_table((to_instruction(p, fmt) for p in usable()), out / "instructions", INSTRUCTION_FEATURES)
+        shards = write_table(
+            (to_instruction(p, fmt) for p in usable()), out / "instructions", INSTRUCTION_FEATURES
+        )
+        # download_size keys datasets' cache of a local folder (see curate/card.py): a re-export must not
+        # load the rows cached from an earlier one (or from an older schema)
+        size = sum(p.stat().st_size for p in shards)
         (out / "README.md").write_text(
             "---\nconfigs:\n- config_name: instructions\n  data_files: instructions/*.parquet\nlicense: cc-by-nc-sa-4.0\n"
-            f"---\n\nScienceQA {split} split in LLaVA's {fmt} format, written by `scitune.train.scienceqa.export`.\n",
+            f"dataset_info:\n  config_name: instructions\n  download_size: {size}\n---\n\nScienceQA {split} split in LLaVA's {fmt} format, written by `scitune.train.scienceqa.export`.\n",
             encoding="utf-8",
         )
         return {"path": str(out / "instructions"), **counts, "errors": errors}
