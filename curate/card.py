@@ -495,20 +495,25 @@ SCICAP_BIBTEX = """@inproceedings{hsu-etal-2021-scicap-generating,
 def write_export_card(
     dest: Path,
     fmt: str,
-    features: Features,
+    features: Features | dict[str, Features],
     data_files: list[dict],
     stats,
     usage: str,
-    config: dict | None = None,
+    configs: list[dict] | None = None,
 ) -> Path:
     """DEST/README.md for an export folder: a Hub dataset card with licence(s), task categories, the
-    `default` config over `data_files`, the features, how to train on it, and the citations.
+    configs over `data_files`, the features, how to train on it, and the citations.
 
     `stats` is the export's `ExportStats` (rows, tasks, per-paper licences); `usage` is Markdown whose
-    `{repo}` is replaced by the loading path; `config` adds builder options (e.g. a JSON `field`).
+    `{repo}` is replaced by the loading path. One `default` config reads `data_files` with `features`;
+    or `configs` names several (each with its builder options, e.g. a JSON `field`) and `features`
+    maps each config name to its features.
     """
     dest = Path(dest)
-    files = [p for f in data_files for p in sorted(dest.glob(f["path"])) if p.is_file()]
+    if configs is None:
+        configs = [{"config_name": "default", "data_files": data_files}]
+        features = {"default": features}
+    files = {p for f in data_files for p in dest.glob(f["path"]) if p.is_file()}
     licenses = hub_licenses(Stats(paper_license=dict(stats.paper_license)))
     data = DatasetCardData(
         license=licenses[0] if len(licenses) == 1 else licenses,
@@ -516,21 +521,25 @@ def write_export_card(
         language=["en"],
         size_categories=[size_category(stats.rows)],
         tags=["scientific-figures", "figure-captioning", "multimodal-instructions", "scitune", fmt],
-        pretty_name=f"scitune instructions: {EXPORT_TITLES[fmt]}",
-        configs=[{"config_name": "default", "data_files": data_files, **(config or {})}],
+        pretty_name=f"scitune: {EXPORT_TITLES[fmt]}",
+        configs=configs,
     )
     if "other" in licenses:
         data["license_name"] = "mixed-paper-licenses"
         data["license_link"] = "README.md"
     # download_size keys datasets' cache of a local folder (see card_metadata): a re-export is not shadowed.
     size = sum(p.stat().st_size for p in files)
-    infos = DatasetInfosDict({"default": DatasetInfo(features=features, download_size=size)})
+    infos = DatasetInfosDict(
+        {name: DatasetInfo(features=f, download_size=size) for name, f in features.items()}
+    )
     infos.to_dataset_card_data(data)
     header = yaml.safe_dump(data.to_dict(), sort_keys=False, allow_unicode=True, width=1000)
     papers = Counter(stats.paper_license.values())
-    lines = ["| column | type |", "|---|---|"] + [
-        f"| `{name}` | {feature_type(feature).replace('|', '/')} |" for name, feature in features.items()
-    ]
+    lines = []
+    for config, config_features in features.items():
+        lines += ([f"### `{config}`\n"] if len(features) > 1 else []) + ["| column | type |", "|---|---|"]
+        lines += [f"| `{n}` | {feature_type(f).replace('|', '/')} |" for n, f in config_features.items()]
+        lines.append("")
     tasks = _count_table(stats.by_task, "task", stats.rows) if stats.by_task else ""
     left_out = "".join(f"- left out {n:,}: {reason}\n" for reason, n in sorted(stats.left_out.items()))
     body = [

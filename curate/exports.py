@@ -70,6 +70,31 @@ LLAVA_FEATURES = Features(
 )
 
 
+# The Challenge JSON's two arrays, each a config of the export's card (`field` tells the JSON builder).
+SCICAP_IMAGE_FEATURES = Features(
+    {
+        "file_name": Value("string"),
+        "id": Value("int64"),
+        "figure_type": Value("string"),
+        "ocr": List(Value("string")),
+        "figure_id": Value("string"),
+        "paper_id": Value("string"),
+        "scitune_figure_type": Value("string"),
+        "license": Value("string"),
+    }
+)
+SCICAP_ANNOTATION_FEATURES = Features(
+    {
+        "image_id": Value("int64"),
+        "id": Value("int64"),
+        "caption": Value("string"),
+        "caption_no_index": Value("string"),
+        "paragraph": List(Value("string")),
+        "mention": List(List(Value("string"))),
+    }
+)
+
+
 @dataclass
 class ExportStats:
     format: str
@@ -391,6 +416,34 @@ def export_scicap(out: Path, dest: Path, progress: bool = False) -> ExportStats:
     finally:
         annotations.unlink(missing_ok=True)
     stats.images, stats.files = len(images.written), [path, images.folder]
+    data_files = [{"split": "train", "path": path.name}]
+    usage = (
+        "The SciCap Challenge's own code reads it as it reads their data (`--train_file scicap.json`: "
+        "`load_dataset('json', field='annotations')`, input `paragraph[0]`, target `caption_no_index`); "
+        "`images[].file_name` names a file under `images/`, joined on `annotations[].image_id`.\n\n"
+        "```python\nfrom datasets import load_dataset\n\n"
+        'annotations = load_dataset("{repo}", "annotations", split="train")\n'
+        'images = load_dataset("{repo}", "images", split="train")\n```\n'
+    )
+    stats.files.append(
+        write_export_card(
+            dest,
+            "scicap",
+            {"annotations": SCICAP_ANNOTATION_FEATURES, "images": SCICAP_IMAGE_FEATURES},
+            data_files,
+            stats,
+            usage,
+            configs=[
+                {
+                    "config_name": "annotations",
+                    "data_files": data_files,
+                    "field": "annotations",
+                    "default": True,
+                },
+                {"config_name": "images", "data_files": data_files, "field": "images"},
+            ],
+        )
+    )
     return stats
 
 

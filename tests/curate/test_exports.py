@@ -57,6 +57,85 @@ def test_llava_export_loads_with_a_short_reader(out, tmp_path):
         assert conv[1]["value"] == content_text(row["messages"][1]["content"])
 
 
+def llava_reads(dest: Path, image_folder: Path) -> list[dict]:
+    """What LLaVA's LazySupervisedDataset (haotian-liu/LLaVA, llava/train/train.py) does with each record,
+    as its code reads it: the image is `os.path.join(image_folder, record["image"])`; turns alternate
+    `human` / `gpt` from the first (preprocess_v1 asserts it); `preprocess_multimodal` moves the one
+    `<image>` of a turn to its start; `preprocess_plain` keeps two turns and replaces the first by
+    `<image>`; `tokenizer_image_token` splits the prompt at `<image>` (one image -> two chunks)."""
+    out = []
+    for rec in json.loads((dest / "llava.json").read_text()):
+        assert set(rec) == {"id", "image", "conversations"}
+        path = os.path.join(image_folder, rec["image"])
+        assert Path(path).resolve().is_relative_to(image_folder.resolve())
+        Image.open(path).convert("RGB")
+        turns = rec["conversations"]
+        assert all(set(t) == {"from", "value"} for t in turns)
+        assert [t["from"] for t in turns] == ["human", "gpt"] * (len(turns) // 2)
+        first = turns[0]["value"]
+        assert first.count("<image>") == 1 and all("<image>" not in t["value"] for t in turns[1:])
+        moved = "<image>\n" + first.replace("<image>", "").strip()  # preprocess_multimodal
+        prompt = moved + "".join(t["value"] for t in turns[1:])
+        assert len(prompt.split("<image>")) == 2  # tokenizer_image_token: one image slot
+        plain = ["<image>", turns[1]["value"]]  # preprocess_plain (the align stage)
+        out.append({"id": rec["id"], "prompt": moved, "plain": plain})
+    return out
+
+
+def test_llava_export_reads_as_llava_reads_it_from_any_directory(out, tmp_path, monkeypatch):
+    export("llava", out, tmp_path / "llava")
+    monkeypatch.chdir(tmp_path.parent)
+    read = llava_reads(tmp_path / "llava", tmp_path / "llava" / "images")
+    assert len(read) == count_rows(out, "instructions")
+    by_id = {r["id"]: r for r in iter_rows(out, "instructions")}
+    for r in read:
+        user = by_id[r["id"]]["messages"][0]["content"]
+        text = " ".join(p["text"] for p in user if p["type"] == "text")
+        assert (
+            r["prompt"].startswith("<image>\n")
+            and r["prompt"].replace("<image>", " ").split() == text.split()
+        )
+
+
+def test_llava_export_is_a_hub_dataset_with_a_card(out, tmp_path):
+    import yaml
+    from datasets import load_dataset
+
+    export("llava", out, tmp_path / "llava")
+    card = (tmp_path / "llava" / "README.md").read_text()
+    header = yaml.safe_load(card.split("---")[1])
+    assert sorted(header["license"]) == ["cc-by-4.0", "mit"]
+    assert "image-text-to-text" in header["task_categories"]
+    assert header["configs"][0]["data_files"] == [{"split": "train", "path": "llava.json"}]
+    assert [f["name"] for f in header["dataset_info"]["features"]] == ["id", "image", "conversations"]
+    assert "@article{horawalavithana2023scitune" in card and "--image_folder images" in card
+    records = load_dataset(str(tmp_path / "llava"), split="train")
+    assert len(records) == count_rows(out, "instructions")
+    assert records[0]["conversations"][0]["from"] == "human"
+
+
+@pytest.mark.parametrize("fmt", ["messages", "prompt-completion"])
+def test_parquet_exports_have_a_full_card(out, tmp_path, fmt):
+    import yaml
+
+    stats = export(fmt, out, tmp_path / fmt)
+    card = (tmp_path / fmt / "README.md").read_text()
+    header = yaml.safe_load(card.split("---")[1])
+    assert sorted(header["license"]) == ["cc-by-4.0", "mit"]
+    assert header["task_categories"] == ["image-text-to-text", "visual-question-answering"]
+    assert header["configs"] == [
+        {"config_name": "default", "data_files": [{"split": "train", "path": "data/*.parquet"}]}
+    ]
+    names = [f["name"] for f in header["dataset_info"]["features"]]
+    assert names[:5] == ["id", "figure_id", "task", "license", "images"]
+    assert names[5:] == (["messages"] if fmt == "messages" else ["prompt", "completion"])
+    assert header["dataset_info"]["download_size"] > 0
+    assert header["size_categories"] == ["n<1K"]
+    assert f"{stats.rows:,} records from 2 scientific papers" in card
+    assert "SFTTrainer" in card and "@article{horawalavithana2023scitune" in card
+    assert "| `cc-by-4.0` |" not in card and "| `CC-BY-4.0` |" in card  # papers per licence, as normalised
+
+
 def test_llava_export_of_one_task(out, tmp_path):
     stats = export("llava", out, tmp_path / "ctom", tasks=["ctom"])
     records = json.loads((tmp_path / "ctom" / "llava.json").read_text())
@@ -165,6 +244,25 @@ def test_scicap_export_is_coco_style_and_the_challenge_reader_reads_it(out, tmp_
     assert types["1905.12345v2/figure2"] == "Scatterplot"
     mentioned = data["annotations"][0]
     assert mentioned["mention"] and mentioned["mention"][0][0] in mentioned["paragraph"][0]
+
+
+def test_scicap_export_is_a_hub_dataset_with_a_card(out, tmp_path):
+    import yaml
+    from datasets import load_dataset
+
+    export("scicap", out, tmp_path / "scicap")
+    card = (tmp_path / "scicap" / "README.md").read_text()
+    header = yaml.safe_load(card.split("---")[1])
+    assert header["task_categories"] == ["image-to-text"] and sorted(header["license"]) == [
+        "cc-by-4.0",
+        "mit",
+    ]
+    assert [c["config_name"] for c in header["configs"]] == ["annotations", "images"]
+    assert "@inproceedings{hsu-etal-2021-scicap-generating" in card
+    annotations = load_dataset(str(tmp_path / "scicap"), "annotations", split="train")
+    images = load_dataset(str(tmp_path / "scicap"), "images", split="train")
+    assert len(annotations) == len(images) == 5 and all(a["paragraph"] for a in annotations)
+    assert sorted(annotations["image_id"]) == sorted(images["id"])
 
 
 def scicap_2021_records(root: Path) -> list[tuple[str, dict, Image.Image]]:
