@@ -185,6 +185,11 @@ def instruction_rows(out: Path, tasks: Iterable[str] | None, progress: bool) -> 
         )
     wanted = set(tasks) if tasks else None
     for row in iter_rows(out, "instructions", progress=progress, desc="export"):
+        if any(isinstance(m["content"], str) for m in row["messages"]):
+            raise NothingToExport(
+                f"{out}/instructions holds schema version 1 rows (string content): rebuild them with "
+                f"`scitune-curate instructions {out}` (README: Schema version 2)"
+            )
         if wanted is None or row["task"] in wanted:
             yield row
 

@@ -367,6 +367,37 @@ def test_export_without_instructions_says_what_to_do(tmp_path):
         export("coco", out, tmp_path / "dest")
 
 
+def test_version_1_instructions_are_refused_with_the_migration(tmp_path):
+    from datasets import Features, Value
+
+    from scitune.curate.writer import write_table
+    from scitune.schemas import INSTRUCTION_FEATURES, validate_folder
+
+    out = make_out(tmp_path / "OUT")
+    v1 = Features(
+        {**INSTRUCTION_FEATURES, "messages": [{"role": Value("string"), "content": Value("string")}]}
+    )
+    fig = next(iter_rows(out, "figures"))
+    row = {
+        "id": f"{fig['figure_id']}/caption",
+        "figure_id": fig["figure_id"],
+        "paper_id": fig["paper_id"],
+        "task": "caption",
+        "images": [fig["image"]],
+        "messages": [
+            {"role": "user", "content": "<image>\nWrite the caption."},
+            {"role": "assistant", "content": fig["caption_no_index"]},
+        ],
+        "template_id": "caption/0",
+        "template_version": "1",
+        "license": fig["license"],
+    }
+    write_table([row], out / "instructions", v1, prefix="instructions")
+    with pytest.raises(NothingToExport, match="schema version 1.*scitune-curate instructions"):
+        export("messages", out, tmp_path / "dest")
+    assert any("schema version 1" in p for p in validate_folder(out).problems)
+
+
 def test_export_command(out, tmp_path):
     from typer.testing import CliRunner
 

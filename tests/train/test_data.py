@@ -5,11 +5,15 @@ from __future__ import annotations
 import json
 
 import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 import torch
+from datasets import Features, Value
 from PIL import Image
 from train_fixtures import as_stored, draw, png, row, synthetic_rows, write_instructions
 
+from scitune.schemas import INSTRUCTION_FEATURES
 from scitune.train.config import load_config
 from scitune.train.data import (
     IGNORE,
@@ -189,13 +193,24 @@ def test_schema_version_1_and_2_rows_encode_the_same(parts, rows, tmp_path):
     enc = Encoder(processor, max_length=512)
     write_instructions(tmp_path / "v2", rows[:3])
     stored = open_rows(str(tmp_path / "v2"))
-    for v1, i in zip(rows[:3], range(3)):
-        v2 = stored[i]
-        assert isinstance(v1["messages"][0]["content"], str) and isinstance(
-            v2["messages"][0]["content"], list
-        )
+    # a folder written by scitune 0.1 (schema version 1: string content), as datasets reads it back
+    v1_features = Features(
+        {**INSTRUCTION_FEATURES, "messages": [{"role": Value("string"), "content": Value("string")}]}
+    )
+    (tmp_path / "v1" / "instructions").mkdir(parents=True)
+    encoded = [v1_features.encode_example(r) for r in rows[:3]]
+    pq.write_table(
+        pa.Table.from_pylist(encoded, schema=v1_features.arrow_schema),
+        tmp_path / "v1" / "instructions" / "part-00000.parquet",
+    )
+    old = open_rows(str(tmp_path / "v1"))
+    for i in range(3):
+        v1, v2 = old[i], stored[i]
+        assert isinstance(v1["messages"][0]["content"], str)
+        assert isinstance(v2["messages"][0]["content"], list)
         a, b = enc.encode(v1), enc.encode(v2)
         assert a.input_ids.tolist() == b.input_ids.tolist() and a.labels.tolist() == b.labels.tolist()
+        assert a.images[0]["bytes"] == b.images[0]["bytes"]
     mid = as_stored(row("p/figure9", draw("bar chart", "red", 3), "x", "A bar chart."))
     mid["messages"][0]["content"] = [
         {"type": "text", "text": "Before."},
