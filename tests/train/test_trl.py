@@ -23,6 +23,17 @@ from tests.curate.sample_figures import make_out
 pytest.importorskip("trl")
 
 
+@pytest.fixture(scope="module", autouse=True)
+def one_thread():
+    """As train.threads in tiny-cpu: a model this small runs fastest on one thread (the CI has two cores)."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
 @pytest.fixture(scope="module")
 def out(tmp_path_factory):
     out = make_out(tmp_path_factory.mktemp("trl") / "OUT")

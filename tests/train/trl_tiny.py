@@ -104,6 +104,7 @@ def falls(losses: list[float]) -> bool:
 if __name__ == "__main__":
     from datasets import load_dataset
 
+    torch.set_num_threads(1)  # as train.threads in tiny-cpu: a model this small runs fastest on one thread
     name, config = sys.argv[1], (sys.argv[2] if len(sys.argv) > 2 else None)
     dataset = load_dataset(name, config, split="train")
     model, processor = tiny_vlm(texts_of(dataset))
