@@ -474,12 +474,14 @@ EXPORT_TASKS = {
     "messages": ["image-text-to-text", "visual-question-answering"],
     "prompt-completion": ["image-text-to-text", "visual-question-answering"],
     "scicap": ["image-to-text"],
+    "scicap-2021": ["image-to-text"],
 }
 EXPORT_TITLES = {
     "llava": "LLaVA conversation JSON",
     "messages": "TRL vision chat (`messages` + `images`)",
     "prompt-completion": "TRL conversational prompt-completion (`prompt` / `completion` + `images`)",
     "scicap": "SciCap Challenge COCO-style JSON",
+    "scicap-2021": "SciCap 2021 release layout (one JSON per figure)",
 }
 EXPORT_PLACEHOLDER = "path/to/EXPORT"  # shown in the card's loading snippet; the folder or its Hub repo id
 SCICAP_BIBTEX = """@inproceedings{hsu-etal-2021-scicap-generating,
@@ -560,7 +562,10 @@ def write_export_card(
         "## Features\n",
         "\n".join(lines) + "\n",
         "## Citation\n",
-        "```bibtex\n" + SCITUNE_BIBTEX + ("\n\n" + SCICAP_BIBTEX if fmt == "scicap" else "") + "\n```\n",
+        "```bibtex\n"
+        + SCITUNE_BIBTEX
+        + ("\n\n" + SCICAP_BIBTEX if fmt.startswith("scicap") else "")
+        + "\n```\n",
     ]
     path = dest / "README.md"
     text = "\n".join(part for part in body if part)

@@ -95,6 +95,32 @@ SCICAP_ANNOTATION_FEATURES = Features(
 )
 
 
+_SCICAP_LEVEL = {
+    "caption": Value("string"),
+    "sentence": List(Value("string")),
+    "token": List(Value("string")),
+}
+SCICAP_2021_FEATURES = Features(
+    {
+        "contains-subfigure": Value("bool"),
+        "Img-text": List(Value("string")),
+        "paper-ID": Value("string"),
+        "figure-ID": Value("string"),
+        "figure-type": Value("string"),
+        "0-originally-extracted": Value("string"),
+        "1-lowercase-and-token-and-remove-figure-index": _SCICAP_LEVEL,
+        "2-normalized": {
+            "2-1-basic-num": _SCICAP_LEVEL,
+            "2-2-advanced-euqation-bracket": {
+                "caption": Value("string"),
+                "sentence": List(Value("string")),
+                "tokens": List(Value("string")),
+            },
+        },
+    }
+)
+
+
 @dataclass
 class ExportStats:
     format: str
@@ -573,6 +599,16 @@ def export_scicap_2021(out: Path, dest: Path, progress: bool = False) -> ExportS
         stats.note(fig.get("paper_id"), fig.get("license"))
     stats.images = sum(len(f.written) for f in folders.values())
     stats.files = [captions, *(f.folder for f in folders.values())]
+    usage = (
+        "Readers written for the 2021 release read it unchanged: list `SciCap-No-Subfig-Img/train/` (or "
+        "`SciCap-Yes-Subfig-Img/train/`) and open `SciCap-Caption-All/train/{stem}.json` for each image; "
+        "`figure-ID` is the image's file name.\n\n"
+        "```python\nfrom datasets import load_dataset\n\n"
+        'captions = load_dataset("{repo}", split="train")  # one row per figure, the release\'s keys\n'
+        'captions[0]["1-lowercase-and-token-and-remove-figure-index"]["caption"]\n```\n'
+    )
+    data_files = [{"split": "train", "path": f"SciCap-Caption-All/{SCICAP_SPLIT}/*.json"}]
+    stats.files.append(write_export_card(dest, "scicap-2021", SCICAP_2021_FEATURES, data_files, stats, usage))
     return stats
 
 

@@ -281,6 +281,8 @@ def scicap_2021_records(root: Path) -> list[tuple[str, dict, Image.Image]]:
 
 
 def test_scicap_2021_export_is_the_release_layout(out, tmp_path):
+    from datasets import load_dataset
+
     stats = export("scicap-2021", out, tmp_path / "s21")
     figures = {f["figure_id"]: f for f in iter_rows(out, "figures")}
     found = scicap_2021_records(tmp_path / "s21")
@@ -315,6 +317,11 @@ def test_scicap_2021_export_is_the_release_layout(out, tmp_path):
     assert "1905.12345v2-Table1-1.png" not in by_id and "2001.00001v1-Table1-1.png" in by_id
     for name, rec, image in found:
         assert name == rec["figure-ID"] and image.format == "PNG" and image.size == (320, 200)
+    card = (tmp_path / "s21" / "README.md").read_text()
+    assert "image-to-text" in card and "@inproceedings{hsu-etal-2021-scicap-generating" in card
+    loaded = load_dataset(str(tmp_path / "s21"), split="train")
+    assert sorted(loaded["figure-ID"]) == sorted(by_id)
+    assert loaded[0]["2-normalized"] == by_id[loaded[0]["figure-ID"]]["2-normalized"]
 
 
 @pytest.mark.corpus
