@@ -65,7 +65,16 @@ class LlavaJsonRows:
             self.records = [json.loads(line) for line in text.splitlines() if line.strip()]
         else:
             self.records = json.loads(text)
-        self.image_folder = image_folder or path.parent
+        self.image_folder = image_folder or self._default_folder(path)
+
+    def _default_folder(self, path: Path) -> Path:
+        """LLaVA's --image_folder when none is given: beside the JSON, or the `images/` folder that
+        `scitune-curate export llava` writes beside it (where the records' file names are found)."""
+        first = next((r["image"] for r in self.records if isinstance(r.get("image"), str)), None)
+        beside = path.parent / "images"
+        if first and not (path.parent / first).exists() and (beside / first).is_file():
+            return beside
+        return path.parent
 
     def __len__(self) -> int:
         return len(self.records)

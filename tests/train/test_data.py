@@ -251,6 +251,10 @@ def test_reads_an_out_folder_and_llava_json(tmp_path, rows):
     ]
     assert first["images"][0]["path"].endswith("img/a.png")
     assert rows_json[1]["images"] == []
+    (tmp_path / "img").rename(tmp_path / "images")  # the layout of `scitune-curate export llava`
+    assert open_rows(str(tmp_path / "llava.json"))[0]["images"][0]["path"] == str(
+        tmp_path / "images" / "a.png"
+    )
 
 
 def test_a_streamed_dataset_is_read_once_per_epoch_and_resumes(parts, rows, tmp_path, monkeypatch):

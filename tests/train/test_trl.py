@@ -17,6 +17,7 @@ from trl_tiny import falls, own_images, sft, texts_of, tiny_vlm
 from scitune.curate.exports import export
 from scitune.curate.hub import push_to_hub
 from scitune.curate.instructions import build_instructions
+from scitune.train.data import open_rows
 from tests.curate.fakehub import FakeHub
 from tests.curate.sample_figures import make_out
 
@@ -65,6 +66,8 @@ def test_sft_trainer_on_an_export_loaded_from_another_directory(out, tmp_path, m
     monkeypatch.chdir(tmp_path.parent)
     dataset = load_dataset(str(tmp_path / fmt), split="train").cast_column("images", List(Image()))
     train_on(dataset, tmp_path)
+    if fmt == "messages":  # scitune-train reads it too (`--data DEST`)
+        assert len(open_rows(str(tmp_path / fmt))) == len(dataset)
 
 
 def test_sft_trainer_on_the_instructions_loaded_from_the_loopback_hub(out, tmp_path, monkeypatch):
