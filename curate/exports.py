@@ -41,6 +41,7 @@ from pathlib import Path
 from datasets import Features, List, Value
 
 from ..schemas import INSTRUCTION_FEATURES, SCICAP_TYPE_MAP, content_text, count_images
+from .arxiv.licenses import allows
 from .card import write_export_card
 from .filters import count_rows, iter_rows
 from .writer import write_table
@@ -204,7 +205,9 @@ def atomic_text(path: Path):
         tmp.unlink(missing_ok=True)
 
 
-def instruction_rows(out: Path, tasks: Iterable[str] | None, progress: bool) -> Iterator[dict]:
+def instruction_rows(
+    out: Path, tasks: Iterable[str] | None, progress: bool, licenses: set[str] | None = None
+) -> Iterator[dict]:
     if not count_rows(out, "instructions"):
         raise NothingToExport(
             f"{out}/instructions has no rows: run `scitune-curate instructions {out}` first"
@@ -216,7 +219,7 @@ def instruction_rows(out: Path, tasks: Iterable[str] | None, progress: bool) -> 
                 f"{out}/instructions holds schema version 1 rows (string content): rebuild them with "
                 f"`scitune-curate instructions {out}` (README: Schema version 2)"
             )
-        if wanted is None or row["task"] in wanted:
+        if (wanted is None or row["task"] in wanted) and allows(licenses, row.get("license")):
             yield row
 
 
@@ -257,14 +260,18 @@ def _llava_problem(row: dict) -> str | None:
 
 
 def export_llava(
-    out: Path, dest: Path, tasks: Iterable[str] | None = None, progress: bool = False
+    out: Path,
+    dest: Path,
+    tasks: Iterable[str] | None = None,
+    progress: bool = False,
+    licenses: set[str] | None = None,
 ) -> ExportStats:
     """LLaVA conversation JSON + images (one image per record, as LLaVA expects)."""
     stats, images = ExportStats("llava"), ImageFolder(dest)
     path = Path(dest) / "llava.json"
     with atomic_text(path) as f:
         f.write("[")
-        for row in instruction_rows(out, tasks, progress):
+        for row in instruction_rows(out, tasks, progress, licenses):
             if problem := _llava_problem(row):
                 stats.left_out[problem] += 1
                 continue
@@ -314,12 +321,12 @@ def prompt_completion_row(row: dict) -> dict:
 
 
 def _export_parquet(
-    fmt: str, out: Path, dest: Path, tasks, progress: bool, convert, features: Features, usage: str
+    fmt: str, out: Path, dest: Path, tasks, progress: bool, licenses, convert, features: Features, usage: str
 ) -> ExportStats:
     stats = ExportStats(fmt)
 
     def rows() -> Iterator[dict]:
-        for row in instruction_rows(out, tasks, progress):
+        for row in instruction_rows(out, tasks, progress, licenses):
             if row["messages"][-1]["role"] != "assistant":
                 stats.left_out["the last turn is not an answer"] += 1
                 continue
@@ -346,15 +353,25 @@ TRL_USAGE = (
 
 
 def export_messages(
-    out: Path, dest: Path, tasks: Iterable[str] | None = None, progress: bool = False
+    out: Path,
+    dest: Path,
+    tasks: Iterable[str] | None = None,
+    progress: bool = False,
+    licenses: set[str] | None = None,
 ) -> ExportStats:
     """TRL `messages` + `images` as Parquet under DEST/data, with a card so `load_dataset(DEST)` works."""
     usage = TRL_USAGE.format(extra="")
-    return _export_parquet("messages", out, dest, tasks, progress, messages_row, MESSAGES_FEATURES, usage)
+    return _export_parquet(
+        "messages", out, dest, tasks, progress, licenses, messages_row, MESSAGES_FEATURES, usage
+    )
 
 
 def export_prompt_completion(
-    out: Path, dest: Path, tasks: Iterable[str] | None = None, progress: bool = False
+    out: Path,
+    dest: Path,
+    tasks: Iterable[str] | None = None,
+    progress: bool = False,
+    licenses: set[str] | None = None,
 ) -> ExportStats:
     """TRL conversational `prompt` / `completion` + `images` as Parquet under DEST/data."""
     usage = TRL_USAGE.format(extra=", completion_only_loss=True")
@@ -364,6 +381,7 @@ def export_prompt_completion(
         dest,
         tasks,
         progress,
+        licenses,
         prompt_completion_row,
         PROMPT_COMPLETION_FEATURES,
         usage,
@@ -399,7 +417,9 @@ def _require_figures(out: Path) -> None:
         raise NothingToExport(f"{out}/figures has no rows: run `scitune-curate extract ... -o {out}` first")
 
 
-def export_scicap(out: Path, dest: Path, progress: bool = False) -> ExportStats:
+def export_scicap(
+    out: Path, dest: Path, progress: bool = False, licenses: set[str] | None = None
+) -> ExportStats:
     """SciCap Challenge COCO-style JSON + images, from OUT/figures."""
     _require_figures(out)
     stats, images = ExportStats("scicap"), ImageFolder(dest)
@@ -410,6 +430,8 @@ def export_scicap(out: Path, dest: Path, progress: bool = False) -> ExportStats:
         with atomic_text(path) as f, open(annotations, "w", encoding="utf-8") as a:
             f.write('{"info": {"description": "scitune figures in SciCap Challenge format"},\n"images": [')
             for fig in iter_rows(out, "figures", progress=progress, desc="export"):
+                if not allows(licenses, fig.get("license")):
+                    continue
                 if problem := _scicap_problem(fig):
                     stats.left_out[problem] += 1
                     continue
@@ -573,7 +595,9 @@ def scicap_2021_record(fig: dict) -> dict:
     }
 
 
-def export_scicap_2021(out: Path, dest: Path, progress: bool = False) -> ExportStats:
+def export_scicap_2021(
+    out: Path, dest: Path, progress: bool = False, licenses: set[str] | None = None
+) -> ExportStats:
     """SciCap 2021 layout: one caption JSON per figure, images split by subfigure presence."""
     _require_figures(out)
     dest = Path(dest)
@@ -585,6 +609,8 @@ def export_scicap_2021(out: Path, dest: Path, progress: bool = False) -> ExportS
         for has in (False, True)
     }
     for fig in iter_rows(out, "figures", progress=progress, desc="export"):
+        if not allows(licenses, fig.get("license")):
+            continue
         if not (fig.get("image") or {}).get("bytes"):
             stats.left_out["no image"] += 1
             continue
@@ -613,18 +639,24 @@ def export_scicap_2021(out: Path, dest: Path, progress: bool = False) -> ExportS
 
 
 def export(
-    fmt: str, out: Path, dest: Path, tasks: Iterable[str] | None = None, progress: bool = False
+    fmt: str,
+    out: Path,
+    dest: Path,
+    tasks: Iterable[str] | None = None,
+    progress: bool = False,
+    licenses: set[str] | None = None,
 ) -> ExportStats:
-    """Dispatch on the format name used by `scitune-curate export FORMAT`."""
+    """Dispatch on the format name used by `scitune-curate export FORMAT`; `licenses` (normalised ids,
+    `unknown` for rows without one) keeps only rows under those licences."""
     out, dest = Path(out), Path(dest)
     if fmt == "llava":
-        return export_llava(out, dest, tasks, progress)
+        return export_llava(out, dest, tasks, progress, licenses)
     if fmt == "messages":
-        return export_messages(out, dest, tasks, progress)
+        return export_messages(out, dest, tasks, progress, licenses)
     if fmt == "prompt-completion":
-        return export_prompt_completion(out, dest, tasks, progress)
+        return export_prompt_completion(out, dest, tasks, progress, licenses)
     if fmt == "scicap":
-        return export_scicap(out, dest, progress)
+        return export_scicap(out, dest, progress, licenses)
     if fmt == "scicap-2021":
-        return export_scicap_2021(out, dest, progress)
+        return export_scicap_2021(out, dest, progress, licenses)
     raise ValueError(f"unknown export format {fmt!r}; choose from {', '.join(FORMATS)}")
