@@ -127,7 +127,7 @@ def main() -> int:
     from scitune.curate.exports import export
     from scitune.curate.filters import count_rows, iter_rows
     from scitune.curate.instructions import LATEST_TEMPLATE_VERSION, build_instructions
-    from scitune.schemas import validate_row
+    from scitune.schemas import content_text, validate_row
 
     out = args.out
     if args.corpus:
@@ -154,7 +154,9 @@ def main() -> int:
     ctom_missing, invalid, rows = [], [], 0
     for row in iter_rows(out, "instructions"):
         rows += 1
-        if row["task"] == "ctom" and captions[row["figure_id"]] not in row["messages"][1]["content"]:
+        if row["task"] == "ctom" and captions[row["figure_id"]] not in content_text(
+            row["messages"][1]["content"]
+        ):
             ctom_missing.append(row["id"])
         if problems := validate_row(row, "instructions"):
             invalid.append(f"{row['id']}: {problems}")

@@ -471,3 +471,110 @@ def write_card(out: Path, command: str | None = None) -> Path:
     text = render_card(stats, command, charts)
     _atomic_write(path, lambda f: f.write(text.encode("utf-8")))
     return path
+
+
+# --- export cards -----------------------------------------------------------------------------------
+
+# Hub task categories of each export format (what a model trained on it does).
+EXPORT_TASKS = {
+    "llava": ["image-text-to-text", "visual-question-answering"],
+    "messages": ["image-text-to-text", "visual-question-answering"],
+    "prompt-completion": ["image-text-to-text", "visual-question-answering"],
+    "scicap": ["image-to-text"],
+    "scicap-2021": ["image-to-text"],
+}
+EXPORT_TITLES = {
+    "llava": "LLaVA conversation JSON",
+    "messages": "TRL vision chat (`messages` + `images`)",
+    "prompt-completion": "TRL conversational prompt-completion (`prompt` / `completion` + `images`)",
+    "scicap": "SciCap Challenge COCO-style JSON",
+    "scicap-2021": "SciCap 2021 release layout (one JSON per figure)",
+}
+EXPORT_PLACEHOLDER = "path/to/EXPORT"  # shown in the card's loading snippet; the folder or its Hub repo id
+SCICAP_BIBTEX = """@inproceedings{hsu-etal-2021-scicap-generating,
+  title     = {SciCap: Generating Captions for Scientific Figures},
+  author    = {Hsu, Ting-Yao and Giles, C. Lee and Huang, Ting-Hao},
+  booktitle = {Findings of the Association for Computational Linguistics: EMNLP 2021},
+  year      = {2021},
+  pages     = {3258--3264},
+  url       = {https://aclanthology.org/2021.findings-emnlp.277}
+}"""
+
+
+def write_export_card(
+    dest: Path,
+    fmt: str,
+    features: Features | dict[str, Features],
+    data_files: list[dict],
+    stats,
+    usage: str,
+    configs: list[dict] | None = None,
+) -> Path:
+    """DEST/README.md for an export folder: a Hub dataset card with licence(s), task categories, the
+    configs over `data_files`, the features, how to train on it, and the citations.
+
+    `stats` is the export's `ExportStats` (rows, tasks, per-paper licences); `usage` is Markdown whose
+    `{repo}` is replaced by the loading path. One `default` config reads `data_files` with `features`;
+    or `configs` names several (each with its builder options, e.g. a JSON `field`) and `features`
+    maps each config name to its features.
+    """
+    dest = Path(dest)
+    if configs is None:
+        configs = [{"config_name": "default", "data_files": data_files}]
+        features = {"default": features}
+    files = {p for f in data_files for p in dest.glob(f["path"]) if p.is_file()}
+    licenses = hub_licenses(Stats(paper_license=dict(stats.paper_license)))
+    data = DatasetCardData(
+        license=licenses[0] if len(licenses) == 1 else licenses,
+        task_categories=EXPORT_TASKS[fmt],
+        language=["en"],
+        size_categories=[size_category(stats.rows)],
+        tags=["scientific-figures", "figure-captioning", "multimodal-instructions", "scitune", fmt],
+        pretty_name=f"scitune: {EXPORT_TITLES[fmt]}",
+        configs=configs,
+    )
+    if "other" in licenses:
+        data["license_name"] = "mixed-paper-licenses"
+        data["license_link"] = "README.md"
+    # download_size keys datasets' cache of a local folder (see card_metadata): a re-export is not shadowed.
+    size = sum(p.stat().st_size for p in files)
+    infos = DatasetInfosDict(
+        {name: DatasetInfo(features=f, download_size=size) for name, f in features.items()}
+    )
+    infos.to_dataset_card_data(data)
+    header = yaml.safe_dump(data.to_dict(), sort_keys=False, allow_unicode=True, width=1000)
+    papers = Counter(stats.paper_license.values())
+    lines = []
+    for config, config_features in features.items():
+        lines += ([f"### `{config}`\n"] if len(features) > 1 else []) + ["| column | type |", "|---|---|"]
+        lines += [f"| `{n}` | {feature_type(f).replace('|', '/')} |" for n, f in config_features.items()]
+        lines.append("")
+    tasks = _count_table(stats.by_task, "task", stats.rows) if stats.by_task else ""
+    left_out = "".join(f"- left out {n:,}: {reason}\n" for reason, n in sorted(stats.left_out.items()))
+    body = [
+        f"---\n{header}---\n",
+        f"# scitune: {EXPORT_TITLES[fmt]}\n",
+        f"{stats.rows:,} records from {len(stats.paper_license):,} scientific papers, exported from a "
+        f"scitune dataset by `scitune-curate export {fmt}` (`{extractor_version()}`, schema version "
+        f"{SCHEMA_VERSION}). "
+        "Captions, in-figure text and mention paragraphs are the authors' own words; only the instruction "
+        "wording comes from scitune's versioned templates.\n",
+        (tasks + "\n") if tasks else "",
+        left_out,
+        "## How to train on it\n",
+        usage.replace("{repo}", EXPORT_PLACEHOLDER),
+        "## Papers and licences\n",
+        "Each record keeps its paper's licence where the format has room for it (`license`); reuse each "
+        "record under that licence. Papers per licence:\n\n" + _count_table(papers, "license") + "\n",
+        "## Features\n",
+        "\n".join(lines) + "\n",
+        "## Citation\n",
+        "```bibtex\n"
+        + SCITUNE_BIBTEX
+        + ("\n\n" + SCICAP_BIBTEX if fmt.startswith("scicap") else "")
+        + "\n```\n",
+    ]
+    path = dest / "README.md"
+    text = "\n".join(part for part in body if part)
+    _atomic_write(path, lambda f: f.write(text.encode("utf-8")))
+    return path

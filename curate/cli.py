@@ -354,7 +354,7 @@ def instructions(
 
 @app.command("export")
 def export_cmd(
-    fmt: str = typer.Argument(..., help="llava | messages | prompt-completion | scicap"),
+    fmt: str = typer.Argument(..., help="llava | messages | prompt-completion | scicap | scicap-2021"),
     out: Path = typer.Argument(..., help="An extract output folder."),
     dest: Path = typer.Option(..., "--output", "-o", help="Folder to write the export into."),
     task: list[str] = typer.Option(
@@ -365,7 +365,7 @@ def export_cmd(
     licenses: list[str] = LICENSE_OPT,
     progress: bool = typer.Option(True, help="Show a progress bar."),
 ) -> None:
-    """Export OUT to LLaVA JSON, TRL messages, prompt/completion JSONL or SciCap Challenge COCO JSON."""
+    """Export OUT to LLaVA JSON, TRL messages / prompt-completion Parquet or SciCap (Challenge, 2021) JSON."""
     # lazy: `--help` and the other commands start without datasets and pyarrow
     from .exports import NothingToExport, export
 

@@ -29,7 +29,7 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 
-from ..schemas import IMAGE_TOKEN, INSTRUCTION_FEATURES
+from ..schemas import IMAGE_TOKEN, INSTRUCTION_FEATURES, content_parts
 from ..schemas.parquet import write_table
 
 OPTIONS = ("A", "B", "C", "D", "E")
@@ -266,8 +266,9 @@ def to_instruction(p: Problem, fmt: str) -> dict:
         "task": "scienceqa",
         "images": [{"bytes": data, "path": None}] if p.has_image else [],
         "messages": [
-            {"role": "user", "content": prompt(p, fmt, for_eval=False)},
-            {"role": "assistant", "content": target(p, fmt)},
+            # schema version 2: content parts, the image part where `<image>` stands in the prompt
+            {"role": "user", "content": content_parts(prompt(p, fmt, for_eval=False))},
+            {"role": "assistant", "content": [{"type": "text", "text": target(p, fmt)}]},
         ],
         "template_id": f"llava-sqa-{fmt}",
         "template_version": "1",
@@ -308,12 +309,17 @@ def export(
             yield p
 
     if kind == "instructions":
-        write_table((to_instruction(p, fmt) for p in usable()), out / "instructions", INSTRUCTION_FEATURES)
+        shards = write_table(
+            (to_instruction(p, fmt) for p in usable()), out / "instructions", INSTRUCTION_FEATURES
+        )
+        # download_size keys datasets' cache of a local folder (see curate/card.py): a re-export must not
+        # load the rows cached from an earlier one (or from an older schema)
+        size = sum(p.stat().st_size for p in shards)
         (out / "README.md").write_text(
-            "---\nconfigs:\n- config_name: instructions\n  data_files: instructions/*.parquet\nlicense: "
-            "cc-by-nc-sa-4.0\n"
-            f"---\n\nScienceQA {split} split in LLaVA's {fmt} format, written by "
-            "`scitune.train.scienceqa.export`.\n",
+            "---\nconfigs:\n- config_name: instructions\n  data_files: instructions/*.parquet\n"
+            "license: cc-by-nc-sa-4.0\n"
+            f"dataset_info:\n  config_name: instructions\n  download_size: {size}\n---\n\n"
+            f"ScienceQA {split} split in LLaVA's {fmt} format, written by `scitune.train.scienceqa.export`.\n",
             encoding="utf-8",
         )
         return {"path": str(out / "instructions"), **counts, "errors": errors}
