@@ -319,7 +319,8 @@ def export(
             "---\nconfigs:\n- config_name: instructions\n  data_files: instructions/*.parquet\n"
             "license: cc-by-nc-sa-4.0\n"
             f"dataset_info:\n  config_name: instructions\n  download_size: {size}\n---\n\n"
-            f"ScienceQA {split} split in LLaVA's {fmt} format, written by `scitune.train.scienceqa.export`.\n",
+            f"ScienceQA {split} split in LLaVA's {fmt} format, written by "
+            "`scitune.train.scienceqa.export`.\n",
             encoding="utf-8",
         )
         return {"path": str(out / "instructions"), **counts, "errors": errors}
