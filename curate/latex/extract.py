@@ -348,6 +348,15 @@ def extract_latex(source: Path, workdir: Path, dpi: int = 150, render: bool = Tr
                 f"\\input{{{name}}} names a file that is not in the source; its text is missing",
             )
         )
+    for name in a.renderer.bib.refused:
+        errors.append(
+            FloatError(
+                "parse",
+                "outside_source",
+                f"the bibliography {name} names a file outside the source tree (absolute path, ../ or a "
+                "link); it was not read, so citations it would number print as [?]",
+            )
+        )
     for name in project.skipped_inputs:
         errors.append(FloatError("parse", "unreadable_input", f"input file {name} was skipped"))
     if a.macro_limit_hit:

@@ -251,6 +251,17 @@ def find_main(root: Path, files: list[str]) -> Path:
 # --- input tree ----------------------------------------------------------------------------------
 
 
+def inside_source(path: Path, root: Path) -> Path | None:
+    """`path` with links resolved, if it is a regular file inside `root`; else None.
+
+    The one guard for every file a source names (`\\input`, `\\bibliography`, the `.bbl`): an absolute
+    name, `../` or a link pointing out of the tree must never bring another file of the machine into
+    a row.
+    """
+    p = Path(path).resolve()
+    return p if p.is_file() and p.is_relative_to(Path(root).resolve()) else None
+
+
 @dataclass
 class _Loader:
     root: Path
@@ -265,8 +276,8 @@ class _Loader:
             return None
         for folder in (base, self.main_dir):
             for cand in (name + ".tex", name) if not name.endswith(TEX_SUFFIXES) else (name,):
-                p = (folder / cand).resolve()
-                if p.is_file() and p.is_relative_to(self.root.resolve()):
+                p = inside_source(folder / cand, self.root)
+                if p is not None:
                     return p
         return None
 
