@@ -5,9 +5,11 @@ Two mechanisms, both needed:
 - Each worker runs in its own process group, and the parent ends a worker by killing the whole group,
   so a ghostscript started by a worker that timed out dies with it (killing the worker alone left an
   endless-loop EPS running).
-- On Linux every child asks the kernel for SIGKILL when its parent dies (`PR_SET_PDEATHSIG`), so a
-  `kill -9` of the main process (which can run no clean-up of its own) still ends the forkserver's
-  workers and their ghostscript instead of leaving them to print `BrokenPipeError` later.
+- A `kill -9` of the main process runs no clean-up of its own. Workers are children of the forkserver,
+  not of the main process, and each holds the forkserver's "alive" pipe, so neither notices on its own:
+  each worker watches the main process (`end_with`) and ends its own group when it is gone; the
+  forkserver and the resource tracker then see their pipes close and exit. Ghostscript also asks the
+  kernel for SIGKILL when its worker dies (`PR_SET_PDEATHSIG`).
 """
 
 from __future__ import annotations
@@ -15,8 +17,11 @@ from __future__ import annotations
 import ctypes
 import ctypes.util
 import os
+import select
 import signal
 import sys
+import threading
+import time
 
 _PR_SET_PDEATHSIG = 1  # linux/prctl.h
 
@@ -52,3 +57,31 @@ def kill_group(pid: int) -> None:
             os.kill(pid, signal.SIGKILL)
         except OSError:
             pass
+
+
+def _wait_for_exit(pid: int) -> None:
+    try:
+        fd = os.pidfd_open(pid)  # Linux >= 5.3: readable when the process ends, no polling
+    except (AttributeError, OSError):
+        fd = None
+    if fd is not None:
+        select.select([fd], [], [])
+        return
+    while True:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return
+        except PermissionError:
+            pass
+        time.sleep(1.0)
+
+
+def end_with(pid: int) -> None:
+    """In a worker: kill this process group (the worker and its children) when process `pid` ends."""
+
+    def watch() -> None:
+        _wait_for_exit(pid)
+        kill_group(os.getpgid(0))
+
+    threading.Thread(target=watch, name="end-with-run", daemon=True).start()

@@ -19,6 +19,7 @@ MAX_TEXT_CHARS = 40_000_000  # the inlined document; real papers are well under 
 MAX_FILES = 20_000
 
 TEX_SUFFIXES = (".tex", ".ltx", ".latex")
+UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
 
 
 class LatexSourceError(Exception):
@@ -47,6 +48,8 @@ class Project:
 def looks_binary(data: bytes) -> bool:
     """NUL bytes or many control characters in the first 8 KiB: not a TeX file."""
     head = data[:8192]
+    if head.startswith(UTF16_BOMS):  # text saved as UTF-16 (Windows editors): NULs are half its bytes
+        return False
     if b"\x00" in head:
         return True
     controls = sum(1 for b in head if b < 32 and b not in (9, 10, 12, 13))
@@ -54,7 +57,9 @@ def looks_binary(data: bytes) -> bool:
 
 
 def decode_tex(data: bytes) -> str:
-    """UTF-8 (with or without BOM), else Latin-1 (older arXiv sources use it); never fails."""
+    """UTF-8 (with or without BOM), UTF-16 with its BOM, else Latin-1 (older arXiv sources); never fails."""
+    if data.startswith(UTF16_BOMS):
+        return data.decode("utf-16", "replace")
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
     try:
