@@ -27,6 +27,7 @@ from tqdm import tqdm
 from .children import end_with, kill_group, own_group
 from .document import Options, Result, error_row, process_document
 from .inputs import Document, assign_paper_ids, plan_inputs
+from .pdf import render
 from .writer import SHARD_ROWS, STATE_DIR, OutLock, OutLocked, RunWriter, reset, write_json_atomically
 
 ENGINES = ("local", "ray")
@@ -87,13 +88,20 @@ def _limit_memory(max_memory_mb: int) -> None:
         pass  # not enforceable on this platform; the time limit still applies
 
 
-def _child(conn, work, doc: Document, opts: Options, max_memory_mb: int, run_pid: int) -> None:
+# OCR stops at this share of the document's --timeout: the rest leaves time to finish and send the rows.
+OCR_TIME_SHARE = 0.7
+
+
+def _child(
+    conn, work, doc: Document, opts: Options, max_memory_mb: int, run_pid: int, timeout: float = math.inf
+) -> None:
     # Own process group (the parent kills the group: ghostscript goes with us), the end of the run ends
     # us too (a kill -9 of it leaves nothing behind), and Ctrl-C is the parent's to handle.
     own_group()
     end_with(run_pid)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     _limit_memory(max_memory_mb)
+    render.OCR_DEADLINE = time.monotonic() + OCR_TIME_SHARE * timeout
     try:
         result = work(doc, opts)
     except BaseException as e:  # noqa: BLE001 - report, never die silently
@@ -161,7 +169,7 @@ def _schedule(ctx, queue, running, opts, workers, timeout, max_memory_mb, work):
         while queue and len(running) < workers:
             doc = queue.popleft()
             receiver, sender = ctx.Pipe(duplex=False)
-            args = (sender, work, doc, opts, max_memory_mb, os.getpid())
+            args = (sender, work, doc, opts, max_memory_mb, os.getpid(), timeout)
             proc = ctx.Process(target=_child, args=args, daemon=True)
             proc.start()
             sender.close()

@@ -253,3 +253,38 @@ def test_worker_over_its_memory_cap_or_oom_killed_is_an_error_row_and_others_fin
     assert hog["stage"] == "crash" and "MemoryError" in hog["message"] and "--max-memory" in hog["message"]
     killed = results["oom-killed"].errors[0]
     assert killed["stage"] == "crash" and "signal 9" in killed["message"] and "memory" in killed["message"]
+
+
+class _SlowOcr:
+    """Stands in for rapidocr (not installed in CI): three seconds per float, one word found."""
+
+    def __call__(self, image):
+        time.sleep(3.0)
+        return [[[[0, 0], [9, 0], [9, 9], [0, 9]], "word", 0.9]], None
+
+
+def _ocr_work(doc: Document, opts: Options) -> Result:
+    from scitune.curate.document import process_document
+    from scitune.curate.pdf import extract, render
+
+    render._OCR_ENGINE = _SlowOcr()
+    extract.ocr_available = lambda: True
+    return process_document(doc, opts)
+
+
+def test_ocr_stops_before_the_document_timeout_and_the_rows_already_made_are_kept(tmp_path):
+    from scitune.curate.inputs import plan_inputs
+
+    make_paper(tmp_path / "many.pdf", figures=16, seed=1)  # 8 raster figures without a text layer: OCR
+    plan = plan_inputs([tmp_path / "many.pdf"])
+    doc = plan.documents[0]
+    doc.paper_id = doc.stem_id
+    # 8 x 3 s of OCR does not fit in 70 % of 20 s: without the OCR budget the worker is killed, 0 rows.
+    [result] = run_documents([doc], Options(workdir=tmp_path, ocr="auto"), 1, 20.0, 2048, work=_ocr_work)
+    assert [e["stage"] for e in result.errors if e["stage"] == "timeout"] == []
+    assert sum(r["kind"] == "figure" for r in result.figures) == 16 and len(result.figures) == 17
+    skipped = [e for e in result.errors if e["error"] == "OcrError"]
+    assert skipped and all("--timeout" in e["message"] for e in skipped)
+    done = [r for r in result.figures if r["ocr_source"] == "ocr"]
+    assert done and len(done) + len(skipped) == 8  # each raster float: OCR done, or said to be skipped
+    assert {e["figure_id"] for e in skipped}.isdisjoint(r["figure_id"] for r in done)
