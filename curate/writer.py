@@ -16,12 +16,14 @@ images without further help.
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import hashlib
 import json
 import os
 import shutil
 import socket
+import sys
 import time
 import uuid
 from collections.abc import Iterable
@@ -84,7 +86,11 @@ class OutLock:
         self.fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
         try:
             fcntl.flock(self.fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
+        except OSError as e:
+            if e.errno not in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
+                # A file system without locks (some NFS mounts): run, but say what is not guarded.
+                print(f"warning: cannot lock {path} ({e}); start no second run on {out}", file=sys.stderr)
+                return
             holder = os.pread(self.fd, 200, 0).decode("utf-8", "replace").strip() or "another process"
             os.close(self.fd)
             raise OutLocked(
