@@ -22,7 +22,7 @@ system-deps:
 
 example: $(BIN)/python system-deps
 	$(BIN)/pip install -q -e .
-	$(BIN)/scitune-curate extract examples/papers -o out/examples --instructions --license MIT
+	$(BIN)/scitune-curate extract examples/papers -o out/examples --instructions --default-license MIT
 	$(BIN)/scitune-curate validate out/examples
 
 # [ray]: the Ray engine's tests run on a local Ray (2 CPUs) in CI

@@ -30,6 +30,7 @@ from ..schemas import (
     TABLES,
     extractor_version,
 )
+from .arxiv.licenses import dataset_license_text
 from .writer import shard_paths
 
 TABLE_ORDER = ("figures", "instructions", "errors")
@@ -82,6 +83,7 @@ class Stats:
     by_type: Counter = field(default_factory=Counter)
     caption_words: Counter = field(default_factory=Counter)  # length in words -> number of captions
     paper_license: dict[str, str] = field(default_factory=dict)  # paper_id -> licence ("unknown" if none)
+    rows_by_license: Counter = field(default_factory=Counter)
     by_task: Counter = field(default_factory=Counter)
     template_versions: Counter = field(default_factory=Counter)
     by_stage: Counter = field(default_factory=Counter)
@@ -133,6 +135,7 @@ def _count_shard(stats: Stats, table: str, path: Path) -> None:
             stats.by_type.update(t or "unknown" for t in b["figure_type"])
             for bare, full in zip(b["caption_no_index"], b["caption"]):
                 stats.caption_words[len((bare if bare is not None else full or "").split())] += 1
+            stats.rows_by_license.update(lic or "unknown" for lic in b["license"])
             for paper, lic in zip(b["paper_id"], b["license"]):
                 if paper is not None and (lic or paper not in stats.paper_license):
                     stats.paper_license[paper] = lic or "unknown"
@@ -351,10 +354,9 @@ def render_card(stats: Stats, command: str | None = None, charts: list[Path] | N
 
     parts.append("## Papers and licences\n")
     parts.append(
-        f"{n_papers:,} papers. Each row carries its paper's licence in the `license` column; reuse each row "
-        f"under that licence (filter with `scitune-curate filter --license ...`). Papers per licence:\n\n"
-        + _count_table(stats.papers_by_license, "license")
-        + "\n"
+        f"{n_papers:,} papers. Each row carries its paper's licence in the `license` column (from arXiv's "
+        f"metadata where `scitune-curate download` fetched it); filter with `scitune-curate filter "
+        f"--license ...`.\n\n" + dataset_license_text(stats.papers_by_license, stats.rows_by_license) + "\n"
     )
 
     parts.append("## Instructions\n")

@@ -14,8 +14,9 @@ from pathlib import Path
 
 from ..schemas import SCHEMA_VERSION, extractor_version, validate_row
 from .archives import UnsafeArchiveError
+from .arxiv.identifiers import arxiv_id_from_name
 from .figure_type import guess_figure_type
-from .inputs import Document, arxiv_id_from_name
+from .inputs import Document
 from .join import Joined, join
 from .latex.extract import LatexSourceError, extract_latex
 from .pdf.extract import PdfOpenError, extract_pdf
@@ -184,6 +185,7 @@ def figure_row(doc: Document, j: Joined, license: str | None, dpi: int) -> dict:
         "graphics": f.graphics,
         "pdf_caption": j.pdf_caption,
         "alignment_score": j.alignment_score,
+        "paper": (doc.metadata or {}).get("paper"),
     }
 
 
@@ -200,7 +202,13 @@ def process_document(doc: Document, opts: Options) -> Result:
         errors += _side_errors(doc, pdf, doc.pdf, doc.pdf_sha256)
     if tex:
         errors += _side_errors(doc, tex, doc.source, doc.source_sha256)
-    license = opts.license or (pdf.license if pdf else None) or (tex.license if tex else None)
+    # arXiv's record is the licence's authority; then what the user vouches for; then what the paper says.
+    license = (
+        (doc.metadata or {}).get("license")
+        or opts.license
+        or (pdf.license if pdf else None)
+        or (tex.license if tex else None)
+    )
     seen: set[str] = set()
     for j in join(pdf.floats if pdf else [], tex.floats if tex else []):
         fid = f"{doc.paper_id}/{j.float.kind}{j.float.number}"

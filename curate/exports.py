@@ -31,6 +31,7 @@ from pathlib import Path
 from datasets import Features, Image, List, Value
 
 from ..schemas import SCICAP_TYPE_MAP
+from .arxiv.licenses import allows
 from .filters import count_rows, iter_rows
 
 FORMATS = ("llava", "messages", "prompt-completion", "scicap")
@@ -110,14 +111,16 @@ def atomic_text(path: Path):
         tmp.unlink(missing_ok=True)
 
 
-def instruction_rows(out: Path, tasks: Iterable[str] | None, progress: bool) -> Iterator[dict]:
+def instruction_rows(
+    out: Path, tasks: Iterable[str] | None, progress: bool, licenses: set[str] | None = None
+) -> Iterator[dict]:
     if not count_rows(out, "instructions"):
         raise NothingToExport(
             f"{out}/instructions has no rows: run `scitune-curate instructions {out}` first"
         )
     wanted = set(tasks) if tasks else None
     for row in iter_rows(out, "instructions", progress=progress, desc="export"):
-        if wanted is None or row["task"] in wanted:
+        if (wanted is None or row["task"] in wanted) and allows(licenses, row.get("license")):
             yield row
 
 
@@ -126,7 +129,11 @@ def _turns(row: dict) -> list[tuple[str, str]]:
 
 
 def export_llava(
-    out: Path, dest: Path, tasks: Iterable[str] | None = None, progress: bool = False
+    out: Path,
+    dest: Path,
+    tasks: Iterable[str] | None = None,
+    progress: bool = False,
+    licenses: set[str] | None = None,
 ) -> ExportStats:
     """LLaVA conversation JSON + images (one image per record, as LLaVA expects)."""
     stats, images = ExportStats("llava"), ImageFolder(dest)
@@ -134,7 +141,7 @@ def export_llava(
     roles = {"user": "human", "assistant": "gpt", "system": "system"}
     with atomic_text(path) as f:
         f.write("[")
-        for row in instruction_rows(out, tasks, progress):
+        for row in instruction_rows(out, tasks, progress, licenses):
             record = {"id": row["id"]}
             if row["images"]:
                 record["image"] = images.save(row["figure_id"], row["images"][0])
@@ -170,7 +177,11 @@ def messages_row(row: dict) -> dict:
 
 
 def export_messages(
-    out: Path, dest: Path, tasks: Iterable[str] | None = None, progress: bool = False
+    out: Path,
+    dest: Path,
+    tasks: Iterable[str] | None = None,
+    progress: bool = False,
+    licenses: set[str] | None = None,
 ) -> ExportStats:
     """TRL `messages` + `images` as Parquet under DEST/data, with a card so `load_dataset(DEST)` works."""
     from .writer import write_table
@@ -178,7 +189,7 @@ def export_messages(
     stats = ExportStats("messages")
 
     def rows() -> Iterator[dict]:
-        for row in instruction_rows(out, tasks, progress):
+        for row in instruction_rows(out, tasks, progress, licenses):
             stats.rows += 1
             stats.images += len(row["images"])
             stats.by_task[row["task"]] += 1
@@ -199,14 +210,18 @@ def export_messages(
 
 
 def export_prompt_completion(
-    out: Path, dest: Path, tasks: Iterable[str] | None = None, progress: bool = False
+    out: Path,
+    dest: Path,
+    tasks: Iterable[str] | None = None,
+    progress: bool = False,
+    licenses: set[str] | None = None,
 ) -> ExportStats:
     """JSONL of `{"id", "images", "prompt", "completion"}`; multi-turn rows keep all but the last answer
     in the prompt as `role: text` lines."""
     stats, images = ExportStats("prompt-completion"), ImageFolder(dest)
     path = Path(dest) / "prompt_completion.jsonl"
     with atomic_text(path) as f:
-        for row in instruction_rows(out, tasks, progress):
+        for row in instruction_rows(out, tasks, progress, licenses):
             turns = _turns(row)
             *context, (_, completion) = turns
             if len(context) == 1:
@@ -230,7 +245,9 @@ def mention_groups(paragraphs: list[str], mentions: list[str]) -> list[list[str]
     return groups + ([stray] if stray else [])
 
 
-def export_scicap(out: Path, dest: Path, progress: bool = False) -> ExportStats:
+def export_scicap(
+    out: Path, dest: Path, progress: bool = False, licenses: set[str] | None = None
+) -> ExportStats:
     """SciCap Challenge COCO-style JSON + images, from OUT/figures."""
     if not count_rows(out, "figures"):
         raise NothingToExport(f"{out}/figures has no rows: run `scitune-curate extract ... -o {out}` first")
@@ -242,7 +259,7 @@ def export_scicap(out: Path, dest: Path, progress: bool = False) -> ExportStats:
         with atomic_text(path) as f, open(annotations, "w", encoding="utf-8") as a:
             f.write('{"info": {"description": "scitune figures in SciCap Challenge format"},\n"images": [')
             for n, fig in enumerate(iter_rows(out, "figures", progress=progress, desc="export"), start=1):
-                if not (fig.get("image") or {}).get("bytes"):
+                if not (fig.get("image") or {}).get("bytes") or not allows(licenses, fig.get("license")):
                     continue
                 sep = "," if stats.rows else ""
                 image = {
@@ -280,16 +297,22 @@ def export_scicap(out: Path, dest: Path, progress: bool = False) -> ExportStats:
 
 
 def export(
-    fmt: str, out: Path, dest: Path, tasks: Iterable[str] | None = None, progress: bool = False
+    fmt: str,
+    out: Path,
+    dest: Path,
+    tasks: Iterable[str] | None = None,
+    progress: bool = False,
+    licenses: set[str] | None = None,
 ) -> ExportStats:
-    """Dispatch on the format name used by `scitune-curate export FORMAT`."""
+    """Dispatch on the format name used by `scitune-curate export FORMAT`; `licenses` (normalised ids,
+    `unknown` for rows without one) keeps only rows under those licences."""
     out, dest = Path(out), Path(dest)
     if fmt == "llava":
-        return export_llava(out, dest, tasks, progress)
+        return export_llava(out, dest, tasks, progress, licenses)
     if fmt == "messages":
-        return export_messages(out, dest, tasks, progress)
+        return export_messages(out, dest, tasks, progress, licenses)
     if fmt == "prompt-completion":
-        return export_prompt_completion(out, dest, tasks, progress)
+        return export_prompt_completion(out, dest, tasks, progress, licenses)
     if fmt == "scicap":
-        return export_scicap(out, dest, progress)
+        return export_scicap(out, dest, progress, licenses)
     raise ValueError(f"unknown export format {fmt!r}; choose from {', '.join(FORMATS)}")

@@ -18,6 +18,7 @@ from pathlib import Path
 import pyarrow.parquet as pq
 
 from ..schemas import FIGURE_FEATURES, FIGURE_TYPES, KINDS
+from .arxiv.licenses import license_choices
 from .writer import shard_paths
 
 VERSION = re.compile(r"v(\d+)$")
@@ -98,8 +99,8 @@ class Criteria:
         bad = sorted(set(self.kinds or ()) - set(KINDS))
         if bad:
             raise ValueError(f"unknown kind(s) {bad}; choose from: {', '.join(KINDS)}")
-        if self.licenses:
-            self.licenses = {lic.lower() for lic in self.licenses}
+        if self.licenses:  # URLs and loose spellings normalised, `permissive` expanded
+            self.licenses = {lic.lower() for lic in license_choices(self.licenses)}
 
     def predicate(self, out: Path) -> Callable[[dict], bool]:
         """A row test for OUT's figures, duplicates included (computes the preferred copies once)."""

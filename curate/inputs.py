@@ -20,11 +20,9 @@ from pathlib import Path
 from tqdm import tqdm
 
 from .archives import archive_format
+from .arxiv.identifiers import arxiv_id_from_name
 
 ARCHIVE_SUFFIXES = (".tar.gz", ".tgz", ".tar", ".zip", ".gz")
-# New-style (0704.0001 onwards) and old-style (hep-th/9901001, written hep-th9901001 in file names).
-ARXIV_NEW = re.compile(r"(?<![\d.])(\d{4}\.\d{4,5})(v\d+)?(?![\d])")
-ARXIV_OLD = re.compile(r"\b([a-z][a-z\-]+(?:\.[A-Z]{2})?)[/_]?(\d{7})(v\d+)?\b")
 DOCUMENTCLASS = re.compile(rb"^[^%\n]*\\documentclass", re.MULTILINE)
 MAX_TEX_SNIFF = 4 * 2**20
 
@@ -40,6 +38,7 @@ class Document:
     source_sha256: str | None = None
     stem_id: str = ""  # paper id from the file name (arXiv id or stem)
     paper_id: str = ""  # final id (stem_id, made unique by the planner when stems collide)
+    metadata: dict | None = None  # arXiv metadata joined by extract: {"license", "paper"} (arxiv/attach.py)
 
     @property
     def input(self) -> str:
@@ -98,17 +97,6 @@ def strip_suffix(name: str) -> str:
         if name.lower().endswith(suffix):
             return name[: -len(suffix)]
     return name
-
-
-def arxiv_id_from_name(name: str) -> str | None:
-    """`2307.01139v2.pdf`, `arXiv-2307.01139.tar.gz`, `hep-th9901001v1.pdf` -> the arXiv id."""
-    m = ARXIV_NEW.search(name)
-    if m:
-        return m.group(1) + (m.group(2) or "")
-    m = ARXIV_OLD.search(name)
-    if m:
-        return f"{m.group(1)}/{m.group(2)}{m.group(3) or ''}"
-    return None
 
 
 def is_source_folder(path: Path) -> bool:

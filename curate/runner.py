@@ -24,6 +24,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
+from .arxiv.attach import attach_metadata, metadata_files
 from .children import end_with, kill_group, own_group
 from .document import Options, Result, error_row, process_document
 from .inputs import Document, assign_paper_ids, plan_inputs
@@ -52,6 +53,7 @@ class Summary:
     errors: int = 0
     failed: int = 0  # documents that produced no row but errors
     ignored: int = 0  # files in the input folders that are neither PDFs nor source bundles
+    license_skipped: int = 0  # documents whose licence --license does not keep (not processed)
     seconds: float = 0.0
     sources: dict = field(default_factory=dict)
 
@@ -67,7 +69,11 @@ class Summary:
             ),
             f"errors: {self.errors} rows",
             f"time: {self.seconds:.1f} s",
-        ]
+        ] + (
+            [f"licence: {self.license_skipped} documents left out by --license (not extracted)"]
+            if self.license_skipped
+            else []
+        )
 
 
 @dataclass
@@ -273,6 +279,8 @@ def run_extract(
     shard_rows: int = SHARD_ROWS,
     progress: bool = True,
     command: str | None = None,
+    metadata: list[Path] = (),
+    licenses: set[str] | None = None,
     engine: str = "local",
     address: str | None = None,
 ) -> Summary:
@@ -294,7 +302,7 @@ def run_extract(
         try:
             return _run_locked(
                 inputs, out, workers, timeout, dpi, ocr, force, license, pairs, max_memory_mb,
-                shard_rows, progress, command, engine, address,
+                shard_rows, progress, command, metadata, licenses, engine, address,
             )  # fmt: skip
         except KeyboardInterrupt:
             raise RunError(f"interrupted: stopped cleanly; {RESUME_HINT}.", 130) from None
@@ -306,7 +314,7 @@ def run_extract(
 
 def _run_locked(
     inputs, out, workers, timeout, dpi, ocr, force, license, pairs, max_memory_mb, shard_rows, progress,
-    command, engine, address,
+    command, metadata, licenses, engine, address,
 ) -> Summary:  # fmt: skip
     start = time.monotonic()
     if force:
@@ -323,8 +331,13 @@ def _run_locked(
     scratch.mkdir(parents=True)
 
     plan = plan_inputs(inputs, skip=[out], pairs=pairs, progress=progress)
+    # arXiv metadata (beside the inputs or --metadata) gives versions, licences and the `paper` column;
+    # --license then drops documents before any work, so a later run with other choices still does them.
+    left_out = attach_metadata(plan.documents, metadata_files(inputs, metadata), licenses, license)
+    dropped = {id(d) for d in left_out}
+    plan.documents = [d for d in plan.documents if id(d) not in dropped]
     done = writer.done()
-    summary = Summary(documents=len(plan.documents), ignored=plan.ignored)
+    summary = Summary(documents=len(plan.documents), ignored=plan.ignored, license_skipped=len(left_out))
     for p in plan.problems:  # unusable inputs: one error row each, once
         key = "input:" + p.input + ":" + p.error
         if key not in done:

@@ -30,6 +30,7 @@ LATEX_MARKUP = re.compile(
     r"includegraphics|caption|begin|end|footnote|url|href|section|subsection)\b\s*[\[{]"
 )
 ROLES = {"system", "user", "assistant"}
+ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
 def _is_image(value) -> bool:
@@ -81,11 +82,27 @@ def _figure_problems(row: dict) -> list[str]:
     for key in ("input", "sha256", "extractor", "schema_version"):
         if prov.get(key) in (None, ""):
             p.append(f"provenance.{key} is missing")
+    p += _paper_problems(row.get("paper"))
     for col in ("caption", "caption_no_index"):
         p += _text_problems(col, row.get(col))
     for col in ("paragraphs", "mentions"):
         for text in row.get(col) or []:
             p += _text_problems(col, text)
+    return p
+
+
+def _paper_problems(paper: dict | None) -> list[str]:
+    """The `paper` struct (schema version 2): null, or arXiv metadata with at least a title."""
+    if paper is None:
+        return []
+    p = []
+    if not (paper.get("title") or "").strip():
+        p.append("paper.title is empty")
+    published = paper.get("published")
+    if published is not None and not ISO_DATE.match(published):
+        p.append(f"paper.published {published!r} is not a YYYY-MM-DD date")
+    if not all(isinstance(a, str) and a.strip() for a in paper.get("authors") or []):
+        p.append("paper.authors holds an empty name")
     return p
 
 

@@ -51,6 +51,7 @@ def figure_row(
     license: str | None = "CC-BY-4.0",
     image: bytes | None = None,
     seed: int | None = None,
+    paper: dict | None = None,
 ) -> dict:
     """One valid `figures` row with a drawn image and realistic text; pass [] to leave a field empty."""
     prefix = "Figure" if kind == "figure" else "Table"
@@ -112,6 +113,7 @@ def figure_row(
         "subfigure_images": [],
         "pdf_caption": f"{prefix} {number}: {bare}",
         "alignment_score": 0.97,
+        "paper": paper,
     }
 
 
