@@ -100,7 +100,10 @@ def run_extract(
     ]
     args += list(extra)
     start = time.monotonic()
-    proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    # stderr to a file, not a pipe: a pipe nobody reads while sampling fills up and blocks the run
+    log = out.with_name(out.name + ".stderr.log")
+    log_file = open(log, "a")  # noqa: SIM115 - closed below, after the process ends
+    proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=log_file, text=True)
     peak = 0
     manifests = out / ".scitune" / "manifests"
     killed = False
@@ -112,7 +115,9 @@ def run_extract(
                 killed = True
                 break
         time.sleep(0.2)
-    _, stderr = proc.communicate()
+    proc.wait()
+    log_file.close()
+    stderr = log.read_text(errors="replace")
     seconds = time.monotonic() - start
     result = {"seconds": seconds, "peak_mb": peak / 1024, "returncode": proc.returncode, "killed": killed}
     runs = sorted((out / ".scitune" / "runs").glob("*.json")) if not killed else []
