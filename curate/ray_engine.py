@@ -59,7 +59,8 @@ def _task_failed(doc: Document, e: BaseException) -> Result:
         f"the Ray task processing this document failed after {TASK_RETRIES} retries ({type(e).__name__}: "
         f"{str(e).splitlines()[0][:300] if str(e) else ''}); a node may have been lost. Re-run to retry it."
     )
-    return Result(doc.key, doc.paper_id, errors=[error_row(doc.input, doc.key, "crash", "ray_task", message)])
+    row = error_row(doc.input, doc.key, "crash", "ray_task", message, doc.paper_id)
+    return Result(doc.key, doc.paper_id, errors=[row])
 
 
 def run_documents_ray(
