@@ -26,9 +26,10 @@ example: $(BIN)/python system-deps
 	$(BIN)/scitune-curate extract examples/papers -o out/examples --instructions --default-license MIT
 	$(BIN)/scitune-curate validate out/examples
 
+# [ray]: the Ray engine's tests run on a local Ray (2 CPUs) in CI
 test: $(BIN)/python system-deps
 	$(BIN)/pip install -q $(TORCH)
-	$(BIN)/pip install -q -e '.[train,test]'
+	$(BIN)/pip install -q -e '.[train,test,ray]'
 	$(BIN)/python -m pytest
 
 # The ruff settings (rules, the few ignores and why) are in pyproject.toml; `ruff format` fixes layout.

@@ -104,13 +104,21 @@ def extract(
         False, "--instructions", help="Also build OUT/instructions afterwards."
     ),
     progress: bool = typer.Option(True, help="Show a progress bar."),
+    engine: str = typer.Option(
+        "local", help="local: a process pool on this machine; ray: Ray tasks on a cluster (scitune[ray])."
+    ),
+    address: str | None = typer.Option(
+        None,
+        help="Ray cluster to join with --engine ray (e.g. ray://head:10001; default: local Ray or "
+        "RAY_ADDRESS).",
+    ),
 ) -> None:
     """Extract every captioned figure and table into OUT/figures (errors into OUT/errors).
 
     Re-running on the same OUT skips inputs already done (by content hash), also after a killed run.
     """
     # lazy: `--help` and the other commands start without pymupdf and the worker pool
-    from .runner import run_extract
+    from .runner import RunError, run_extract
 
     if ocr not in ("auto", "off"):
         raise typer.BadParameter("--ocr must be auto or off")
@@ -123,22 +131,28 @@ def extract(
         typer.echo(f"error: cannot write to {out}: {e}. Choose another --out.", err=True)
         raise typer.Exit(2) from None
     inputs = _arxiv_inputs(inputs, arxiv_url, cache, progress)
-    summary = run_extract(
-        inputs,
-        out,
-        workers=workers,
-        timeout=timeout,
-        dpi=dpi,
-        ocr=ocr,
-        force=force,
-        license=_normalised(default_license),
-        licenses=_license_choices(licenses),
-        metadata=metadata,
-        pairs=_parse_pairs(pair),
-        max_memory_mb=max_memory,
-        shard_rows=shard_rows,
-        progress=progress,
-    )
+    try:
+        summary = run_extract(
+            inputs,
+            out,
+            workers=workers,
+            timeout=timeout,
+            dpi=dpi,
+            ocr=ocr,
+            force=force,
+            license=_normalised(default_license),
+            licenses=_license_choices(licenses),
+            metadata=metadata,
+            pairs=_parse_pairs(pair),
+            max_memory_mb=max_memory,
+            shard_rows=shard_rows,
+            progress=progress,
+            engine=engine,
+            address=address,
+        )
+    except RunError as e:  # OUT in use, disk full, Ctrl-C, bad limits: one clear line, no traceback
+        typer.echo(f"error: {e}", err=True)
+        raise typer.Exit(e.code) from None
     for line in summary.lines():
         typer.echo(line, err=True)
     if summary.errors:
