@@ -179,6 +179,7 @@ def figure_row(doc: Document, j: Joined, license: str | None, dpi: int) -> dict:
         "graphics": f.graphics,
         "pdf_caption": j.pdf_caption,
         "alignment_score": j.alignment_score,
+        "region_source": f.region_source if f.bbox is not None and "pdf" in j.source else None,
     }
 
 

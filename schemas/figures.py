@@ -1,4 +1,4 @@
-"""Schema version 1 of the `figures` rows: one row per figure or table.
+"""Schema version 2 of the `figures` rows: one row per figure or table.
 
 Column meanings are in `FIGURE_COLUMNS` (rendered into the README and the dataset card);
 the names and types that outside checks rely on are fixed by ../shared/design/contract.md.
@@ -9,6 +9,7 @@ from datasets import Features, Image, List, Value
 KINDS = ("figure", "table")
 SOURCES = ("pdf", "latex", "pdf+latex")
 OCR_SOURCES = ("text_layer", "ocr", "latex")
+REGION_SOURCES = ("rules", "layout_model")
 
 PROVENANCE = {
     "input": Value("string"),
@@ -46,6 +47,7 @@ FIGURE_FEATURES = Features(
         "subfigure_images": List(Image()),
         "pdf_caption": Value("string"),
         "alignment_score": Value("float32"),
+        "region_source": Value("string"),
     }
 )
 
@@ -74,6 +76,8 @@ FIGURE_COLUMNS: dict[str, str] = {
     "subfigure_images": "Per-panel images aligned with `subfigures` (LaTeX side; empty when panels have no own file).",
     "pdf_caption": "For `pdf+latex` rows: the caption as read from the PDF, kept for comparison.",
     "alignment_score": "For `pdf+latex` rows: agreement of the two sides (caption token-F1), 0 to 1.",
+    "region_source": "How the PDF region (`bbox`) was found: `rules` (captions, graphics and text flow) or "
+    "`layout_model` (PyMuPDF's layout model, asked where the rules were unsure); null without a PDF region.",
 }
 
 FIGURE_COLUMN_ORDER = list(FIGURE_FEATURES)

@@ -27,6 +27,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 
+from .geometry import Rect, union_all
 from .layout import DocStats, PageText, Row
 
 LABEL = re.compile(
@@ -69,13 +70,8 @@ class Caption:
     extra: dict = field(default_factory=dict)
 
     @property
-    def bbox(self) -> tuple[float, float, float, float]:
-        return (
-            min(r.x0 for r in self.rows),
-            min(r.y0 for r in self.rows),
-            max(r.x1 for r in self.rows),
-            max(r.y1 for r in self.rows),
-        )
+    def bbox(self) -> Rect:
+        return union_all(r.rect for r in self.rows)
 
 
 def parse_label(text: str) -> Label | None:
@@ -140,6 +136,14 @@ def _row_above(row: Row, rows: list[Row]) -> Row | None:
     return best
 
 
+def _continues(above: Row, row: Row) -> bool:
+    """`row` is the next line of the text in `above`: flush with it on the left, and `above` a full line
+    of words (a line of running text set in the caption's size) that breaks off mid-sentence."""
+    size = max(row.size, 1)
+    words = re.findall(r"[A-Za-z]{2,}", above.text)
+    return abs(above.x0 - row.x0) <= size and len(words) >= 6 and above.max_gap <= size
+
+
 def _score(row: Row, label: Label, page: PageText, stats: DocStats) -> float:
     score = 0.0
     if label.separator in ("strong", "paren"):
@@ -153,12 +157,17 @@ def _score(row: Row, label: Label, page: PageText, stats: DocStats) -> float:
     gap = row.y0 - above.y1 if above else 1e9
     if row.index_in_block == 0 or gap > 0.45 * max(row.size, 1):
         score += 1
-    if above is not None and gap < 0.45 * max(row.size, 1) and above.role == "body":
-        if not _SENTENCE_END.search(above.text) and abs(above.size - row.size) < 0.6:
+    if above is not None and gap < 0.45 * max(row.size, 1) and not _SENTENCE_END.search(above.text):
+        same_size = abs(above.size - row.size) < 0.6
+        if above.role == "body" and same_size:
             score -= 4  # "... as shown in / Figure 3. The next ..." continues a paragraph
+        elif above.role == "other" and same_size and _continues(above, row):
+            score -= 4  # "... are provided in / Supplementary Table 3." continues another caption's text
     after = row.text[label.prefix_end :].lstrip()
     if after[:1].islower():
-        score -= 2
+        # "Figure 3 shows ..." reads on as a sentence; after a separator a lower-case start is a unit or a
+        # symbol more often than not ("Figure 3. pH dependence of ...")
+        score -= 1 if label.separator == "strong" else 2
     if _DOT_LEADER.search(row.text):
         score -= 5
     if label.separator == "space" and not distinct:

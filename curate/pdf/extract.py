@@ -25,13 +25,15 @@ import pymupdf
 from ..figure_type import guess_figure_type
 from ..records import Float, FloatError, SideResult
 from .captions import LABEL, Caption, find_captions
+from .checks import check_region
+from .geometry import Rect
 from .layout import DocStats, PageText, analyse, read_page
+from .layout_model import LayoutModel, model_region
 from .meta import arxiv_id, license_of
 from .regions import Graphics, document_regions, float_page_region, read_graphics
 from .render import ocr_available, ocr_words, render_region, text_layer_words
 from .text import Paragraph, build_paragraphs, link_mentions
 
-Rect = tuple[float, float, float, float]
 _MONO = re.compile(r"mono|courier|typewriter|consol|menlo|inconsolata|cmtt|sfmono|\btt|code", re.IGNORECASE)
 _NUMBER_WORD = re.compile(r"^[−\-+]?\d+([.,]\d+)?%?$|^10[−\-]?\d+$")
 
@@ -144,10 +146,13 @@ class Analysis:
     regions: dict[int, Rect | None] = field(default_factory=dict)  # id(caption) -> region
     paragraphs: list[Paragraph] = field(default_factory=list)
     errors: list[FloatError] = field(default_factory=list)
+    region_source: dict[int, str] = field(default_factory=dict)  # id(caption) -> "rules" | "layout_model"
+    region_errors: dict[int, str] = field(default_factory=dict)  # id(caption) -> what looked wrong
+    model_pages: int = 0  # pages the layout model ran on
 
 
-def analyse_document(doc: pymupdf.Document) -> Analysis:
-    """Rows, roles, captions, regions and paragraphs of an open document."""
+def analyse_document(doc: pymupdf.Document, dpi: int = 150) -> Analysis:
+    """Rows, roles, captions, regions (checked at the render `dpi`) and paragraphs of an open document."""
     a = Analysis()
     for i in range(doc.page_count):
         try:
@@ -193,6 +198,7 @@ def analyse_document(doc: pymupdf.Document) -> Analysis:
         )
     )
     _floats_on_pages_of_their_own(doc, a, set(by_page))
+    _check_regions(doc, a, dpi)
     a.paragraphs = build_paragraphs(a.pages, a.stats, vocabulary)
     return a
 
@@ -222,12 +228,65 @@ def _floats_on_pages_of_their_own(doc: pymupdf.Document, a: Analysis, captioned:
                 break
 
 
+def _check_regions(doc: pymupdf.Document, a: Analysis, dpi: int) -> None:
+    """Every region through `check_region`; where a caption has no region or its region fails, the
+    layout model's box next to the caption is tried (and checked the same way). A region that still
+    fails is dropped, with its reason kept for the float's error row."""
+    model = LayoutModel()
+    by_page: dict[int, list[Caption]] = {}
+    for c in a.captions:
+        by_page.setdefault(c.page, []).append(c)
+    page_of = {p.number: p for p in a.pages}
+    for number, caps in by_page.items():
+        page = page_of[number]
+        regions = {id(c): a.regions.get(id(c)) for c in caps}
+
+        graphics = a.graphics.get(number, Graphics())
+
+        def reason_of(c: Caption, rect: Rect) -> str | None:
+            return check_region(rect, c, page, caps, regions, dpi, graphics)
+
+        failed = {id(c): r for c in caps if regions[id(c)] is not None and (r := reason_of(c, regions[id(c)]))}
+        for c in caps:
+            if regions[id(c)] is not None and id(c) not in failed:
+                continue
+            if not model.available:
+                continue
+            try:
+                box = model_region(model, doc[number], c, caps, a.stats)
+            except Exception:  # noqa: BLE001 - the second opinion is optional; the rules' verdict stands
+                box = None
+            if box is None:
+                continue
+            kept, regions[id(c)] = regions[id(c)], box
+            if reason_of(c, box) is None:
+                failed.pop(id(c), None)
+                a.region_source[id(c)] = "layout_model"
+            else:
+                regions[id(c)] = kept
+        # a region that failed only for overlapping a region replaced since is judged again
+        for c in caps:
+            if id(c) in failed and regions[id(c)] is not None:
+                others = {k: v for k, v in regions.items() if k not in failed}
+                if check_region(regions[id(c)], c, page, caps, others, dpi, graphics) is None:
+                    failed.pop(id(c))
+        for c in caps:
+            if id(c) in failed:
+                a.region_errors[id(c)] = failed[id(c)]
+                regions[id(c)] = None
+            elif regions[id(c)] is not None:
+                a.region_source.setdefault(id(c), "rules")
+            a.regions[id(c)] = regions[id(c)]
+    a.model_pages = model.pages
+
+
 def extract_pdf(path: str | Path, dpi: int = 150, ocr: str = "auto") -> SideResult:
     """Every captioned figure and table of one PDF (see the module docstring)."""
     doc = open_pdf(path)
     result = SideResult(pages=doc.page_count)
     try:
-        a = analyse_document(doc)
+        a = analyse_document(doc, dpi)
+        result.layout_model_pages = a.model_pages
         result.errors.extend(a.errors)
         if not a.pages:
             return result
@@ -247,7 +306,19 @@ def extract_pdf(path: str | Path, dpi: int = 150, ocr: str = "auto") -> SideResu
             pars, sents = links.get((c.kind, c.number), ([], []))
             f.paragraphs, f.mentions = list(pars), list(sents)
             hints: dict = {}
+            if id(c) in a.region_errors:
+                result.errors.append(
+                    FloatError(
+                        "float",
+                        "bad_region",
+                        f"{c.kind} {c.number} on page {c.page + 1}: {a.region_errors[id(c)]}; the row was "
+                        "left out rather than given a wrong image.",
+                        c.kind,
+                        c.number,
+                    )
+                )
             if rect is not None:
+                f.region_source = a.region_source.get(id(c), "rules")
                 rect = (
                     max(0.0, rect[0] - 1),
                     max(0.0, rect[1] - 1),

@@ -25,6 +25,8 @@ from dataclasses import dataclass, field
 
 import pymupdf
 
+from .geometry import HEAD_BAND, PAGE_NUMBER_BAND, Rect
+
 # Ligatures expanded ("ﬁ" -> "fi"), no image payloads (we only need image positions, and
 # decoding them into the dict is the slowest part of "dict" extraction).
 TEXT_FLAGS = pymupdf.TEXT_PRESERVE_WHITESPACE | pymupdf.TEXT_MEDIABOX_CLIP
@@ -73,8 +75,8 @@ class Row:
         return self.y1 - self.y0
 
     @property
-    def rect(self) -> tuple[float, float, float, float]:
-        return (self.x0, self.y0, self.x1, self.y1)
+    def rect(self) -> Rect:
+        return Rect(self.x0, self.y0, self.x1, self.y1)
 
 
 @dataclass
@@ -340,8 +342,7 @@ def _mark_headers(pages: list[PageText]) -> None:
     or as the outermost row of its page (wide top margins put heads well inside the page), and bare page
     numbers that are the outermost row of their page: in the band, or a little further in when their
     value counts with the pages."""
-    band = 0.085  # where heads and feet sit on most pages
-    number_band = 0.13  # a bare number further in than this is no page number (a tick label, say)
+    band, number_band = HEAD_BAND, PAGE_NUMBER_BAND  # (see geometry.py)
     extremes: dict[int, tuple[float, float]] = {}
     heights = {p.number: p.height for p in pages}
     for p in pages:

@@ -30,9 +30,8 @@ from dataclasses import dataclass, field
 import pymupdf
 
 from .captions import Caption
+from .geometry import BAND_PAD, EDGE_ZONE, Rect, union_all
 from .layout import DocStats, PageText, Row
-
-Rect = tuple[float, float, float, float]
 
 
 @dataclass
@@ -46,6 +45,9 @@ class Element:
     rects: int = 0
     strokes: int = 0
 
+    def __post_init__(self) -> None:
+        self.rect = Rect.of(self.rect)
+
 
 @dataclass
 class Graphics:
@@ -55,25 +57,6 @@ class Graphics:
     rules: list[Rect] = field(default_factory=list)
     images: list[Rect] = field(default_factory=list)
     n_paths: int = 0  # drawing operations before merging (a hint for figure_type)
-
-
-def _intersect(a: Rect, b: Rect) -> Rect | None:
-    r = (max(a[0], b[0]), max(a[1], b[1]), min(a[2], b[2]), min(a[3], b[3]))
-    if r[0] > r[2] or r[1] > r[3]:
-        return None
-    return r
-
-
-def _union(a: Rect, b: Rect) -> Rect:
-    return (min(a[0], b[0]), min(a[1], b[1]), max(a[2], b[2]), max(a[3], b[3]))
-
-
-def _area(r: Rect) -> float:
-    return max(0.0, r[2] - r[0]) * max(0.0, r[3] - r[1])
-
-
-def _near(a: Rect, b: Rect, d: float) -> bool:
-    return a[0] - d <= b[2] and b[0] - d <= a[2] and a[1] - d <= b[3] and b[1] - d <= a[3]
 
 
 def _invisible(d: dict) -> bool:
@@ -91,11 +74,11 @@ def _invisible(d: dict) -> bool:
 def read_graphics(page: pymupdf.Page) -> Graphics:
     """Images and (clipped, merged) vector drawings of a page."""
     out = Graphics()
-    page_rect: Rect = tuple(page.rect)  # type: ignore[assignment]
-    page_area = _area(page_rect)
+    page_rect = Rect.of(page.rect)
+    page_area = page_rect.area
     for info in page.get_image_info():
-        r = _intersect(tuple(info["bbox"]), page_rect)
-        if r and _area(r) > 4 and _area(r) < 0.9 * page_area:
+        r = Rect.of(info["bbox"]).intersection(page_rect)
+        if r and 4 < r.area < 0.9 * page_area:
             out.elements.append(Element(r, "image"))
             out.images.append(r)
     stack: list[tuple[int, Rect]] = []
@@ -109,8 +92,8 @@ def read_graphics(page: pymupdf.Page) -> Graphics:
         kind = d.get("type")
         if kind == "clip":
             scissor = d.get("scissor")
-            inner = _intersect(tuple(scissor), clip) if scissor else clip
-            stack.append((level, inner or (0.0, 0.0, 0.0, 0.0)))
+            inner = Rect.of(scissor).intersection(clip) if scissor else clip
+            stack.append((level, inner or Rect(0.0, 0.0, 0.0, 0.0)))
             continue
         if kind == "group":
             stack.append((level, clip))
@@ -120,15 +103,15 @@ def read_graphics(page: pymupdf.Page) -> Graphics:
             continue
         out.n_paths += 1
         w = float(d.get("width") or 0) / 2 if "s" in (kind or "") else 0.0
-        r = _intersect((rect[0] - w, rect[1] - w, rect[2] + w, rect[3] + w), clip)
-        if r is None or _area(r) > 0.5 * page_area:
+        r = Rect.of((rect[0] - w, rect[1] - w, rect[2] + w, rect[3] + w)).intersection(clip)
+        if r is None or r.area > 0.5 * page_area:
             continue
         if r[3] - r[1] < 2.0 and r[2] - r[0] > 30:
             out.rules.append(r)
         elif r[2] - r[0] > 30 and "s" in (kind or ""):
             out.rules.extend(_horizontal_segments(d.get("items") or (), w, clip))  # rules drawn as one path
-        if run is not None and run.rect and run_clip == clip and _near(run.rect, r, 3.0):
-            run.rect = _union(run.rect, r)
+        if run is not None and run.rect and run_clip == clip and run.rect.near(r, 3.0):
+            run.rect = run.rect.union(r)
         else:
             if run is not None:
                 out.elements.append(run)
@@ -151,7 +134,7 @@ def _horizontal_segments(items, w: float, clip: Rect) -> list[Rect]:
     for it in items:
         if it[0] == "l" and abs(it[1][1] - it[2][1]) < 0.5 and abs(it[2][0] - it[1][0]) > 30:
             x0, x1 = sorted((it[1][0], it[2][0]))
-            r = _intersect((x0 - w, it[1][1] - w, x1 + w, it[1][1] + w), clip)
+            r = Rect.of((x0 - w, it[1][1] - w, x1 + w, it[1][1] + w)).intersection(clip)
             if r is not None:
                 out.append(r)
     return out
@@ -166,27 +149,24 @@ class Proposal:
     def rect(self) -> Rect | None:
         if not self.elements:
             return None
-        r = self.elements[0].rect
-        for e in self.elements[1:]:
-            r = _union(r, e.rect)
-        return r
+        return union_all(e.rect for e in self.elements)
 
     @property
     def area(self) -> float:
         r = self.rect
-        return _area(r) if r else 0.0
+        return Rect.of(r).area if r else 0.0
 
 
 def _inside_share(r: Rect, zone: Rect) -> float:
-    inter = _intersect(r, zone)
+    inter = Rect.of(r).intersection(zone)
     if inter is None:
         return 0.0
-    a = _area(r)
+    a = Rect.of(r).area
     if a < 1.0:  # a line: compare lengths
         length = max(r[2] - r[0], r[3] - r[1])
         ilen = max(inter[2] - inter[0], inter[3] - inter[1])
         return ilen / length if length > 0 else 1.0
-    return _area(inter) / a
+    return inter.area / a
 
 
 def _h_overlap(row: Row, x0: float, x1: float) -> float:
@@ -200,8 +180,8 @@ class PageRegions:
         self.page, self.captions, self.stats = page, captions, stats
         # rules and logos of the running head/foot: level with or beyond its text rows
         heads = [r for r in page.rows if r.role == "header"]
-        top_heads = [r for r in heads if r.y1 < 0.12 * page.height]
-        foot_heads = [r for r in heads if r.y0 > 0.88 * page.height]
+        top_heads = [r for r in heads if r.y1 < EDGE_ZONE * page.height]
+        foot_heads = [r for r in heads if r.y0 > (1 - EDGE_ZONE) * page.height]
         head_y1 = max((r.y1 for r in top_heads), default=-1e9)
         foot_y0 = min((r.y0 for r in foot_heads), default=1e9)
         top, bottom = head_y1 + 0.5 * stats.line_height, foot_y0 - 0.5 * stats.line_height
@@ -251,7 +231,7 @@ class PageRegions:
         return any(
             e.rect[0] <= cx <= e.rect[2]
             and e.rect[1] <= cy <= e.rect[3]
-            and _area(e.rect) > 4 * max(_area(row.rect), 1.0)
+            and e.rect.area > 4 * max(row.rect.area, 1.0)
             for e in self.graphics.elements
         )
 
@@ -260,12 +240,12 @@ class PageRegions:
         x0, y0, x1, y1 = c.bbox
         col = self.stats.column_of(x0, x1)
         lo, hi = col if col else (min(self.stats.text_x0, x0), max(self.stats.text_x1, x1))
-        lo, hi = lo - 6, hi + 6
+        lo, hi = lo - BAND_PAD, hi + BAND_PAD
         # a caption in the page margin (beside the text area) labels a float in that margin
         if (x0 + x1) / 2 < self.stats.text_x0:
-            lo, hi = min(x0, self.stats.text_x0) - 6, self.stats.text_x0 - 1
+            lo, hi = min(x0, self.stats.text_x0) - BAND_PAD, self.stats.text_x0 - 1
         elif (x0 + x1) / 2 > self.stats.text_x1:
-            lo, hi = self.stats.text_x1 + 1, max(x1, self.stats.text_x1) + 6
+            lo, hi = self.stats.text_x1 + 1, max(x1, self.stats.text_x1) + BAND_PAD
         for other in self.captions:
             if other is c:
                 continue
@@ -301,9 +281,9 @@ class PageRegions:
     def side_zone(self, c: Caption, direction: str) -> Rect | None:
         x0, y0, x1, y1 = c.bbox
         if direction == "left":
-            lo, hi = self.stats.text_x0 - 6, x0 - 1
+            lo, hi = self.stats.text_x0 - BAND_PAD, x0 - 1
         else:
-            lo, hi = x1 + 1, self.stats.text_x1 + 6
+            lo, hi = x1 + 1, self.stats.text_x1 + BAND_PAD
         for other in self.captions:  # a caption level with this one bounds the side zone
             ox0, oy0, ox1, oy1 = other.bbox
             if other is c or (abs(oy0 - y0) > 3 * self.stats.line_height and not (oy0 < y1 and y0 < oy1)):
@@ -404,7 +384,7 @@ class PageRegions:
         x0, _, x1, _ = c.bbox
         if not out["up"].elements and not out["down"].elements and x1 - x0 < 0.75 * (hi - lo):
             # a float wrapped by body text (wrapfigure): only the caption's own width is free
-            pad = 0.1 * (x1 - x0) + 6
+            pad = 0.1 * (x1 - x0) + BAND_PAD
             for direction in ("up", "down"):
                 zone = self.vertical_zone(c, direction, x0 - pad, x1 + pad)
                 out[direction] = Proposal(direction, self.contents(zone, c, direction))
@@ -418,7 +398,7 @@ class PageRegions:
         text width when that holds the float without body text or another caption beside it."""
         if p.rect is None or len(self.stats.columns) < 2 or self.stats.column_of(*c.bbox[::2]) is None:
             return p
-        lo, hi = self.stats.text_x0 - 6, self.stats.text_x1 + 6
+        lo, hi = self.stats.text_x0 - BAND_PAD, self.stats.text_x1 + BAND_PAD
         zone = self.vertical_zone(c, direction, lo, hi)
         r = p.rect
         if zone[1] > r[1] + 2 or zone[3] < r[3] - 2:
@@ -427,21 +407,21 @@ class PageRegions:
         if direction == "down":
             check = (lo, zone[1] + 1 - 2 * self.stats.line_height, hi, zone[3] - 1)
         for other in self.captions:
-            if other is not c and _intersect(other.bbox, check) is not None:
+            if other is not c and other.bbox.intersection(check) is not None:
                 return p
         # beside the caption itself the other column must be empty: a float there that goes on past
         # the caption's level is a float of its own
         x0, y0, x1, y1 = c.bbox
         level = (lo, y0, hi, y1)
         for e in self.elements:
-            if (e.row is None or all(e.row is not r for r in c.rows)) and _intersect(
-                e.rect, level
+            if (e.row is None or all(e.row is not r for r in c.rows)) and e.rect.intersection(
+                level
             ) is not None:
                 if e.rect[0] >= x1 - 1 or e.rect[2] <= x0 + 1:
                     return p
         wide = Proposal(direction, self.contents(zone, c, direction))
         wr = wide.rect
-        if wr is None or not _contains(_grown(wr, 1), r):
+        if wr is None or not Rect.of(wr).grown(1).contains(r):
             return p
         # wider, or (rules of a full-width table already as wide) taller: the rows across the gutter
         if (wr[2] - wr[0]) < 1.2 * (r[2] - r[0]) and (wr[3] - wr[1]) < 1.2 * (r[3] - r[1]):
@@ -562,14 +542,18 @@ class PageRegions:
                 for e in self.elements:
                     if owned.get(id(e), id(c)) != id(c) or _overlaps_rows(e, c):
                         continue
-                    if _near(e.rect, rect, 1.5) and not _contains(rect, e.rect) and self._free(e.rect, c):
+                    if (
+                        e.rect.near(rect, 1.5)
+                        and not Rect.of(rect).contains(e.rect)
+                        and self._free(e.rect, c)
+                    ):
                         # labels and legends stick out a little; a row of text twice as wide does not
-                        u = _union(rect, e.rect)
+                        u = Rect.of(rect).union(e.rect)
                         w, h = rect[2] - rect[0], rect[3] - rect[1]
                         if (u[2] - u[0]) - w <= max(20.0, 0.15 * w) and (u[3] - u[1]) - h <= max(
                             20.0, 0.15 * h
                         ):
-                            grown = _union(grown, e.rect)
+                            grown = Rect.of(grown).union(e.rect)
                 if grown == rect:
                     break
                 rect = grown
@@ -606,8 +590,8 @@ class PageRegions:
                 continue
             if rect is None:
                 return block
-            if _near(rect, block, self.stats.line_height):
-                return _union(rect, block)
+            if Rect.of(rect).near(block, self.stats.line_height):
+                return Rect.of(rect).union(block)
         return rect
 
     def _ruled_block(self, c: Caption, direction: str) -> Rect | None:
@@ -678,8 +662,8 @@ class PageRegions:
         for b in self.blockers:
             if any(b is cr for cr in c.rows):
                 continue
-            inter = _intersect(r, b.rect)
-            if inter and _area(inter) > 0.3 * _area(b.rect):
+            inter = Rect.of(r).intersection(b.rect)
+            if inter and Rect.of(inter).area > 0.3 * Rect.of(b.rect).area:
                 return False
         return True
 
@@ -705,14 +689,6 @@ def _prose_only(p: Proposal) -> bool:
         if len(words) >= 6 and len(words) >= 0.7 * len(tokens) and e.row.max_gap <= e.row.size:
             prose += 1
     return prose >= 0.6 * len(p.elements)
-
-
-def _grown(r: Rect, d: float) -> Rect:
-    return (r[0] - d, r[1] - d, r[2] + d, r[3] + d)
-
-
-def _contains(outer: Rect, inner: Rect) -> bool:
-    return outer[0] <= inner[0] and outer[1] <= inner[1] and outer[2] >= inner[2] and outer[3] >= inner[3]
 
 
 def _overlaps_rows(e: Element, c: Caption) -> bool:
@@ -743,8 +719,8 @@ def float_page_region(page: PageText, graphics: Graphics, kind: str, number: str
     if not labels:
         return None
     heads = [r for r in page.rows if r.role == "header" and all(r is not lab for lab in labels)]
-    top = max((r.y1 for r in heads if r.y1 < 0.15 * page.height), default=-1e9)
-    bottom = min((r.y0 for r in heads if r.y0 > 0.85 * page.height), default=1e9)
+    top = max((r.y1 for r in heads if r.y1 < EDGE_ZONE * page.height), default=-1e9)
+    bottom = min((r.y0 for r in heads if r.y0 > (1 - EDGE_ZONE) * page.height), default=1e9)
     parts = [e.rect for e in graphics.elements if e.rect[3] > top and e.rect[1] < bottom]
     parts += [
         r.rect
@@ -757,7 +733,7 @@ def float_page_region(page: PageText, graphics: Graphics, kind: str, number: str
         return None
     rect = parts[0]
     for r in parts[1:]:
-        rect = _union(rect, r)
+        rect = Rect.of(rect).union(r)
     for lab in labels:  # the label stays out when it sits above or below the float
         rect = _clear_of_caption(
             rect,

@@ -112,6 +112,7 @@ def figure_row(
         "subfigure_images": [],
         "pdf_caption": f"{prefix} {number}: {bare}",
         "alignment_score": 0.97,
+        "region_source": "rules",
     }
 
 

@@ -33,6 +33,7 @@ def figure(paper="p1", number="1", caption="A plot of x.") -> dict:
         "graphics": [],
         "pdf_caption": None,
         "alignment_score": None,
+        "region_source": "rules",
         "provenance": {
             "input": f"{paper}.pdf",
             "sha256": "0" * 64,
