@@ -46,6 +46,9 @@ _STRONG_SEP = re.compile(r"^\s*(?:[:.|]|[—–-]\s|\u2014|\u2013)")
 _PAREN_SEP = re.compile(r"^\s*\([^()]{0,60}\)\s*[:.|—–]")
 _DOT_LEADER = re.compile(r"(\.\s?){4,}\s*\d+\s*$")
 _SENTENCE_END = re.compile(r"[.!?:;]['\")\]]*$")
+# "Table 2 (continued)", "Table 3 ... (Continued)", "Table 1. Continued": the rest of a float begun on an
+# earlier page. It is no float of its own (its number is the earlier one's), so it never makes a row.
+CONTINUED = re.compile(r"\(\s*cont(?:inued|\.|'d)?\s*\)|\bcontinued\b", re.IGNORECASE)
 
 
 @dataclass
@@ -230,6 +233,48 @@ def _caption_rows(
     return rows
 
 
+def _run_on_rows(rows: list[Row], page: PageText, starts: set[int], stats: DocStats) -> list[Row]:
+    """A caption under (or over) a float that spans the columns can run on at the top of the next column,
+    level with its first row (Nature, Frontiers): the rows there in the caption's type, up to a break
+    in line spacing, continue it when its last row fills the column and breaks off mid-sentence."""
+    first, last = rows[0], rows[-1]
+    col = stats.column_of(first.x0, first.x1)
+    if col is None or _SENTENCE_END.search(last.text) or col == stats.columns[-1]:
+        return []
+    if len(rows) < 2 or last.x1 < col[1] - 1.5 * max(last.size, 1):
+        return []  # a caption that runs on fills its column to the edge, as a justified paragraph does
+    nxt = stats.columns[stats.columns.index(col) + 1]
+    size = first.size if len(rows) == 1 else rows[1].size
+    taken = {id(r) for r in rows}
+    beside = sorted(
+        (
+            r
+            for r in page.rows
+            if r.horizontal
+            and id(r) not in taken
+            and r.role not in ("header", "linenumber", "body", "heading")
+            and nxt[0] - 3 <= r.x0
+            and r.x1 <= nxt[1] + 3
+            and abs(r.size - size) <= 0.6
+        ),
+        key=lambda r: r.y0,
+    )
+    top = [r for r in beside if abs(r.y0 - first.y0) <= 0.5 * stats.line_height]
+    if not top or id(top[0]) in starts or top[0].width < 0.6 * (nxt[1] - nxt[0]):
+        return []
+    out = [top[0]]
+    step = (rows[1].y1 - rows[0].y1) if len(rows) >= 2 else stats.line_height * size / max(stats.body_size, 1)
+    for r in beside:
+        if r.y0 <= out[-1].y0 or id(r) in starts:
+            continue
+        if r.y1 - out[-1].y1 > 1.3 * step:
+            break
+        out.append(r)
+        if _SENTENCE_END.search(r.text) and r.x1 < nxt[1] - 2 * size:
+            break  # the last row of the caption: it ends a sentence short of the column's edge
+    return out
+
+
 def _ends_caption(last: Row, right: float, zone: tuple[float, float]) -> bool:
     """The row ends a sentence and stops short of the caption's right edge: the caption's last row
     (a one-row caption centred in its zone counts too)."""
@@ -282,6 +327,7 @@ def find_captions(
     """All captions of the document, one per (kind, number), in page order; sets row roles."""
     candidates: list[tuple[Row, Label, float, PageText]] = []
     weak: list[tuple[Row, Label, float, PageText]] = []
+    continued: list[tuple[Row, Label, PageText]] = []
     for page in pages:
         for row in page.rows:
             if not row.horizontal or row.role in ("header", "linenumber"):
@@ -292,6 +338,9 @@ def find_captions(
             if label is None or row.text[: label.prefix_end].strip().lower().startswith(
                 ("figures", "tables")
             ):
+                continue
+            if CONTINUED.search(row.text[label.prefix_end :][:200]):
+                continued.append((row, label, page))
                 continue
             score = _score(row, label, page, stats)
             if score >= 3:
@@ -317,10 +366,13 @@ def find_captions(
             best[key] = (row, label, score, page)
 
     starts = {id(c[0]) for c in best.values()}
+    for row, _, _ in continued:
+        row.role = "caption"  # (a blocker for the floats of its page, as any caption)
     captions = []
     for row, label, score, page in sorted(best.values(), key=lambda c: (c[3].number, c[0].y0, c[0].x0)):
         rules = (rules_by_page or {}).get(page.number, [])
         rows = _caption_rows(row, page, starts, stats, rules, label.separator == "end")
+        rows += _run_on_rows(rows, page, starts, stats)
         for r in rows:
             r.role = "caption"
         text = join_rows([r.text for r in rows], vocabulary)
@@ -329,4 +381,9 @@ def find_captions(
         captions.append(
             Caption(label.kind, label.number, page.number, rows, text, no_index, score, style(row))
         )
+    by_key = {(c.kind, c.number): c for c in captions}
+    for _, label, page in continued:  # the pages a float goes on to (said in its errors rows)
+        first = by_key.get((label.kind, label.number))
+        if first is not None and page.number != first.page:
+            first.extra.setdefault("continued_on", []).append(page.number)
     return captions

@@ -27,7 +27,7 @@ from ..records import Float, FloatError, SideResult
 from .captions import LABEL, Caption, find_captions
 from .checks import check_region
 from .geometry import Rect
-from .layout import DocStats, PageText, analyse, read_page
+from .layout import DocStats, PageText, analyse, read_page, turn_matrix
 from .layout_model import LayoutModel, model_region
 from .meta import arxiv_id, license_of
 from .regions import Graphics, document_regions, float_page_region, read_graphics
@@ -175,7 +175,7 @@ def analyse_document(doc: pymupdf.Document, dpi: int = 150) -> Analysis:
     for p in a.pages:
         if any(r.horizontal and LABEL.match(r.text) for r in p.rows):
             try:
-                a.graphics[p.number] = read_graphics(doc[p.number])
+                a.graphics[p.number] = read_graphics(doc[p.number], p.turn)
             except Exception as e:  # noqa: BLE001
                 a.graphics[p.number] = Graphics()
                 a.errors.append(
@@ -217,7 +217,7 @@ def _floats_on_pages_of_their_own(doc: pymupdf.Document, a: Analysis, captioned:
             graphics = a.graphics.get(p.number)
             if graphics is None:
                 try:
-                    graphics = a.graphics[p.number] = read_graphics(doc[p.number])
+                    graphics = a.graphics[p.number] = read_graphics(doc[p.number], p.turn)
                 except Exception:  # noqa: BLE001 - text and images are enough to try
                     graphics = Graphics()
             rect = float_page_region(p, graphics, c.kind, c.number)
@@ -243,7 +243,7 @@ def _check_regions(doc: pymupdf.Document, a: Analysis, dpi: int) -> None:
 
         graphics = a.graphics.get(number, Graphics())
 
-        def reason_of(c: Caption, rect: Rect) -> str | None:
+        def reason_of(c: Caption, rect: Rect, page=page, caps=caps, regions=regions, graphics=graphics):
             return check_region(rect, c, page, caps, regions, dpi, graphics)
 
         failed = {id(c): r for c in caps if regions[id(c)] is not None and (r := reason_of(c, regions[id(c)]))}
@@ -306,6 +306,17 @@ def extract_pdf(path: str | Path, dpi: int = 150, ocr: str = "auto") -> SideResu
             pars, sents = links.get((c.kind, c.number), ([], []))
             f.paragraphs, f.mentions = list(pars), list(sents)
             hints: dict = {}
+            for later in c.extra.get("continued_on", []):
+                result.errors.append(
+                    FloatError(
+                        "float",
+                        "continued_part",
+                        f"{c.kind} {c.number} goes on to page {later + 1} ('continued'); the row holds its "
+                        f"part on page {c.page + 1} only (one row per float).",
+                        c.kind,
+                        c.number,
+                    )
+                )
             if id(c) in a.region_errors:
                 result.errors.append(
                     FloatError(
@@ -325,9 +336,12 @@ def extract_pdf(path: str | Path, dpi: int = 150, ocr: str = "auto") -> SideResu
                     min(page.width, rect[2] + 1),
                     min(page.height, rect[3] + 1),
                 )
-                f.bbox = tuple(round(v, 2) for v in rect)  # type: ignore[assignment]
+                own = rect  # the page's own coordinates (a page set sideways is read turned upright)
+                if page.turn is not None:
+                    own = tuple(pymupdf.Rect(rect) * ~turn_matrix(doc[c.page], page.turn))
+                f.bbox = tuple(round(v, 2) for v in own)  # type: ignore[assignment]
                 try:
-                    f.image_png = render_region(doc[c.page], rect, dpi)
+                    f.image_png = render_region(doc[c.page], rect, dpi, page.turn)
                 except Exception as e:  # noqa: BLE001
                     result.errors.append(
                         FloatError(

@@ -18,7 +18,8 @@ from .layout import DocStats
 # Classes of the model that hold a float (pictures, tables; code listings come as `picture` or `table`).
 FLOAT_CLASSES = {"figure": ("picture", "table"), "table": ("table", "picture")}
 # A box is next to its caption when the gap between them is at most this many body lines (the space
-# above a caption) and it covers at least `MIN_COVER` of the caption's width (or height, beside it).
+# above a caption) and it covers at least `MIN_COVER` of the caption's width (or lies that much in its
+# column; or covers that much of its height, beside it).
 MAX_GAP_LINES = 3.0
 MIN_COVER = 0.5
 
@@ -66,17 +67,20 @@ def model_region(
     """The model's float box next to caption `c`, or None."""
     cap = Rect.of(c.bbox)
     reach = MAX_GAP_LINES * stats.line_height
+    band = stats.column_of(cap.x0, cap.x1) or (min(stats.text_x0, cap.x0), max(stats.text_x1, cap.x1))
     best, best_key = None, None
     for box, cls in model.boxes(page):
         if cls not in FLOAT_CLASSES.get(c.kind, ()):
             continue
-        box = _clear_of(box, cap)
+        box = _clear_of(Rect.of(box), cap)
         for other in captions:
             if box is not None and other is not c:
                 box = _clear_of(box, Rect.of(other.bbox))
         if box is None:
             continue
         h_cover = max(0.0, min(box.x1, cap.x1) - max(box.x0, cap.x0)) / max(min(cap.width, box.width), 1)
+        # (or the box lies mostly in the caption's column: a short caption under a centred figure)
+        h_cover = max(h_cover, max(0.0, min(box.x1, band[1]) - max(box.x0, band[0])) / max(box.width, 1))
         v_cover = max(0.0, min(box.y1, cap.y1) - max(box.y0, cap.y0)) / max(min(cap.height, box.height), 1)
         if h_cover >= MIN_COVER:
             gap = max(cap.y0 - box.y1, box.y0 - cap.y1)

@@ -31,7 +31,17 @@ import pymupdf
 
 from .captions import Caption
 from .geometry import BAND_PAD, EDGE_ZONE, Rect, union_all
-from .layout import DocStats, PageText, Row
+from .layout import DocStats, PageText, Row, turn_matrix
+
+
+# Notes under a ruled table: cut at the last rule across the table (`RULE_ACROSS` of its width) only when
+# it has at least three such rules (top, head and bottom rules of a journal table).
+RULE_ACROSS = 0.9
+RULES_FOR_NOTES = 3
+# Page furniture: the same drawing (to `FURNITURE_TOLERANCE` points) near the head or foot of at least
+# `FURNITURE_PAGES` pages; a figure repeated on three pages at the very same place is no float.
+FURNITURE_TOLERANCE = 2.0
+FURNITURE_PAGES = 3
 
 
 @dataclass
@@ -71,13 +81,19 @@ def _invisible(d: dict) -> bool:
     return True
 
 
-def read_graphics(page: pymupdf.Page) -> Graphics:
-    """Images and (clipped, merged) vector drawings of a page."""
+def read_graphics(page: pymupdf.Page, turn: int | None = None) -> Graphics:
+    """Images and (clipped, merged) vector drawings of a page; on a page set sideways (`turn`, see
+    `layout.PageText.turn`) in its upright frame, as its text rows are."""
+    m = turn_matrix(page, turn) if turn else None
+
+    def tr(r) -> Rect:
+        return Rect.of(pymupdf.Rect(r) * m) if m is not None else Rect.of(r)
+
     out = Graphics()
-    page_rect = Rect.of(page.rect)
+    page_rect = tr((0, 0, page.cropbox.width, page.cropbox.height))  # (drawings come unrotated)
     page_area = page_rect.area
     for info in page.get_image_info():
-        r = Rect.of(info["bbox"]).intersection(page_rect)
+        r = tr(info["bbox"]).intersection(page_rect)
         if r and 4 < r.area < 0.9 * page_area:
             out.elements.append(Element(r, "image"))
             out.images.append(r)
@@ -92,7 +108,7 @@ def read_graphics(page: pymupdf.Page) -> Graphics:
         kind = d.get("type")
         if kind == "clip":
             scissor = d.get("scissor")
-            inner = Rect.of(scissor).intersection(clip) if scissor else clip
+            inner = tr(scissor).intersection(clip) if scissor else clip
             stack.append((level, inner or Rect(0.0, 0.0, 0.0, 0.0)))
             continue
         if kind == "group":
@@ -103,13 +119,15 @@ def read_graphics(page: pymupdf.Page) -> Graphics:
             continue
         out.n_paths += 1
         w = float(d.get("width") or 0) / 2 if "s" in (kind or "") else 0.0
-        r = Rect.of((rect[0] - w, rect[1] - w, rect[2] + w, rect[3] + w)).intersection(clip)
+        r = tr((rect[0] - w, rect[1] - w, rect[2] + w, rect[3] + w)).intersection(clip)
         if r is None or r.area > 0.5 * page_area:
             continue
         if r[3] - r[1] < 2.0 and r[2] - r[0] > 30:
             out.rules.append(r)
         elif r[2] - r[0] > 30 and "s" in (kind or ""):
-            out.rules.extend(_horizontal_segments(d.get("items") or (), w, clip))  # rules drawn as one path
+            out.rules.extend(
+                _horizontal_segments(d.get("items") or (), w, clip, m)
+            )  # rules drawn as one path
         if run is not None and run.rect and run_clip == clip and run.rect.near(r, 3.0):
             run.rect = run.rect.union(r)
         else:
@@ -128,10 +146,12 @@ def read_graphics(page: pymupdf.Page) -> Graphics:
     return out
 
 
-def _horizontal_segments(items, w: float, clip: Rect) -> list[Rect]:
+def _horizontal_segments(items, w: float, clip: Rect, m: pymupdf.Matrix | None = None) -> list[Rect]:
     """The long horizontal line segments of a path (several table rules stroked as one path)."""
     out = []
     for it in items:
+        if it[0] == "l" and m is not None:
+            it = ("l", pymupdf.Point(it[1]) * m, pymupdf.Point(it[2]) * m)
         if it[0] == "l" and abs(it[1][1] - it[2][1]) < 0.5 and abs(it[2][0] - it[1][0]) > 30:
             x0, x1 = sorted((it[1][0], it[2][0]))
             r = Rect.of((x0 - w, it[1][1] - w, x1 + w, it[1][1] + w)).intersection(clip)
@@ -557,8 +577,38 @@ class PageRegions:
                 if grown == rect:
                     break
                 rect = grown
+            if c.kind == "table":
+                rect = self._without_notes(rect)
             out[id(c)] = _clear_of_caption(rect, c, p.direction)
         return out
+
+    def _without_notes(self, rect: Rect) -> Rect:
+        """A ruled table ends at its bottom rule: the notes set below it (`a` Values are ..., sources,
+        abbreviations) are no part of the float's picture. Taken only for a table of at least
+        `RULES_FOR_NOTES` rules across it (top, header and bottom rules) with nothing but text below the
+        last one, so a table ruled only under its head keeps its rows."""
+        rect = Rect.of(rect)
+        inside = sorted(
+            (Rect.of(r) for r in self.graphics.rules if r[1] >= rect.y0 - 1 and r[3] <= rect.y1 + 1),
+            key=lambda r: r.y0,
+        )
+        level: list[Rect] = []  # rules at one height joined (a head rule drawn in pieces, one per column)
+        for r in inside:
+            if level and r.y0 - level[-1].y0 < 1.0:
+                level[-1] = level[-1].union(r)
+            else:
+                level.append(r)
+        across = [r for r in level if r.width >= RULE_ACROSS * rect.width]
+        if len(across) < RULES_FOR_NOTES:
+            return rect
+        last = across[-1]
+        if rect.y1 - last.y1 < 0.5 * self.stats.line_height:
+            return rect
+        below = Rect(rect.x0, last.y1 + 0.5, rect.x1, rect.y1)
+        for e in self.elements:
+            if e.kind != "text" and below.intersection(e.rect) is not None and e.rect.y1 > last.y1 + 1:
+                return rect  # a drawing below the last rule: the table goes on
+        return Rect(rect.x0, rect.y0, rect.x1, last.y1)
 
     def _adjacent_box(self, c: Caption, owned: dict[int, int]) -> Proposal:
         """No float found: a framed or shaded box right above (or below) the caption is the float, even
@@ -774,12 +824,41 @@ def preferred_sides(votes: Iterable[tuple[str, str]]) -> dict[str, str]:
     return out
 
 
+def _furniture_key(r: Rect) -> tuple[int, ...]:
+    return tuple(round(v / FURNITURE_TOLERANCE) for v in r)
+
+
+def _page_furniture(pages: list[tuple[PageText, list[Caption], Graphics]]) -> set[tuple[int, ...]]:
+    """Drawings and images repeated at the same place on several pages near the page's top or bottom:
+    logos and rules of the running head or foot (a publisher's logo under the last table of a page)."""
+    seen: Counter = Counter()
+    for page, _, graphics in pages:
+        keys = set()
+        for e in graphics.elements:
+            if e.rect[3] < EDGE_ZONE * page.height or e.rect[1] > (1 - EDGE_ZONE) * page.height:
+                keys.add(_furniture_key(e.rect))
+        seen.update(keys)
+    return {k for k, n in seen.items() if n >= FURNITURE_PAGES}
+
+
+def _without(graphics: Graphics, furniture: set[tuple[int, ...]]) -> Graphics:
+    if not furniture:
+        return graphics
+    keep = [e for e in graphics.elements if _furniture_key(e.rect) not in furniture]
+    return Graphics(keep, graphics.rules, graphics.images, graphics.n_paths)
+
+
 def document_regions(
     pages: list[tuple[PageText, list[Caption], Graphics]], stats: DocStats
 ) -> dict[int, Rect | None]:
     """Regions of all captions of a document (keyed by `id(caption)`), each page choosing with the
     document's preferred caption sides (see `preferred_sides`)."""
-    builders = [PageRegions(page, caps, stats, graphics) for page, caps, graphics in pages if caps]
+    furniture = _page_furniture(pages)
+    builders = [
+        PageRegions(page, caps, stats, _without(graphics, furniture))
+        for page, caps, graphics in pages
+        if caps
+    ]
     prefer = preferred_sides(v for b in builders for v in b.side_votes())
     out: dict[int, Rect | None] = {}
     for b in builders:

@@ -11,10 +11,19 @@ from .layout import PageText
 Rect = tuple[float, float, float, float]
 
 
-def render_region(page: pymupdf.Page, rect: Rect, dpi: int = 150) -> bytes:
-    """The region as PNG at `dpi`; only the clip is rasterised, never the whole page."""
-    clip = pymupdf.Rect(rect) & page.rect
-    pix = page.get_pixmap(dpi=dpi, clip=clip, alpha=False)
+def render_region(page: pymupdf.Page, rect: Rect, dpi: int = 150, turn: int | None = None) -> bytes:
+    """The region as PNG at `dpi`; only the clip is rasterised, never the whole page. On a page set
+    sideways, `rect` is in the page's upright frame (turned by `turn` degrees) and the crop is rendered
+    upright: the page is shown turned (as a viewer does for `/Rotate`) just for this rendering."""
+    before = page.rotation
+    if turn is not None and turn != before:
+        page.set_rotation(turn)
+    try:
+        clip = pymupdf.Rect(rect) & page.rect
+        pix = page.get_pixmap(dpi=dpi, clip=clip, alpha=False)
+    finally:
+        if page.rotation != before:
+            page.set_rotation(before)
     return pix.tobytes("png")
 
 
