@@ -33,7 +33,7 @@ from .layout import DocStats, PageText, Row
 LABEL = re.compile(
     r"""^\s*
     (?P<prefix>(?i:supplementary|supplemental|suppl\.|extended\s+data|appendix)\s+)?
-    (?P<word>(?i:figure|fig\.|fig|table|tab\.))
+    (?P<word>(?i:figure|fig\.|fig|table|tab\.|listing|algorithm))
     \s*
     (?P<number>
         (?:[A-Z]{1,3}[.\-]?)?\d{1,3}(?:[.\-]\d{1,3}){0,2}   # 3, S2, A.1, S2.3, SI.1, A1, 2.1
@@ -49,6 +49,19 @@ _SENTENCE_END = re.compile(r"[.!?:;]['\")\]]*$")
 # "Table 2 (continued)", "Table 3 ... (Continued)", "Table 1. Continued": the rest of a float begun on an
 # earlier page. It is no float of its own (its number is the earlier one's), so it never makes a row.
 CONTINUED = re.compile(r"\(\s*cont(?:inued|\.|'d)?\s*\)|\bcontinued\b", re.IGNORECASE)
+
+
+# Floats that are figures numbered in a series of their own: code listings and algorithm boxes. Their
+# number carries the word ("Listing2", "Algorithm2"), so Figure 2 and Listing 2 are two floats.
+FLOAT_WORDS = {"listing": "Listing", "algorithm": "Algorithm"}
+
+
+def series(c) -> str:
+    """`listing`, `algorithm`, or the caption's kind: the series a float is numbered (and placed) in."""
+    for word in FLOAT_WORDS.values():
+        if c.number.startswith(word):
+            return word.lower()
+    return c.kind
 
 
 @dataclass
@@ -83,8 +96,13 @@ def parse_label(text: str) -> Label | None:
     if not m:
         return None
     word = m.group("word")
-    kind = "figure" if word.lower().startswith("fig") else "table"
+    kind = "table" if word.lower().startswith("tab") else "figure"
     number = re.sub(r"\s+", "", m.group("number")).rstrip(".-")
+    if word.lower() in FLOAT_WORDS:
+        if not number.isdigit():
+            return None
+        # a listing or an algorithm box is a figure numbered apart from the figures: "Listing2"
+        number = FLOAT_WORDS[word.lower()] + number
     rest = m.group("rest")
     if number.isdigit() and rest[:1].isalpha() and rest[:1].islower():
         return None  # "Fig. 3b" and "Figure 3a shows": a panel reference, not a caption label

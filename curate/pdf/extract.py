@@ -31,7 +31,7 @@ from .layout import DocStats, PageText, analyse, read_page, turn_matrix
 from .layout_model import LayoutModel, model_region
 from .meta import arxiv_id, license_of
 from .regions import Graphics, document_regions, float_page_region, read_graphics
-from .render import ocr_available, ocr_words, render_region, text_layer_words
+from .render import ink_box, ocr_available, ocr_words, render_region, text_layer_words
 from .text import Paragraph, build_paragraphs, link_mentions
 
 _MONO = re.compile(r"mono|courier|typewriter|consol|menlo|inconsolata|cmtt|sfmono|\btt|code", re.IGNORECASE)
@@ -228,6 +228,20 @@ def _floats_on_pages_of_their_own(doc: pymupdf.Document, a: Analysis, captioned:
                 break
 
 
+def _inked(page: pymupdf.Page, rect: Rect | None, turn: int | None) -> Rect | str | None:
+    """The region trimmed to its ink (white margins of a raster or of the page are no part of the float),
+    or the reason it fails when it holds no ink at all."""
+    if rect is None:
+        return None
+    try:
+        ink = ink_box(page, rect, turn)
+    except Exception:  # noqa: BLE001 - a page that cannot be rasterised keeps the region as found
+        return rect
+    if ink is None:
+        return "the region is blank (no ink in it)"
+    return Rect.of(rect).intersection(ink) or rect
+
+
 def _check_regions(doc: pymupdf.Document, a: Analysis, dpi: int) -> None:
     """Every region through `check_region`; where a caption has no region or its region fails, the
     layout model's box next to the caption is tried (and checked the same way). A region that still
@@ -239,14 +253,19 @@ def _check_regions(doc: pymupdf.Document, a: Analysis, dpi: int) -> None:
     page_of = {p.number: p for p in a.pages}
     for number, caps in by_page.items():
         page = page_of[number]
-        regions = {id(c): a.regions.get(id(c)) for c in caps}
+        regions = {id(c): _inked(doc[number], a.regions.get(id(c)), page.turn) for c in caps}
 
         graphics = a.graphics.get(number, Graphics())
 
         def reason_of(c: Caption, rect: Rect, page=page, caps=caps, regions=regions, graphics=graphics):
             return check_region(rect, c, page, caps, regions, dpi, graphics)
 
-        failed = {id(c): r for c in caps if regions[id(c)] is not None and (r := reason_of(c, regions[id(c)]))}
+        failed = {id(c): regions[id(c)] for c in caps if isinstance(regions[id(c)], str)}
+        for cid in failed:
+            regions[cid] = None
+        failed.update(
+            {id(c): r for c in caps if regions[id(c)] is not None and (r := reason_of(c, regions[id(c)]))}
+        )
         for c in caps:
             if regions[id(c)] is not None and id(c) not in failed:
                 continue
@@ -257,6 +276,9 @@ def _check_regions(doc: pymupdf.Document, a: Analysis, dpi: int) -> None:
             except Exception:  # noqa: BLE001 - the second opinion is optional; the rules' verdict stands
                 box = None
             if box is None:
+                continue
+            box = _inked(doc[number], box, page.turn)
+            if box is None or isinstance(box, str):
                 continue
             kept, regions[id(c)] = regions[id(c)], box
             if reason_of(c, box) is None:

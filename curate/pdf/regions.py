@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 
 import pymupdf
 
-from .captions import Caption
+from .captions import Caption, series
 from .geometry import BAND_PAD, EDGE_ZONE, Rect, union_all
 from .layout import DocStats, PageText, Row, turn_matrix
 
@@ -41,6 +41,10 @@ RULES_FOR_NOTES = 3
 # Page furniture: the same drawing (to `FURNITURE_TOLERANCE` points) near the head or foot of at least
 # `FURNITURE_PAGES` pages; a figure repeated on three pages at the very same place is no float.
 FURNITURE_TOLERANCE = 2.0
+# A horizontal line thinner than this is a rule; one set this far from a figure's picture, above or below
+# it, is a layout rule (journals that rule off each figure), not a part of the figure.
+RULE_HEIGHT = 2.0
+EDGE_RULE_GAP = 3.0
 FURNITURE_PAGES = 3
 
 
@@ -222,6 +226,10 @@ class PageRegions:
             if spans(rule, foot_heads) and foot_y0 - stats.line_height <= rule[3] < foot_y0:
                 bottom = min(bottom, rule[1] - 0.5)
         keep = [e for e in graphics.elements if e.rect[3] > top and e.rect[1] < bottom]
+        # a frame drawn around a float and its caption together (or a shaded caption box) is layout,
+        # not the float: the float is what the frame holds besides the caption
+        first_rows = [cap.rows[0].rect for cap in captions]
+        keep = [e for e in keep if not (e.kind == "path" and any(e.rect.contains(r) for r in first_rows))]
         rules = [r for r in graphics.rules if r[3] > top and r[1] < bottom]
         self.graphics = Graphics(keep, rules, graphics.images, graphics.n_paths)
         graphics = self.graphics
@@ -345,7 +353,9 @@ class PageRegions:
                 and e.rect[2] > gutter[1] + 5
             ):
                 continue  # a row of text across the gutter belongs to no one-column float
-            if share >= 0.5 or (e.kind != "text" and self._free(e.rect, c)):
+            # (a listing or an algorithm box is text in its column: no drawing reaching in from beside it)
+            partial_ok = e.kind != "text" and series(c) not in ("listing", "algorithm")
+            if share >= 0.5 or (partial_ok and self._free(e.rect, c)):
                 inside.append(e)
         if not inside:
             return []
@@ -457,7 +467,7 @@ class PageRegions:
             props = self._plausible(c, None)
             up, down = _substantial(props["up"]), _substantial(props["down"])
             if up != down:
-                votes.append((c.kind, "up" if up else "down"))
+                votes.append((series(c), "up" if up else "down"))
         return votes
 
     def _plausible(self, c: Caption, prefer: dict[str, str] | None) -> dict[str, Proposal]:
@@ -465,7 +475,7 @@ class PageRegions:
         caption (the caption's own description, or text flow the body style missed), unless the
         document sets its figures below their captions."""
         props = self.proposals(c)
-        if c.kind == "figure" and (prefer or {}).get("figure") != "down" and _prose_only(props["down"]):
+        if series(c) == "figure" and (prefer or {}).get("figure") != "down" and _prose_only(props["down"]):
             props = dict(props, down=Proposal("down", []))
         return props
 
@@ -476,7 +486,8 @@ class PageRegions:
         for c in self.captions:
             props = self._plausible(c, prefer)
             # figures sit above their captions, tables below, unless the document shows otherwise
-            prior = (prefer or {}).get(c.kind) or ("down" if c.kind == "table" else "up")
+            # (algorithm boxes are captioned over their code, as tables are)
+            prior = (prefer or {}).get(series(c)) or ("down" if series(c) in ("table", "algorithm") else "up")
             other = "up" if prior == "down" else "down"
             if not _substantial(props[prior]) and _substantial(props[other]):
                 prior, other = (
@@ -547,8 +558,10 @@ class PageRegions:
         out: dict[int, Rect | None] = {}
         for c in self.captions:
             p = chosen[id(c)]
+            if series(c) == "figure":
+                p = Proposal(p.direction, _without_edge_rules(p.elements))
             rect = p.rect
-            if c.kind == "table" and p.direction in ("up", "down"):
+            if series(c) in ("table", "algorithm", "listing") and p.direction in ("up", "down"):
                 rect = self._with_ruled_block(c, p.direction, rect)
             if rect is None:
                 p = self._adjacent_box(c, owned)
@@ -716,6 +729,27 @@ class PageRegions:
             if inter and Rect.of(inter).area > 0.3 * Rect.of(b.rect).area:
                 return False
         return True
+
+
+def _is_rule(e: Element) -> bool:
+    return e.kind == "path" and e.rect.height < RULE_HEIGHT
+
+
+def _without_edge_rules(elements: list[Element]) -> list[Element]:
+    """A figure's elements without the rules a layout sets right above or below each figure (a column-wide
+    line apart from the picture by `EDGE_RULE_GAP` or more): they are layout, not the figure. A rule with
+    the picture touching it (an axis) stays, and so do rules that are all there is."""
+    rest = [e for e in elements if not _is_rule(e)]
+    if not rest:
+        return elements
+    body = union_all(e.rect for e in rest)
+    out = []
+    for e in elements:
+        if _is_rule(e) and e.rect.width >= RULE_ACROSS * body.width:
+            if e.rect.y1 <= body.y0 - EDGE_RULE_GAP or e.rect.y0 >= body.y1 + EDGE_RULE_GAP:
+                continue
+        out.append(e)
+    return out
 
 
 def _substantial(p: Proposal) -> bool:
