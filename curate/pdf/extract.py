@@ -26,7 +26,7 @@ from ..figure_type import guess_figure_type
 from ..records import Float, FloatError, SideResult
 from .captions import LABEL, Caption, find_captions
 from .checks import check_region
-from .geometry import Rect
+from .geometry import Rect, union_all
 from .layout import DocStats, PageText, analyse, read_page, turn_matrix
 from .layout_model import LayoutModel, model_region
 from .meta import arxiv_id, license_of
@@ -228,18 +228,39 @@ def _floats_on_pages_of_their_own(doc: pymupdf.Document, a: Analysis, captioned:
                 break
 
 
-def _inked(page: pymupdf.Page, rect: Rect | None, turn: int | None) -> Rect | str | None:
+# A raster covering this share of the page makes it a scan (the float's graphics are pixels of it).
+SCAN_SHARE = 0.85
+SCAN_REASON = (
+    "the page is a scan (one full-page image under an OCR text layer) and the layout model found no float "
+    "next to the caption"
+)
+
+
+def _scanned(page: pymupdf.Page) -> bool:
+    area = abs(page.rect)
+    return any(abs(pymupdf.Rect(i["bbox"]) & page.rect) >= SCAN_SHARE * area for i in page.get_image_info())
+
+
+def _prose_row(r) -> bool:
+    return r.role == "other" and r.horizontal and len(re.findall(r"[A-Za-z]{2,}", r.text)) >= 6
+
+
+def _inked(page: pymupdf.Page, rect: Rect | None, turn: int | None, graphics: Graphics) -> Rect | str | None:
     """The region trimmed to its ink (white margins of a raster or of the page are no part of the float),
-    or the reason it fails when it holds no ink at all."""
+    or the reason it fails when it holds no ink at all. Drawings inside the region count as ink whatever
+    the scan makes of them (a hairline rule is too faint at the scan's resolution)."""
     if rect is None:
         return None
+    rect = Rect.of(rect)
     try:
         ink = ink_box(page, rect, turn)
     except Exception:  # noqa: BLE001 - a page that cannot be rasterised keeps the region as found
         return rect
-    if ink is None:
+    drawn = [e.rect for e in graphics.elements if e.kind == "path" and rect.contains(e.rect)]
+    if ink is None and not drawn:
         return "the region is blank (no ink in it)"
-    return Rect.of(rect).intersection(ink) or rect
+    box = union_all(([ink] if ink else []) + drawn)
+    return rect.intersection(box) or rect
 
 
 def _check_regions(doc: pymupdf.Document, a: Analysis, dpi: int) -> None:
@@ -253,14 +274,17 @@ def _check_regions(doc: pymupdf.Document, a: Analysis, dpi: int) -> None:
     page_of = {p.number: p for p in a.pages}
     for number, caps in by_page.items():
         page = page_of[number]
-        regions = {id(c): _inked(doc[number], a.regions.get(id(c)), page.turn) for c in caps}
-
         graphics = a.graphics.get(number, Graphics())
+        regions = {id(c): _inked(doc[number], a.regions.get(id(c)), page.turn, graphics) for c in caps}
 
         def reason_of(c: Caption, rect: Rect, page=page, caps=caps, regions=regions, graphics=graphics):
             return check_region(rect, c, page, caps, regions, dpi, graphics)
 
         failed = {id(c): regions[id(c)] for c in caps if isinstance(regions[id(c)], str)}
+        if _scanned(doc[number]):
+            # a scan: the page is one picture with an OCR text layer, so the rules see no graphics and
+            # would frame the float from its words alone; only the layout model's reading is taken
+            failed.update({id(c): SCAN_REASON for c in caps})
         for cid in failed:
             regions[cid] = None
         failed.update(
@@ -272,12 +296,14 @@ def _check_regions(doc: pymupdf.Document, a: Analysis, dpi: int) -> None:
             if not model.available:
                 continue
             try:
-                box = model_region(model, doc[number], c, caps, a.stats)
+                # (rows of prose in any style: an OCR layer's body text is not always in the body style)
+                body = [r.rect for r in page.rows if r.role == "body" or _prose_row(r)]
+                box = model_region(model, doc[number], c, caps, a.stats, body)
             except Exception:  # noqa: BLE001 - the second opinion is optional; the rules' verdict stands
                 box = None
             if box is None:
                 continue
-            box = _inked(doc[number], box, page.turn)
+            box = _inked(doc[number], box, page.turn, graphics)
             if box is None or isinstance(box, str):
                 continue
             kept, regions[id(c)] = regions[id(c)], box

@@ -61,8 +61,25 @@ def _clear_of(box: Rect, caption: Rect) -> Rect | None:
     return best if best.width > 0 and best.height > 0 else None
 
 
+def _clear_of_text(box: Rect, cap: Rect, body: list[Rect]) -> Rect:
+    """The box cut back from body text it runs over (a picture box reaching into the next column): at
+    the body rows beside the caption's side, left and right."""
+    over = [r for r in body if r.overlap_area(box) > 0.2 * max(r.area, 1e-6)]
+    cx = (cap.x0 + cap.x1) / 2
+    right = [r.x0 for r in over if r.x0 > cx]
+    left = [r.x1 for r in over if r.x1 < cx]
+    x0 = max([box.x0, *left])
+    x1 = min([box.x1, *right])
+    return Rect(x0, box.y0, x1, box.y1) if x1 - x0 > 1 else box
+
+
 def model_region(
-    model: LayoutModel, page: pymupdf.Page, c: Caption, captions: list[Caption], stats: DocStats
+    model: LayoutModel,
+    page: pymupdf.Page,
+    c: Caption,
+    captions: list[Caption],
+    stats: DocStats,
+    body: list[Rect] | None = None,
 ) -> Rect | None:
     """The model's float box next to caption `c`, or None."""
     cap = Rect.of(c.bbox)
@@ -78,6 +95,7 @@ def model_region(
                 box = _clear_of(box, Rect.of(other.bbox))
         if box is None:
             continue
+        box = _clear_of_text(box, cap, body or [])
         h_cover = max(0.0, min(box.x1, cap.x1) - max(box.x0, cap.x0)) / max(min(cap.width, box.width), 1)
         # (or the box lies mostly in the caption's column: a short caption under a centred figure)
         h_cover = max(h_cover, max(0.0, min(box.x1, band[1]) - max(box.x0, band[0])) / max(box.width, 1))

@@ -33,7 +33,6 @@ from .captions import Caption, series
 from .geometry import BAND_PAD, EDGE_ZONE, Rect, union_all
 from .layout import DocStats, PageText, Row, turn_matrix
 
-
 # Notes under a ruled table: cut at the last rule across the table (`RULE_ACROSS` of its width) only when
 # it has at least three such rules (top, head and bottom rules of a journal table).
 RULE_ACROSS = 0.9
