@@ -31,6 +31,9 @@ MIN_BODY_ROWS = 3
 # A drawn frame or shaded box covering this share of the region makes the text inside it boxed content
 # (an example, a listing set in the body font), not the text flow.
 FRAME_SHARE = 0.9
+# Nor is a region less than two body lines high (or wide): one line of text or a label, never a float
+# (the smallest real floats, one-row tables and inline plots, are taller than two lines with their rules).
+MIN_FLOAT_LINES = 2.0
 # A caption row counts as inside a region when this share of its box is inside.
 CAPTION_INSIDE = 0.5
 # Two regions overlap when they share this share of the smaller one (panels of one float never come as
@@ -60,6 +63,7 @@ def check_region(
     others: dict[int, Rect],
     dpi: int,
     graphics: Graphics | None = None,
+    line_height: float | None = None,
 ) -> str | None:
     """What is wrong with the region of `caption` (None when nothing is): `captions` are all captions of
     the page, `others` the regions of the other floats on it (keyed by id(caption)), `rules` the page's
@@ -69,6 +73,11 @@ def check_region(
     reason = degenerate(rect, dpi)
     if reason:
         return reason
+    if line_height and min(rect.width, rect.height) < MIN_FLOAT_LINES * line_height:
+        return (
+            f"the region found is {rect.width:.0f} x {rect.height:.0f} pt, less than two lines of text "
+            "high or wide: a line or a label, not a float"
+        )
     graphics = graphics or Graphics()
     inner = [r for r in map(Rect.of, graphics.rules) if r.intersection(rect) is not None]
     framed = any(

@@ -278,7 +278,7 @@ def _check_regions(doc: pymupdf.Document, a: Analysis, dpi: int) -> None:
         regions = {id(c): _inked(doc[number], a.regions.get(id(c)), page.turn, graphics) for c in caps}
 
         def reason_of(c: Caption, rect: Rect, page=page, caps=caps, regions=regions, graphics=graphics):
-            return check_region(rect, c, page, caps, regions, dpi, graphics)
+            return check_region(rect, c, page, caps, regions, dpi, graphics, a.stats.line_height)
 
         failed = {id(c): regions[id(c)] for c in caps if isinstance(regions[id(c)], str)}
         if _scanned(doc[number]):
@@ -316,7 +316,10 @@ def _check_regions(doc: pymupdf.Document, a: Analysis, dpi: int) -> None:
         for c in caps:
             if id(c) in failed and regions[id(c)] is not None:
                 others = {k: v for k, v in regions.items() if k not in failed}
-                if check_region(regions[id(c)], c, page, caps, others, dpi, graphics) is None:
+                if (
+                    check_region(regions[id(c)], c, page, caps, others, dpi, graphics, a.stats.line_height)
+                    is None
+                ):
                     failed.pop(id(c))
         for c in caps:
             if id(c) in failed:

@@ -507,6 +507,19 @@ class PageRegions:
             side = Proposal(side.direction, [e for e in side.elements if claimed.get(id(e), cid) == cid])
             if _substantial(side) and side.area > 1.5 * chosen[cid].area:
                 chosen[cid] = side
+        # a caption with nothing on its other side whose float is claimed by another caption may be a side
+        # caption of a float beside it (a caption column beside a figure, Springer and Nature styles): its
+        # side proposal, less what other captions claim, is its alternative
+        for c in self.captions:
+            if alternative[id(c)].elements or not chosen[id(c)].elements:
+                continue
+            props = self.proposals(c)
+            taken = {id(e) for cid, p in chosen.items() if cid != id(c) for e in p.elements}
+            for side in sorted((props["left"], props["right"]), key=lambda p: -p.area):
+                free = Proposal(side.direction, [e for e in side.elements if id(e) not in taken])
+                if _substantial(free):
+                    alternative[id(c)] = free
+                    break
         self._switch_conflicts(chosen, alternative)
         self._split_shared(chosen)
         return chosen
@@ -559,6 +572,16 @@ class PageRegions:
             p = chosen[id(c)]
             if series(c) == "figure":
                 p = Proposal(p.direction, _without_edge_rules(p.elements))
+            # a rule right over (or under) another caption opens (or closes) that caption's box
+            others = [o.bbox for o in self.captions if o is not c]
+            p = Proposal(
+                p.direction,
+                [
+                    e
+                    for e in p.elements
+                    if not (_is_rule(e) and any(_rule_of(e, o, self.stats) for o in others))
+                ],
+            )
             rect = p.rect
             if series(c) in ("table", "algorithm", "listing") and p.direction in ("up", "down"):
                 rect = self._with_ruled_block(c, p.direction, rect)
@@ -749,6 +772,13 @@ def _without_edge_rules(elements: list[Element]) -> list[Element]:
                 continue
         out.append(e)
     return out
+
+
+def _rule_of(e: Element, cap: Rect, stats: DocStats) -> bool:
+    """The rule sits right over or under the caption box, across it (an algorithm box's top rule)."""
+    gap = max(cap[1] - e.rect.y1, e.rect.y0 - cap[3])
+    across = min(e.rect.x1, cap[2]) - max(e.rect.x0, cap[0]) > 0.5 * (cap[2] - cap[0])
+    return across and -1 <= gap <= 0.5 * stats.line_height
 
 
 def _substantial(p: Proposal) -> bool:

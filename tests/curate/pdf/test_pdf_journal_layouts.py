@@ -239,9 +239,7 @@ def test_algorithm_box_captioned_above_between_rules(tmp_path):
 def test_continued_table_makes_one_row_and_says_where_it_goes_on(tmp_path):
     doc = pymupdf.open()
     _two_column_page(doc)
-    for n, caption in enumerate(
-        ["Table 1 Details of the isolates", "Table 1 Details of the isolates (Continued)"]
-    ):
+    for caption in ("Table 1 Details of the isolates", "Table 1 Details of the isolates (Continued)"):
         page = _two_column_page(doc, body_from=300, rows=36)
         text_row(page, 50, 60, caption, size=8, font="tibo")
         _table_rows(page, (50, 560), 74, n=8)
