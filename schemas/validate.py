@@ -56,8 +56,10 @@ def _image_size(value) -> tuple[int, int] | None:
             return None
         marker, length = head[1], int.from_bytes(head[2:4], "big")
         if 0xC0 <= marker <= 0xCF and marker not in (0xC4, 0xC8, 0xCC):
-            frame = stream.read(5)
-            return (int.from_bytes(frame[3:5], "big"), int.from_bytes(frame[1:3], "big")) if len(frame) == 5 else None
+            frame = stream.read(5)  # precision, height, width
+            if len(frame) < 5:
+                return None
+            return int.from_bytes(frame[3:5], "big"), int.from_bytes(frame[1:3], "big")
         stream.seek(length - 2, 1)
 
 
