@@ -176,12 +176,14 @@ def quality(crops_dir: Path | None, only: str | None) -> dict:
 _SPEED_CHILD = r"""
 import json, resource, sys, time
 from scitune.curate.pdf.extract import extract_pdf
-pages = 0
+pages = model_pages = 0
 t = time.perf_counter()
 for path in sys.argv[1:]:
-    pages += extract_pdf(path, ocr="off").pages
+    r = extract_pdf(path, ocr="off")
+    pages += r.pages
+    model_pages += r.layout_model_pages
 seconds = time.perf_counter() - t
-print(json.dumps({"pages": pages, "seconds": seconds,
+print(json.dumps({"pages": pages, "seconds": seconds, "layout_model_pages": model_pages,
                   "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
 """
 
@@ -202,7 +204,7 @@ def speed(runs: int = 3) -> dict:
         results.append(r)
         print(
             f"run {i + 1}: {r['pages']} pages in {r['seconds']:.1f} s = {r['pages_per_second']:.1f} pages/s, "
-            f"peak RSS {r['peak_rss_mb']:.0f} MB"
+            f"peak RSS {r['peak_rss_mb']:.0f} MB, layout model on {r['layout_model_pages']} pages"
         )
     med = statistics.median(r["pages_per_second"] for r in results)
     peak = max(r["peak_rss_mb"] for r in results)

@@ -73,6 +73,7 @@ def merge(pdf: Float, tex: Float) -> Float:
         mentions=tex.mentions if tex.paragraphs else pdf.mentions,
         ocr=pdf.ocr or tex.ocr,
         ocr_source=pdf.ocr_source if pdf.ocr else tex.ocr_source,
+        region_source=pdf.region_source if pdf.image_png else None,
     )
 
 

@@ -76,4 +76,5 @@ def figure_row(doc: Document, j: Joined, license: str | None, dpi: int) -> dict:
         "pdf_caption": j.pdf_caption,
         "alignment_score": j.alignment_score,
         "paper": (doc.metadata or {}).get("paper"),
+        "region_source": f.region_source if f.bbox is not None and "pdf" in j.source else None,
     }

@@ -9,6 +9,7 @@ from datasets import Features, Image, List, Value
 KINDS = ("figure", "table")
 SOURCES = ("pdf", "latex", "pdf+latex")
 OCR_SOURCES = ("text_layer", "ocr", "latex")
+REGION_SOURCES = ("rules", "layout_model")
 
 PROVENANCE = {
     "input": Value("string"),
@@ -58,6 +59,7 @@ FIGURE_FEATURES = Features(
         "alignment_score": Value("float32"),
         # Schema version 2 (appended; see the README's "Schema version 2").
         "paper": PAPER,
+        "region_source": Value("string"),
     }
 )
 
@@ -94,6 +96,8 @@ FIGURE_COLUMNS: dict[str, str] = {
     "alignment_score": "For `pdf+latex` rows: agreement of the two sides (caption token-F1), 0 to 1.",
     "paper": "arXiv metadata of the paper (null when none was joined): `title`, `authors`, `abstract`, "
     "`categories` (primary first), `published` (date of v1, YYYY-MM-DD), `doi`.",
+    "region_source": "How the PDF region (`bbox`) was found: `rules` (captions, graphics and text flow) or "
+    "`layout_model` (PyMuPDF's layout model, asked where the rules were unsure); null without a PDF region.",
 }
 
 FIGURE_COLUMN_ORDER = list(FIGURE_FEATURES)

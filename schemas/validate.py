@@ -7,6 +7,7 @@ stays flat however large the dataset is.
 
 from __future__ import annotations
 
+import io
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,7 +16,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from .errors import ERROR_FEATURES, ERROR_STAGES
-from .figures import FIGURE_FEATURES, KINDS, OCR_SOURCES, SOURCES
+from .figures import FIGURE_FEATURES, KINDS, OCR_SOURCES, REGION_SOURCES, SOURCES
 from .instructions import IMAGE_TOKEN, INSTRUCTION_FEATURES, PART_TYPES, count_images
 from .taxonomy import FIGURE_TYPES
 
@@ -31,6 +32,9 @@ LATEX_MARKUP = re.compile(
 )
 ROLES = {"system", "user", "assistant"}
 ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+# An image with a side under 20 px is a strip (a rule, one line of text), not a float: the size below
+# which the PDF side's region check (curate/pdf/checks.py) refuses a region too.
+MIN_IMAGE_SIDE = 20
 
 
 def _is_image(value) -> bool:
@@ -39,6 +43,25 @@ def _is_image(value) -> bool:
     if not isinstance(data, (bytes, bytearray)):
         return False
     return data.startswith(PNG_MAGIC) or data.startswith(JPEG_MAGIC)
+
+
+def _image_size(value) -> tuple[int, int] | None:
+    """Width and height from the PNG header or the JPEG frame header (None when unreadable)."""
+    data = bytes(value.get("bytes") if isinstance(value, dict) else value)
+    if data.startswith(PNG_MAGIC) and len(data) >= 24:
+        return int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
+    stream = io.BytesIO(data[2:])
+    while True:  # JPEG: walk the segments to the start-of-frame marker
+        head = stream.read(4)
+        if len(head) < 4 or head[0] != 0xFF:
+            return None
+        marker, length = head[1], int.from_bytes(head[2:4], "big")
+        if 0xC0 <= marker <= 0xCF and marker not in (0xC4, 0xC8, 0xCC):
+            frame = stream.read(5)  # precision, height, width
+            if len(frame) < 5:
+                return None
+            return int.from_bytes(frame[3:5], "big"), int.from_bytes(frame[1:3], "big")
+        stream.seek(length - 2, 1)
 
 
 def _text_problems(name: str, text: str | None) -> list[str]:
@@ -63,6 +86,14 @@ def _figure_problems(row: dict) -> list[str]:
         p.append(f"figure_id {row.get('figure_id')!r} should be {expected_id!r}")
     if not _is_image(row.get("image")):
         p.append("image is missing or not PNG/JPEG bytes")
+    else:
+        size = _image_size(row["image"])
+        if size and min(size) < MIN_IMAGE_SIDE:
+            p.append(f"image is degenerate ({size[0]} x {size[1]} px, a side under {MIN_IMAGE_SIDE} px)")
+    if row.get("region_source") not in (None, *REGION_SOURCES):
+        p.append(f"region_source {row.get('region_source')!r} not in {REGION_SOURCES}")
+    if row.get("region_source") and row.get("bbox") is None:
+        p.append("region_source set on a row without a PDF region (bbox)")
     if "pdf" in str(row.get("source")).split("+"):
         if row.get("page") is None or row["page"] < 1:
             p.append("page must be >= 1 for PDF rows")

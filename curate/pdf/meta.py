@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from ..arxiv.identifiers import arxiv_id_in_text
+from .geometry import EDGE_ZONE
 from .layout import PageText
 
 _STAMP = re.compile(
@@ -28,7 +29,7 @@ def arxiv_id(page: PageText | None) -> str | None:
             continue
         if not r.horizontal or _STAMP.search(r.text[m.end() : m.end() + 20]):
             return m.group(1)
-        if horizontal is None and (r.y1 < 0.15 * page.height or r.y0 > 0.85 * page.height):
+        if horizontal is None and (r.y1 < EDGE_ZONE * page.height or r.y0 > (1 - EDGE_ZONE) * page.height):
             horizontal = m.group(1)
     return horizontal
 

@@ -115,6 +115,7 @@ def figure_row(
         "pdf_caption": f"{prefix} {number}: {bare}",
         "alignment_score": 0.97,
         "paper": paper,
+        "region_source": "rules",
     }
 
 
