@@ -154,6 +154,9 @@ def test_ctrl_c_stops_cleanly_says_how_to_resume_and_the_rerun_is_identical(tmp_
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         text=True,
+        # Ctrl-C as a terminal sends it: a test run started in the background (CI, `cmd &`) inherits SIGINT
+        # ignored, and Python then installs no KeyboardInterrupt handler at all.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     manifests = out / ".scitune" / "manifests"
     assert _wait_for(lambda: len(list(manifests.glob("*.json"))) >= 2, 120)
