@@ -172,13 +172,13 @@ def hub_licenses(stats: Stats) -> list[str]:
 
 def card_metadata(stats: Stats) -> dict:
     """The YAML header as a dict: configs, licence, tasks, size and per-config features."""
+    # Only tables with shards are configs: a config whose folder is empty makes `load_dataset` fail, and
+    # a run where every input failed must still load its `errors`. The default is `figures`, else the first.
     present = [t for t in TABLE_ORDER if stats.shards.get(t)]
-    if "figures" not in present:  # the default config must exist even before the first shard lands
-        present.insert(0, "figures")
     configs = []
     for table in present:
         config = {"config_name": table, "data_files": [{"split": "train", "path": f"{table}/*.parquet"}]}
-        if table == "figures":
+        if table == present[0]:
             config["default"] = True
         configs.append(config)
     licenses = hub_licenses(stats)
@@ -189,7 +189,7 @@ def card_metadata(stats: Stats) -> dict:
         size_categories=[size_category(stats.rows.get("figures", 0))],
         tags=["scientific-figures", "figure-captioning", "multimodal-instructions", "scitune"],
         pretty_name="scitune figures and instructions",
-        configs=configs,
+        configs=configs or None,
     )
     if "other" in licenses:
         data["license_name"] = "mixed-paper-licenses"
@@ -395,12 +395,13 @@ def render_card(stats: Stats, command: str | None = None, charts: list[Path] | N
     loads = "".join(
         f'{t} = load_dataset("{LOAD_PLACEHOLDER}", "{t}", split="train")\n'
         for t in TABLE_ORDER
-        if t == "figures" or stats.shards.get(t)
+        if stats.shards.get(t)
     )
     parts.append(
         "```python\nfrom datasets import load_dataset\n\n"
         + loads
-        + 'figures[0]["image"]  # a PIL image\n```\n\n'
+        + ('figures[0]["image"]  # a PIL image\n' if stats.shards.get("figures") else "")
+        + "```\n\n"
         "SciCap and SciCap Challenge users: `figure_type`, `caption`, `caption_no_index`, `ocr`, `paragraphs` "
         "(their `paragraph`) and `mentions` (their `mention`) map one-to-one; `scitune-curate export scicap` "
         "writes their COCO-style JSON (figure types folded with `scitune.schemas.taxonomy.SCICAP_TYPE_MAP`). "

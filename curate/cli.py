@@ -50,20 +50,32 @@ def extract(
         False, "--instructions", help="Also build OUT/instructions afterwards."
     ),
     progress: bool = typer.Option(True, help="Show a progress bar."),
+    allow_empty: bool = typer.Option(
+        False,
+        "--allow-empty",
+        help="Exit 0 even when no input was found or every input failed (default: exit 1 with a warning).",
+    ),
 ) -> None:
     """Extract every captioned figure and table into OUT/figures (errors into OUT/errors).
 
     Re-running on the same OUT skips inputs already done (by content hash), also after a killed run.
     """
+    from .run_report import empty_run_problem
     from .runner import run_extract
+    from .writer import STATE_DIR, foreign_folder_problem, shard_paths
 
     if ocr not in ("auto", "off"):
         raise typer.BadParameter("--ocr must be auto or off")
+    problem = foreign_folder_problem(out)
+    if problem:
+        typer.echo(f"error: {problem}", err=True)
+        raise typer.Exit(2)
     try:
         out.mkdir(parents=True, exist_ok=True)
         probe = out / ".scitune-write-test"
         probe.write_text("")
         probe.unlink()
+        (out / STATE_DIR).mkdir(exist_ok=True)  # the marker: OUT is ours from now on
     except OSError as e:
         typer.echo(f"error: cannot write to {out}: {e}. Choose another --out.", err=True)
         raise typer.Exit(2)
@@ -83,18 +95,21 @@ def extract(
     )
     for line in summary.lines():
         typer.echo(line, err=True)
-    if summary.errors:
-        typer.echo(
-            f"{summary.errors} inputs or floats failed: each row of {out}/errors says the stage, the reason "
-            f"and what to do (datasets.load_dataset({str(out)!r}, 'errors')).",
-            err=True,
-        )
+    for line in summary.error_groups.lines(out):
+        typer.echo(line, err=True)
+    empty = empty_run_problem(summary, inputs)
+    if empty:
+        typer.echo(f"\nWARNING: {empty}", err=True)
+        if not allow_empty:
+            typer.echo("(exit status 1; pass --allow-empty to accept an empty run)", err=True)
+            raise typer.Exit(1)
     if instructions:
         from .instructions import build_instructions
 
         for line in build_instructions(out, progress=progress).lines():
             typer.echo(line, err=True)
-    typer.echo(f"wrote {out}/ (load with datasets.load_dataset({str(out)!r}, 'figures'))", err=True)
+    table = "figures" if shard_paths(out, "figures") else "errors"
+    typer.echo(f"wrote {out}/ (load with datasets.load_dataset({str(out)!r}, {table!r}))", err=True)
 
 
 @app.command()
@@ -111,6 +126,59 @@ def validate(out: Path = typer.Argument(..., help="An extract output folder.")) 
         + ("" if report.ok else f"; {len(report.problems)} problems")
     )
     raise typer.Exit(0 if report.ok else 1)
+
+
+@app.command()
+def review(
+    out: Path = typer.Argument(..., help="An extract output folder."),
+    dest: Path | None = typer.Option(
+        None, "--output", "-o", help="Folder to write the site into (default: OUT/review)."
+    ),
+    inputs_root: list[Path] = typer.Option(
+        [],
+        "--inputs-root",
+        help="Folder that the input paths of extract were relative to, when not the current one "
+        "(repeatable); page thumbnails are drawn from the PDFs found there.",
+    ),
+    serve_site: bool = typer.Option(
+        False, "--serve", help="Then serve the site on http://127.0.0.1:PORT/ until Ctrl-C."
+    ),
+    port: int = typer.Option(8000, help="Port for --serve (0: any free port)."),
+    progress: bool = typer.Option(True, help="Show a progress bar."),
+) -> None:
+    """Write a static HTML review site of OUT: each crop with its page, caption, type, OCR words, mentions.
+
+    Open DEST/index.html from disk (no server needed). Reject rows on the page, download the list, then
+    `scitune-curate filter OUT -o CLEAN --exclude rejected.txt`.
+    """
+    from .review import build_review, serve
+
+    dest = dest or out / "review"
+    try:
+        stats = build_review(out, dest, inputs_root=inputs_root, progress=progress)
+    except (FileExistsError, FileNotFoundError) as e:
+        typer.echo(f"error: {e}", err=True)
+        raise typer.Exit(2) from None
+    for line in stats.lines(dest):
+        typer.echo(line, err=True)
+    if serve_site:
+        serve(dest, port, log=lambda line: typer.echo(line, err=True))
+
+
+@app.command()
+def errors(
+    out: Path = typer.Argument(..., help="An extract output folder."),
+    stage: list[str] = typer.Option([], "--stage", help="Only this stage (repeatable), e.g. open."),
+    reason: list[str] = typer.Option([], "--reason", help="Only this error code (repeatable)."),
+) -> None:
+    """Print every error row of OUT, grouped by stage and reason (input, float and message of each)."""
+    from .run_report import print_all_errors
+
+    if not (out / "errors").is_dir():
+        typer.echo(f"error: {out}/errors does not exist: is {out} an extract output folder?", err=True)
+        raise typer.Exit(2)
+    for line in print_all_errors(out, set(stage), set(reason)):
+        typer.echo(line)
 
 
 # --- instructions, export, push-to-hub (instructions.py, exports.py, hub.py) ---
