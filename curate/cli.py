@@ -314,19 +314,36 @@ def filter_cmd(
     min_words: int | None = MIN_WORDS_OPT,
     max_words: int | None = MAX_WORDS_OPT,
     dedupe: bool = DEDUPE_OPT,
+    exclude: Path | None = typer.Option(
+        None,
+        "--exclude",
+        help="Drop the figure ids listed in this file, one per line (the reject list of `review`).",
+    ),
     with_instructions: bool = typer.Option(False, "--instructions", help="Also build DEST/instructions."),
     progress: bool = typer.Option(True, help="Show a progress bar."),
 ) -> None:
     """Write the figure rows of OUT that pass the filters into a new dataset folder DEST, with its card."""
     from .card import write_card
     from .filters import filter_folder
+    from .review import read_reject_list
+    from .writer import STATE_DIR, foreign_folder_problem
 
+    problem = foreign_folder_problem(dest)
+    if problem:
+        typer.echo(f"error: {problem}", err=True)
+        raise typer.Exit(2)
+    criteria = _criteria(types, kinds, licenses, min_words, max_words, dedupe)
+    if exclude is not None:
+        try:
+            criteria.exclude = read_reject_list(exclude)
+        except (OSError, UnicodeDecodeError) as e:
+            typer.echo(f"error: cannot read --exclude {exclude}: {e}", err=True)
+            raise typer.Exit(2) from None
     try:
-        stats = filter_folder(
-            out, dest, _criteria(types, kinds, licenses, min_words, max_words, dedupe), progress
-        )
+        stats = filter_folder(out, dest, criteria, progress)
     except ValueError as e:
         raise typer.BadParameter(str(e))
+    (dest / STATE_DIR).mkdir(exist_ok=True)  # marks DEST as a scitune folder (re-filtering into it is fine)
     write_card(dest, command=_command_line())
     if with_instructions:
         from .instructions import build_instructions
