@@ -1,7 +1,7 @@
 """How fast the review page opens in headless chromium, for a site written by `scitune-curate review`.
 
-    python benchmarks/review_open.py SITE [--runs 5]               # an existing review site
-    python benchmarks/review_open.py --synthetic 100000 WORK       # N drawn rows: build OUT and site first
+    python -m benchmarks.review_open SITE [--runs 5]               # an existing review site
+    python -m benchmarks.review_open --synthetic 100000 WORK       # N drawn rows: build OUT and site first
 
 Each run opens SITE/index.html from disk in a fresh browser context (no cache) and times, wall clock,
 (a) the `load` event and (b) the first page of cards rendered with every visible image decoded (the
