@@ -5,7 +5,9 @@ from pathlib import Path
 
 import typer
 
-app = typer.Typer(
+from .cli_help import App
+
+app = App(
     help="Turn scientific papers (PDF, arXiv LaTeX sources) into validated figure and table records.",
     no_args_is_help=True,
     pretty_exceptions_show_locals=False,
@@ -37,7 +39,7 @@ def extract(
     dpi: int = typer.Option(150, min=36, max=600, help="Resolution of the rendered float images."),
     ocr: str = typer.Option(
         "auto",
-        help="auto: text layer, OCR where a float has none (needs the [ocr] extra); off: text layer only.",
+        help="auto: text layer, OCR where a float has none (needs the \\[ocr] extra); off: text layer only.",
     ),
     force: bool = typer.Option(False, "--force", help="Redo everything instead of resuming."),
     license: str | None = typer.Option(None, help="Licence of all inputs, when known (e.g. CC-BY-4.0)."),

@@ -6,7 +6,9 @@ Each command parses its options and calls one function; the work happens elsewhe
 
 import typer
 
-app = typer.Typer(
+from ..curate.cli_help import App
+
+app = App(
     help="Train and evaluate LLaVA-style models on scitune instruction data.",
     no_args_is_help=True,
     pretty_exceptions_show_locals=False,
