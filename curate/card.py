@@ -428,12 +428,20 @@ def card_for_repo(text: str, repo_id: str) -> str:
     return text.replace(f'"{LOAD_PLACEHOLDER}"', f'"{repo_id}"')
 
 
+def _umask() -> int:
+    """The process umask (only readable by setting it: set it back at once)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
 def _atomic_write(path: Path, write) -> None:
     """Write through a temp file in the same folder, then rename, so readers never see half a file."""
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as f:
             write(f)
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600 files: follow the umask like every other file
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
