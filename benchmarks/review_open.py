@@ -2,6 +2,7 @@
 
     python -m benchmarks.review_open SITE [--runs 5]               # an existing review site
     python -m benchmarks.review_open --synthetic 100000 WORK       # N drawn rows: build OUT and site first
+    python -m benchmarks.review_open out/examples/review --runs 1 --screenshot examples/review.png  # README's
 
 Each run opens SITE/index.html from disk in a fresh browser context (no cache) and times, wall clock,
 (a) the `load` event and (b) the first page of cards rendered with every visible image decoded (the
@@ -48,6 +49,27 @@ def synthetic_site(rows: int, work: Path) -> Path:
     return work / "site"
 
 
+def screenshot(site: Path, chromium: str, path: Path) -> None:
+    """The README's picture: the first cards with the first card's OCR words and mentions opened."""
+    from PIL import Image
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1280, "height": 980})
+        page.goto((site / "index.html").resolve().as_uri())
+        page.wait_for_selector("body[data-ready]")
+        page.evaluate(VISIBLE_IMAGES)
+        page.evaluate(
+            "() => document.querySelectorAll('article.card')[0].querySelectorAll('details.more')"
+            ".forEach(d => d.open = true)"
+        )
+        page.screenshot(path=str(path))
+        browser.close()
+    # 256 colours keep the PNG small; the page is flat colours and thumbnails
+    Image.open(path).convert("RGB").quantize(256).save(path, optimize=True)
+
+
 def measure(site: Path, runs: int, chromium: str) -> dict:
     from playwright.sync_api import sync_playwright
 
@@ -82,9 +104,12 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--synthetic", type=int, default=0, help="build a site of N drawn rows first")
     parser.add_argument("--chromium", default=shutil.which("chromium") or "/usr/bin/chromium")
+    parser.add_argument("--screenshot", type=Path, help="also save a screenshot of the first page here")
     args = parser.parse_args()
     site = synthetic_site(args.synthetic, args.path) if args.synthetic else args.path
     r = measure(site, args.runs, args.chromium)
+    if args.screenshot:
+        screenshot(site, args.chromium, args.screenshot)
     size = sum(
         f.stat().st_size for f in (site / "data").glob("*.js") if not f.name.startswith(("rows", "cap"))
     )

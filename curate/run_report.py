@@ -14,18 +14,29 @@ from .writer import shard_paths
 
 FIRST_INPUTS = 3  # inputs named per reason in the summary; `scitune-curate errors OUT` lists all
 MESSAGE_CHARS = 200  # the first message of each reason, cut to one readable line
+REASONS_SHOWN = 10  # largest reasons in the summary; the rest are counted
+
+
+def reason_of(row: dict) -> str:
+    """What makes two error rows the same reason: stage, code and the message less the input's own names
+    (an empty file and a file that is not a PDF share a code but not a reason)."""
+    message = row.get("message") or ""
+    for own in (row.get("figure_id"), row.get("input")):
+        if own:
+            message = message.replace(own, "…")
+    return f"{row.get('stage') or 'unknown'}/{row.get('error') or 'unknown'}/{' '.join(message.split())}"
 
 
 @dataclass
 class ErrorGroups:
-    """Error rows of one run by (stage, error code): count, first message, first inputs."""
+    """Error rows of one run by reason (`reason_of`): count, first message, first inputs."""
 
     groups: dict[str, dict] = field(default_factory=dict)
 
     def add(self, row: dict) -> None:
         stage, error = row.get("stage") or "unknown", row.get("error") or "unknown"
         g = self.groups.setdefault(
-            f"{stage}/{error}",
+            reason_of(row),
             {"stage": stage, "error": error, "count": 0, "message": row.get("message") or "", "inputs": []},
         )
         g["count"] += 1
@@ -38,13 +49,17 @@ class ErrorGroups:
             return []
         total = sum(g["count"] for g in self.groups.values())
         lines = [f"{total} error rows, by reason:"]
-        for g in sorted(self.groups.values(), key=lambda g: (-g["count"], g["stage"], g["error"])):
+        ranked = sorted(self.groups.values(), key=lambda g: (-g["count"], g["stage"], g["error"], g["message"]))
+        for g in ranked[:REASONS_SHOWN]:
             message = " ".join(g["message"].split())
             if len(message) > MESSAGE_CHARS:
                 message = message[: MESSAGE_CHARS - 1] + "…"
             lines.append(f"  {g['stage']}/{g['error']} ({g['count']}): {message}")
             more = f" and {g['count'] - len(g['inputs'])} more" if g["count"] > len(g["inputs"]) else ""
             lines.append(f"      {', '.join(g['inputs'])}{more}")
+        if len(ranked) > REASONS_SHOWN:
+            rest = ranked[REASONS_SHOWN:]
+            lines.append(f"  and {len(rest)} more reasons ({sum(g['count'] for g in rest)} rows)")
         lines.append(
             f"see them all: scitune-curate errors {shlex.quote(str(out))}   "
             f"(or the Errors tab of: scitune-curate review {shlex.quote(str(out))})"

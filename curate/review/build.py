@@ -240,7 +240,8 @@ def build_review(
     ]
     stats.papers = len(paper_list)
     summary = {
-        "dataset": str(out.resolve()),
+        "dataset": str(out),  # as the user named it, for the header
+        "datasetKey": str(out.resolve()),  # where the page keeps this dataset's reject marks
         "tool": extractor_version(),
         "created": time.strftime("%Y-%m-%d %H:%M"),
         "rows": stats.rows,

@@ -50,7 +50,7 @@ const SCITUNE = (() => {
   const loadCaptions = (n) => captions.has(n) ? Promise.resolve() : load(`data/captions-${pad(n)}.js`);
 
   // --- reject marks (kept in this browser, downloaded as a file for `filter --exclude`) ---
-  const storeKey = () => "scitune-review-rejected:" + S.dataset;
+  const storeKey = () => "scitune-review-rejected:" + S.datasetKey;
   function saveRejects() {
     try { localStorage.setItem(storeKey(), JSON.stringify([...rejected])); } catch (e) { /* private mode */ }
     $("#reject-count").textContent = `${fmt(rejected.size)} rejected`;
@@ -63,7 +63,7 @@ const SCITUNE = (() => {
   function downloadRejects() {
     const lines = [
       "# scitune review: figure ids rejected by a reviewer, one per line",
-      `# dataset: ${S.dataset}`,
+      `# dataset: ${S.datasetKey}`,
       `# written: ${new Date().toISOString()}`,
       "# use: scitune-curate filter OUT -o CLEAN --exclude rejected.txt",
       ...[...rejected].sort(),
@@ -415,7 +415,7 @@ const SCITUNE = (() => {
       return;
     }
     $("#dataset").textContent = S.dataset;
-    document.title = `scitune review · ${S.dataset.split("/").pop()}`;
+    document.title = `scitune review · ${S.dataset}`;
     const counts = (col, vocab) => { const c = new Array(vocab.length).fill(0); for (const v of IX[col]) c[v]++; return c; };
     const present = (col) => { const c = counts(col, S.vocab[col]); return [S.vocab[col].filter((_, k) => c[k]), c.filter((n) => n)]; };
     fillSelect("#f-kind", "all kinds", ...present("kind"));
