@@ -72,14 +72,15 @@ def site(dataset) -> Path:
 
 
 def read_data(site: Path, name: str):
+    """The data a `SCITUNE.summary(...)`, `.index(...)` or `.chunk(n, ...)` script hands to the page."""
     text = (site / "data" / name).read_text(encoding="utf-8")
-    return json.loads(text[text.index("(") + 1 : text.rindex(")")].split(",", 1)[-1])
+    args = text[text.index("(") + 1 : text.rindex(")")]
+    return json.loads(args.split(",", 1)[1] if name.startswith(("rows-", "captions-")) else args)
 
 
 def test_site_is_written_from_the_dataset(site, dataset):
     assert (site / "index.html").is_file() and (site / MARKER).is_file()
-    text = (site / "data" / "summary.js").read_text(encoding="utf-8")
-    summary = json.loads(text[len("SCITUNE.summary(") : text.rindex(")")])
+    summary = read_data(site, "summary.js")
     assert summary["rows"] == 14 and summary["errors"] == {"rows": 1, "groups": 1}
     assert {p["id"]: p["figures"] for p in summary["papers"]} == {"dynonet": 6, "legwork": 8}
     assert {p["id"]: p["pages"] for p in summary["papers"]} == {"dynonet": 19, "legwork": 17}
@@ -89,11 +90,34 @@ def test_site_is_written_from_the_dataset(site, dataset):
     f1 = by_id["dynonet/figure1"]
     assert f1["caption"].startswith("Figure 1: Classic block-oriented architectures")
     assert f1["page"] == 3 and f1["pageImg"]["w"] == 612 and f1["crop"]["src"].startswith("img/c/")
-    assert any("See Figure 1" in m for m in f1["mentions"]) or f1["mentions"]
+    assert any("See Figure 1 for a visual representation" in m for m in f1["mentions"])
+    assert f1["type"] == "diagram" and f1["typeScore"] is None and summary["hasTypeScore"] is False
     for r in rows:
         assert (site / r["crop"]["src"]).is_file() and (site / r["pageImg"]["src"]).is_file()
-    index = json.loads((site / "data" / "index.js").read_text(encoding="utf-8")[len("SCITUNE.index(") : -3])
+    index = read_data(site, "index.js")
     assert len(index["type"]) == 14 and set(index) >= {"kind", "type", "source", "paper", "flags"}
+
+
+def test_type_score_is_shown_and_flags_low_confidence_when_the_column_exists(tmp_path):
+    """`figure_type_score` comes with a later schema version: the page shows it once shards carry it."""
+    import pyarrow as pa
+
+    from tests.curate.sample_figures import make_out
+
+    out = make_out(tmp_path / "out", shard_rows=100)
+    shard = next((out / "figures").glob("*.parquet"))
+    table = pq.read_table(shard)
+    scores = [0.92, 0.31, None, 0.75, 0.5, 0.05][: table.num_rows]
+    pq.write_table(table.append_column("figure_type_score", pa.array(scores, pa.float32())), shard)
+    build_review(out, tmp_path / "site")
+    summary = read_data(tmp_path / "site", "summary.js")
+    assert summary["hasTypeScore"] is True
+    rows = read_data(tmp_path / "site", "rows-00000.js")
+    assert [r["typeScore"] for r in rows] == [0.92, 0.31, None, 0.75, 0.5, 0.05]
+    index = read_data(tmp_path / "site", "index.js")
+    low = [bool(f & 1) for f in index["flags"]]  # FLAG_LOW_TYPE: below LOW_TYPE_SCORE (0.5)
+    assert low == [False, True, False, False, False, True]
+    assert index["tscore"] == [92, 31, -1, 75, 50, 5]
 
 
 def test_crop_only_when_the_pdf_is_not_reachable(dataset, tmp_path):
@@ -223,12 +247,19 @@ def test_filters_and_search_change_what_is_shown(page, dataset):
     page.page.wait_for_function(f"document.body.dataset.ready !== {before!r}")
     expected = {r["figure_id"] for r in rows if "hammerstein" in r["caption"].lower()}
     assert expected and set(page.cards()) == expected
+    before = page.page.get_attribute("body", "data-ready")
     page.page.fill("#f-q", "")
+    page.page.wait_for_function(f"document.body.dataset.ready !== {before!r}")
     page.change("#f-size", "paper")
     assert {c.split("/")[0] for c in page.cards()} == {"dynonet"}
     page.page.locator("#pager-top button", has_text="2").click()
     page.page.wait_for_function("document.querySelector('article.card').dataset.id.startsWith('legwork')")
     assert {c.split("/")[0] for c in page.cards()} == {"legwork"}
+    # a link to a view (or an edited URL) shows that view
+    before = page.page.get_attribute("body", "data-ready")
+    page.page.evaluate("() => { location.hash = 'type=line_plot'; }")
+    page.page.wait_for_function(f"document.body.dataset.ready !== {before!r}")
+    assert set(page.cards()) == line_plots and page.page.input_value("#f-type") == "line_plot"
     assert page.errors == []
 
 

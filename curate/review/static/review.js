@@ -106,6 +106,7 @@ const SCITUNE = (() => {
   }
   function readHash() {
     const p = new URLSearchParams(location.hash.slice(1));
+    $("#filters").reset(); // what the URL does not name is at its default
     for (const k of filterIds) {
       const input = $("#f-" + k);
       if (!p.has(k)) continue;
@@ -437,6 +438,8 @@ const SCITUNE = (() => {
     });
     $("#zoom").addEventListener("click", () => { $("#zoom").hidden = true; });
     document.addEventListener("keydown", (e) => { if (e.key === "Escape") $("#zoom").hidden = true; });
+    // a link or an edited URL (#type=line_plot&page=2) changes the view without a reload
+    window.addEventListener("hashchange", () => { setTab(readHash()); refresh(true); });
     setTab(tab);
     refresh(true);
   }
