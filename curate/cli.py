@@ -161,6 +161,13 @@ def review(
     except (FileExistsError, FileNotFoundError) as e:
         typer.echo(f"error: {e}", err=True)
         raise typer.Exit(2) from None
+    except KeyboardInterrupt:
+        typer.echo(
+            f"\ninterrupted: the site in {dest} is incomplete. Run the same command again "
+            "(thumbnails already written are kept).",
+            err=True,
+        )
+        raise typer.Exit(130) from None
     for line in stats.lines(dest):
         typer.echo(line, err=True)
     if serve_site:

@@ -48,8 +48,10 @@ class ErrorGroups:
         if not self.groups:
             return []
         total = sum(g["count"] for g in self.groups.values())
-        lines = [f"{total} error rows, by reason:"]
-        ranked = sorted(self.groups.values(), key=lambda g: (-g["count"], g["stage"], g["error"], g["message"]))
+        lines = [f"{total} error {'row' if total == 1 else 'rows'}, by reason:"]
+        ranked = sorted(
+            self.groups.values(), key=lambda g: (-g["count"], g["stage"], g["error"], g["message"])
+        )
         for g in ranked[:REASONS_SHOWN]:
             message = " ".join(g["message"].split())
             if len(message) > MESSAGE_CHARS:
@@ -105,7 +107,7 @@ def print_all_errors(out: Path, stages: set[str], reasons: set[str]) -> list[str
         return ["no error rows" + (" match" if stages or reasons else f" in {out}")]
     lines = []
     for (stage, error), rows in sorted(groups.items(), key=lambda kv: (-len(kv[1]), kv[0])):
-        lines.append(f"{stage}/{error}: {len(rows)} rows")
+        lines.append(f"{stage}/{error}: {len(rows)} {'row' if len(rows) == 1 else 'rows'}")
         for row in rows:
             where = row["input"] + (f" [{row['figure_id']}]" if row["figure_id"] else "")
             lines.append(f"  {where}: {' '.join((row['message'] or '').split())}")

@@ -70,7 +70,8 @@ class ReviewStats:
 
     def lines(self, dest: Path) -> list[str]:
         lines = [
-            f"review: {self.rows:,} floats from {self.papers:,} papers, {self.errors:,} error rows; "
+            f"review: {self.rows:,} floats from {self.papers:,} papers, "
+            f"{self.errors:,} error {'row' if self.errors == 1 else 'rows'}; "
             f"{self.crops:,} crops, {self.page_thumbs:,} shown on their page ({self.seconds:.1f} s)"
         ]
         if self.no_pdf:

@@ -67,7 +67,7 @@ def dataset(tmp_path_factory) -> Path:
 def site(dataset) -> Path:
     result = cli("review", str(dataset), "--no-progress")
     assert result.returncode == 0, result.stderr
-    assert "14 floats from 2 papers, 1 error rows" in result.stderr
+    assert "14 floats from 2 papers, 1 error row;" in result.stderr
     return dataset / "review"
 
 
@@ -290,7 +290,7 @@ def test_errors_tab_groups_by_stage_and_reason(page):
     page.page.click('button[data-tab="errors"]')
     page.page.wait_for_selector(".error-group")
     text = page.page.locator("#errors-body").inner_text()
-    assert re.search(r"open\s+PdfOpenError\s+1 rows", text), text
+    assert re.search(r"open\s+PdfOpenError\s+1 row\b", text), text
     assert "broken.pdf" in text and "not a PDF" in text
     assert page.page.locator("#tab-errors-n").text_content() == "1"
     page.page.click('button[data-tab="papers"]')
@@ -353,3 +353,44 @@ def test_large_dataset_opens_fast(browser, tmp_path):
     assert seconds < 2.0, f"first page took {seconds:.2f} s"
     assert p.errors == []
     p.close()
+
+
+def test_review_serve_on_localhost_until_ctrl_c(site, dataset):
+    """`review --serve --port 0`: the URL is printed, the site answers on 127.0.0.1, Ctrl-C stops it."""
+    import signal
+    import urllib.request
+
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "scitune.curate.cli",
+            "review",
+            str(dataset),
+            "--serve",
+            "--port",
+            "0",
+            "--no-progress",
+        ],
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        url = None
+        for line in proc.stderr:
+            match = re.search(r"at (http://127\.0\.0\.1:\d+/)", line)
+            if match:
+                url = match.group(1)
+                break
+        assert url, "no URL printed"
+        with urllib.request.urlopen(url, timeout=30) as response:
+            assert response.status == 200 and b"scitune review" in response.read()
+        with urllib.request.urlopen(url + "data/summary.js", timeout=30) as response:
+            assert response.read().startswith(b"SCITUNE.summary(")
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(timeout=30) == 0
+        assert "stopped" in proc.stderr.read()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()

@@ -114,7 +114,8 @@ const SCITUNE = (() => {
       else input.value = p.get(k);
     }
     pageNo = Math.max(0, (parseInt(p.get("page") || "1", 10) || 1) - 1);
-    return p.get("tab") || "floats";
+    // a dataset with errors and no float opens on its errors
+    return p.get("tab") || (S.rows === 0 && S.errors.rows ? "errors" : "floats");
   }
 
   async function computeMatches(f) {
@@ -386,7 +387,7 @@ const SCITUNE = (() => {
       body.replaceChildren(...errorGroups.map((g, k) => el("details", { class: "error-group", open: k < 3 },
         el("summary", {},
           el("span", { class: "badge stage", text: g.stage }), el("code", { text: g.error }),
-          el("span", { class: "n", text: `${fmt(g.count)} rows` }),
+          el("span", { class: "n", text: `${fmt(g.count)} ${g.count === 1 ? "row" : "rows"}` }),
           el("span", { class: "muted small", text: S.stages[g.stage] || "" })),
         el("p", { class: "message", text: g.rows[0] ? g.rows[0].message : "" }),
         el("table", { class: "grid-table" },
