@@ -28,19 +28,22 @@ import time
 import traceback
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-from benchmarks.gold import (
+# sibling module: Python puts a script's own folder first on the import path
+from gold import (
+    compare_images,
     crop_similarity,
     judgeable_figures,
     load_gold,
     match_floats,
     pool,
     printed_floats,
+    render_graphic,
     resolve_graphic,
     score_paper,
 )
+
+ROOT = Path(__file__).resolve().parents[1]
+
 
 CORPUS = ROOT.parent / "shared" / "corpus"
 RESULTS = ROOT / "benchmarks" / "results"
@@ -149,7 +152,8 @@ def quality(crops_dir: Path | None, only: str | None) -> dict:
     table = "\n".join(lines)
     print(table)
     print(
-        f"\nfigure-type accuracy (rule-based guess vs gold): {_fmt(o['figure_type_accuracy'])} over {type_total} figures"
+        f"\nfigure-type accuracy (rule-based guess vs gold): {_fmt(o['figure_type_accuracy'])} over "
+        f"{type_total} figures"
     )
     for name, s in rows:
         bad = {k: v for k, v in s["caption_f1"].items() if v < 0.9}
@@ -243,7 +247,6 @@ def calibrate_crops() -> dict:
     import pymupdf
     from PIL import Image
 
-    from benchmarks.gold import compare_images, render_graphic
     from scitune.curate.pdf.extract import analyse_document, extract_pdf, open_pdf
 
     random.seed(0)

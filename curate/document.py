@@ -12,14 +12,16 @@ import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..schemas import SCHEMA_VERSION, extractor_version, validate_row
+from ..schemas import validate_row
+from . import ids
 from .archives import UnsafeArchiveError
-from .figure_type import guess_figure_type
-from .inputs import Document, arxiv_id_from_name
+from .arxiv.identifiers import arxiv_id_from_name
+from .inputs import Document
 from .join import Joined, join
 from .latex.extract import LatexSourceError, extract_latex
 from .pdf.extract import PdfOpenError, extract_pdf
 from .records import SideResult
+from .rows import error_row, figure_row
 
 
 @dataclass
@@ -37,28 +39,6 @@ class Result:
     figures: list[dict] = field(default_factory=list)
     errors: list[dict] = field(default_factory=list)
     pages: int = 0
-
-
-def error_row(
-    doc_input: str,
-    sha: str | None,
-    stage: str,
-    error: str,
-    message: str,
-    paper_id: str | None = None,
-    figure_id: str | None = None,
-) -> dict:
-    return {
-        "input": doc_input,
-        "sha256": sha,
-        "paper_id": paper_id,
-        "figure_id": figure_id,
-        "stage": stage,
-        "error": error,
-        "message": message,
-        "extractor": extractor_version(),
-        "schema_version": SCHEMA_VERSION,
-    }
 
 
 def _internal(doc: Document, stage: str, exc: BaseException) -> dict:
@@ -109,7 +89,7 @@ def _latex_side(doc: Document, opts: Options, errors: list[dict]) -> SideResult 
 def _side_errors(doc: Document, side: SideResult, path: Path, sha: str | None) -> list[dict]:
     rows = []
     for e in side.errors:
-        fid = f"{doc.paper_id}/{e.kind}{e.number}" if e.kind and e.number else None
+        fid = ids.figure_id(doc.paper_id, e.kind, e.number) if e.kind and e.number else None
         rows.append(error_row(str(path), sha, e.stage, e.error, e.message, doc.paper_id, fid))
     return rows
 
@@ -139,66 +119,29 @@ def _no_image(doc: Document, j: Joined) -> tuple[str, str]:
     )
 
 
-def figure_row(doc: Document, j: Joined, license: str | None, dpi: int) -> dict:
-    f = j.float
-    return {
-        "figure_id": f"{doc.paper_id}/{f.kind}{f.number}",
-        "paper_id": doc.paper_id,
-        "kind": f.kind,
-        "number": f.number,
-        "source": j.source,
-        "page": f.page,
-        "bbox": list(f.bbox) if f.bbox else None,
-        "image": f.image_png,
-        "caption": f.caption,
-        "caption_no_index": f.caption_no_index,
-        "label": f.label,
-        # The PDF side guessed with its drawing hints (vector strokes, tick labels), which beat a guess
-        # from caption and pixels alone; LaTeX-only floats get the latter.
-        "figure_type": f.figure_type
-        if j.source != "latex"
-        else guess_figure_type(f.kind, f.caption_no_index, f.image_png),
-        "ocr": f.ocr,
-        "ocr_source": f.ocr_source if f.ocr else None,
-        "paragraphs": f.paragraphs,
-        "mentions": f.mentions,
-        "subfigures": [{"label": s.get("label"), "caption": s.get("caption") or ""} for s in f.subfigures],
-        "subfigure_images": [s["image_png"] for s in f.subfigures if s.get("image_png")]
-        if all(s.get("image_png") for s in f.subfigures)
-        else [],
-        "provenance": {
-            "input": str(doc.pdf or doc.source),
-            "sha256": doc.pdf_sha256 or doc.source_sha256,
-            "extractor": extractor_version(),
-            "schema_version": SCHEMA_VERSION,
-            "latex_input": str(doc.source) if doc.source and doc.pdf else None,
-            "latex_sha256": doc.source_sha256 if doc.pdf else None,
-            "dpi": dpi if "pdf" in j.source or f.image_png else None,
-        },
-        "license": license,
-        "graphics": f.graphics,
-        "pdf_caption": j.pdf_caption,
-        "alignment_score": j.alignment_score,
-    }
-
-
 def process_document(doc: Document, opts: Options) -> Result:
     """All rows of one document. Never raises for bad input."""
     errors: list[dict] = []
     pdf = _pdf_side(doc, opts, errors) if doc.pdf else None
     tex = _latex_side(doc, opts, errors) if doc.source else None
     stem_is_arxiv = arxiv_id_from_name(doc.stem_id) == doc.stem_id
-    if pdf and pdf.arxiv_id and doc.paper_id == doc.stem_id and not stem_is_arxiv:
-        doc.paper_id = pdf.arxiv_id  # the PDF's arXiv stamp beats a plain file stem
+    if pdf:
+        doc.paper_id = ids.with_pdf_stamp(doc.paper_id, doc.stem_id, stem_is_arxiv, pdf.arxiv_id)
     result = Result(doc.key, doc.paper_id, pages=pdf.pages if pdf else 0)
     if pdf:
         errors += _side_errors(doc, pdf, doc.pdf, doc.pdf_sha256)
     if tex:
         errors += _side_errors(doc, tex, doc.source, doc.source_sha256)
-    license = opts.license or (pdf.license if pdf else None) or (tex.license if tex else None)
+    # arXiv's record is the licence's authority; then what the user vouches for; then what the paper says.
+    license = (
+        (doc.metadata or {}).get("license")
+        or opts.license
+        or (pdf.license if pdf else None)
+        or (tex.license if tex else None)
+    )
     seen: set[str] = set()
     for j in join(pdf.floats if pdf else [], tex.floats if tex else []):
-        fid = f"{doc.paper_id}/{j.float.kind}{j.float.number}"
+        fid = ids.figure_id(doc.paper_id, j.float.kind, j.float.number)
         if not j.float.image_png:
             if not any(e["figure_id"] == fid for e in errors):  # one reason per float is enough
                 errors.append(error_row(doc.input, doc.key, "float", *_no_image(doc, j), doc.paper_id, fid))

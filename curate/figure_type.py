@@ -37,6 +37,8 @@ import io
 import math
 import re
 
+from PIL import Image
+
 # (class, pattern) in priority order; patterns match the lower-cased first sentence of the caption
 CAPTION_RULES: list[tuple[str, str]] = [
     ("code_listing", r"\b(code (example|snippet|listing)s?|listings?|source code|using \w+\.\w+ to)\b"),
@@ -65,7 +67,8 @@ CAPTION_RULES: list[tuple[str, str]] = [
     (
         "diagram",
         (
-            r"\b(schematic|diagram|architecture|flow ?chart|pipeline|workflow|block[- ]diagram|graphical model|"
+            r"\b(schematic|diagram|architecture|flow ?chart|pipeline|workflow|block[- ]diagram|graphical "
+            r"model|"
             r"overview of|structure of|framework|sub-?package|computational graph|flow of)\b"
         ),
     ),
@@ -83,8 +86,6 @@ _COMPILED = [(cls, re.compile(p)) for cls, p in CAPTION_RULES]
 
 def _image_stats(image_png: bytes) -> dict | None:
     try:
-        from PIL import Image
-
         img = Image.open(io.BytesIO(image_png)).convert("RGB")
     except Exception:  # noqa: BLE001 - a broken image only means no image evidence
         return None

@@ -20,6 +20,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from huggingface_hub import CommitOperationAdd, CommitOperationDelete, HfApi
+from huggingface_hub.errors import (
+    HfHubHTTPError,
+    OfflineModeIsEnabled,
+    RepositoryNotFoundError,
+    RevisionNotFoundError,
+)
+
 from .card import card_for_repo, write_card
 
 PUBLISHED = ("figures", "instructions", "errors")  # tables: every *.parquet inside
@@ -101,8 +109,6 @@ def compare(files: list[LocalFile], remote: dict[str, object], head: str | None)
 
 def is_transient(error: BaseException) -> bool:
     """Worth retrying: network trouble or a 408/429/5xx answer (not auth, not-found, offline mode)."""
-    from huggingface_hub.errors import HfHubHTTPError, OfflineModeIsEnabled
-
     if isinstance(error, OfflineModeIsEnabled):
         return False
     if isinstance(error, HfHubHTTPError):
@@ -230,9 +236,6 @@ def push_to_hub(
     log: Callable[[str], None] = print,
 ) -> PushResult:
     """Publish OUT to the dataset repo `repo_id` (created if missing) in one commit; see the module doc."""
-    from huggingface_hub import CommitOperationAdd, CommitOperationDelete, HfApi
-    from huggingface_hub.errors import RepositoryNotFoundError, RevisionNotFoundError
-
     out = Path(out)
     if not any((out / "figures").glob("*.parquet")):
         raise ValueError(
@@ -266,7 +269,8 @@ def push_to_hub(
             info = retry("repo info", lambda: api.repo_info(repo_id, repo_type="dataset", revision=revision))
             if private and not info.private:
                 log(
-                    f"note: {repo_id} already exists and is public; --private only applies when creating a repo"
+                    f"note: {repo_id} already exists and is public; --private only applies when creating a "
+                    "repo"
                 )
             tree = retry(
                 "list remote files",

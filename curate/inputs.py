@@ -17,12 +17,11 @@ from pathlib import Path
 
 from tqdm import tqdm
 
+from . import ids
 from .archives import archive_format
+from .arxiv.identifiers import arxiv_id_from_name
 
 ARCHIVE_SUFFIXES = (".tar.gz", ".tgz", ".tar", ".zip", ".gz")
-# New-style (0704.0001 onwards) and old-style (hep-th/9901001, written hep-th9901001 in file names).
-ARXIV_NEW = re.compile(r"(?<![\d.])(\d{4}\.\d{4,5})(v\d+)?(?![\d])")
-ARXIV_OLD = re.compile(r"\b([a-z][a-z\-]+(?:\.[A-Z]{2})?)[/_]?(\d{7})(v\d+)?\b")
 DOCUMENTCLASS = re.compile(rb"^[^%\n]*\\documentclass", re.MULTILINE)
 MAX_TEX_SNIFF = 4 * 2**20
 
@@ -36,8 +35,9 @@ class Document:
     key: str = ""  # content hash: resume identity
     pdf_sha256: str | None = None
     source_sha256: str | None = None
-    stem_id: str = ""  # paper id from the file name (arXiv id or stem)
-    paper_id: str = ""  # final id (stem_id, made unique by the planner when stems collide)
+    stem_id: str = ""  # paper id from the file names (ids.name_paper_id)
+    paper_id: str = ""  # stem_id made unique by the planner; the worker and runner may refine it (ids.py)
+    metadata: dict | None = None  # arXiv metadata joined by extract: {"license", "paper"} (arxiv/attach.py)
 
     @property
     def input(self) -> str:
@@ -83,17 +83,6 @@ def strip_suffix(name: str) -> str:
         if name.lower().endswith(suffix):
             return name[: -len(suffix)]
     return name
-
-
-def arxiv_id_from_name(name: str) -> str | None:
-    """`2307.01139v2.pdf`, `arXiv-2307.01139.tar.gz`, `hep-th9901001v1.pdf` -> the arXiv id."""
-    m = ARXIV_NEW.search(name)
-    if m:
-        return m.group(1) + (m.group(2) or "")
-    m = ARXIV_OLD.search(name)
-    if m:
-        return f"{m.group(1)}/{m.group(2)}{m.group(3) or ''}"
-    return None
 
 
 def is_source_folder(path: Path) -> bool:
@@ -243,7 +232,7 @@ def plan_inputs(
                         f"(.tar.gz, .tgz, .tar, .zip, .gz) nor a source folder.",
                     )
                 )
-    for pdf, src in pairs.items():
+    for src in pairs.values():
         if src.exists() and src not in sources:
             sources.append(src)
     docs = _pair(pdfs, sources, pairs)
@@ -272,7 +261,7 @@ def _identify(doc: Document, plan: Plan) -> None:
     parts = [h for h in (doc.pdf_sha256, doc.source_sha256) if h]
     doc.key = parts[0] if len(parts) == 1 else hashlib.sha256(":".join(parts).encode()).hexdigest()
     names = [p.name for p in (doc.pdf, doc.source) if p is not None]
-    doc.stem_id = next((a for a in map(arxiv_id_from_name, names) if a), None) or strip_suffix(names[0])
+    doc.stem_id = ids.name_paper_id(map(arxiv_id_from_name, names), strip_suffix(names[0]))
     plan.documents.append(doc)
 
 
@@ -283,8 +272,4 @@ def assign_paper_ids(documents: list[Document], taken: dict[str, str]) -> None:
     """
     owner = {pid: key for key, pid in taken.items()}
     for doc in sorted(documents, key=lambda d: d.key):
-        pid = doc.stem_id
-        if owner.get(pid, doc.key) != doc.key:
-            pid = f"{doc.stem_id}-{doc.key[:8]}"
-        owner[pid] = doc.key
-        doc.paper_id = pid
+        doc.paper_id = ids.unique_paper_id(doc.stem_id, doc.key, owner)

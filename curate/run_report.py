@@ -75,6 +75,9 @@ def empty_run_problem(summary, inputs: list[Path]) -> str | None:
     if len(inputs) > 3:
         shown += f" and {len(inputs) - 3} more"
     floats = summary.figures + summary.tables
+    left_out = getattr(summary, "license_skipped", 0)
+    if summary.documents == 0 and summary.unusable == 0 and left_out:
+        return f"no input kept: all {left_out} documents were left out by --license. Check the licences."
     if summary.documents == 0 and summary.unusable == 0:
         ignored = f" ({summary.ignored} other files were ignored)" if summary.ignored else ""
         return (

@@ -21,8 +21,12 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from .document import Options, Result, error_row, process_document
+from . import ids
+from .arxiv.attach import attach_metadata, metadata_files
+from .card import write_card
+from .document import Options, Result, process_document
 from .inputs import Document, assign_paper_ids, plan_inputs
+from .rows import error_row
 from .run_report import ErrorGroups
 from .writer import SHARD_ROWS, STATE_DIR, RunWriter, reset, write_json_atomically
 
@@ -39,6 +43,7 @@ class Summary:
     failed: int = 0  # documents that produced no row but errors
     ignored: int = 0  # files in the input folders that are neither PDFs nor source bundles
     unusable: int = 0  # inputs that could not be used at all (missing, unreadable, unknown type)
+    license_skipped: int = 0  # documents whose licence --license does not keep (not processed)
     seconds: float = 0.0
     sources: dict = field(default_factory=dict)
     error_groups: ErrorGroups = field(default_factory=ErrorGroups)  # this run's error rows by reason
@@ -55,7 +60,11 @@ class Summary:
             ),
             f"errors: {self.errors} rows",
             f"time: {self.seconds:.1f} s",
-        ]
+        ] + (
+            [f"licence: {self.license_skipped} documents left out by --license (not extracted)"]
+            if self.license_skipped
+            else []
+        )
 
 
 @dataclass
@@ -68,7 +77,7 @@ class _Job:
 
 def _limit_memory(max_memory_mb: int) -> None:
     try:
-        import resource
+        import resource  # POSIX only: elsewhere the cap is skipped below
 
         limit = max_memory_mb * 2**20
         resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
@@ -90,7 +99,8 @@ def _child(conn, work, doc: Document, opts: Options, max_memory_mb: int) -> None
                     doc.key,
                     "crash",
                     type(e).__name__,
-                    f"the worker failed with {type(e).__name__}: {e}. If this is MemoryError, raise --max-memory.",
+                    f"the worker failed with {type(e).__name__}: {e}. If this is MemoryError, raise "
+                    "--max-memory.",
                     doc.paper_id,
                 )
             ],
@@ -180,19 +190,14 @@ def _crash_message(job: _Job) -> str:
 
 def _claim_paper_id(result: Result, owner: dict[str, str]) -> None:
     """Keep paper ids unique when a PDF's arXiv stamp names a paper another input already has."""
-    if owner.get(result.paper_id, result.key) == result.key:
-        owner[result.paper_id] = result.key
+    new = ids.unique_paper_id(result.paper_id, result.key, owner)
+    if new == result.paper_id:
         return
-    new = f"{result.paper_id}-{result.key[:8]}"
-    for row in result.figures:
-        row["paper_id"] = new
-        row["figure_id"] = new + row["figure_id"][len(result.paper_id) :]
-    for row in result.errors:
+    for row in result.figures + result.errors:
         row["paper_id"] = new
         if row.get("figure_id"):
-            row["figure_id"] = new + row["figure_id"][len(result.paper_id) :]
+            row["figure_id"] = ids.move_figure_id(row["figure_id"], result.paper_id, new)
     result.paper_id = new
-    owner[new] = result.key
 
 
 def run_extract(
@@ -209,6 +214,8 @@ def run_extract(
     shard_rows: int = SHARD_ROWS,
     progress: bool = True,
     command: str | None = None,
+    metadata: list[Path] = (),
+    licenses: set[str] | None = None,
 ) -> Summary:
     """Extract figures and tables from all inputs into OUT; resumable and idempotent."""
     start = time.monotonic()
@@ -223,8 +230,18 @@ def run_extract(
     scratch.mkdir(parents=True)
 
     plan = plan_inputs(inputs, skip=[out], pairs=pairs, progress=progress)
+    # arXiv metadata (beside the inputs or --metadata) gives versions, licences and the `paper` column;
+    # --license then drops documents before any work, so a later run with other choices still does them.
+    left_out = attach_metadata(plan.documents, metadata_files(inputs, metadata), licenses, license)
+    dropped = {id(d) for d in left_out}
+    plan.documents = [d for d in plan.documents if id(d) not in dropped]
     done = writer.done()
-    summary = Summary(documents=len(plan.documents), ignored=plan.ignored, unusable=len(plan.problems))
+    summary = Summary(
+        documents=len(plan.documents),
+        ignored=plan.ignored,
+        unusable=len(plan.problems),
+        license_skipped=len(left_out),
+    )
     for p in plan.problems:  # unusable inputs: one error row each, once
         key = "input:" + p.input + ":" + p.error
         row = error_row(p.input, p.sha256, p.stage, p.error, p.message)
@@ -278,8 +295,6 @@ def run_extract(
 
 
 def _finish(out: Path, summary: Summary, command: str | None) -> None:
-    from .card import write_card
-
     command = command or "scitune-curate " + " ".join(shlex.quote(a) for a in sys.argv[1:])
     write_card(out, command=command)
     stamp = time.strftime("%Y%m%dT%H%M%S")

@@ -1,14 +1,14 @@
 """Streaming Parquet shards with atomic commits.
 
-Two writers, both built on `encode_rows`:
+Two writers, both built on `encode_rows` (schemas/parquet.py, shared with train/):
 
 - `RunWriter` serves `extract`: it buffers the rows of finished documents and commits them as a
   `figures` shard, an `errors` shard and a manifest naming the input keys they cover. Each file is
   written to a temporary name and renamed; the manifest is renamed last, so a shard without a
   manifest is the trace of an interrupted commit and `recover()` deletes it. A re-run therefore
   skips exactly the inputs whose rows are on disk, and never duplicates a row.
-- `write_table` serves derived tables (`instructions`): it streams rows into fresh shards in a
-  temporary folder and swaps the folder in only when it is complete.
+- `write_table` (schemas/parquet.py, re-exported here) serves derived tables (`instructions`): it
+  streams rows into fresh shards in a temporary folder and swaps the folder in only when it is complete.
 
 Every shard carries the `huggingface` schema metadata of its `Features`, so `datasets` decodes
 images without further help.
@@ -21,19 +21,13 @@ import json
 import os
 import shutil
 import uuid
-from collections.abc import Iterable
 from pathlib import Path
 
-import pyarrow as pa
-import pyarrow.parquet as pq
-from datasets import Features
-
 from ..schemas import ERROR_FEATURES, FIGURE_FEATURES
+from ..schemas.parquet import SHARD_BYTES, SHARD_ROWS, encode_rows, row_bytes, write_parquet_atomically
+from ..schemas.parquet import write_table as write_table  # re-exported: curate's derived tables use it
 
 STATE_DIR = ".scitune"  # resume state inside OUT; not part of the published dataset
-SHARD_ROWS = 1000
-SHARD_BYTES = 128 * 2**20  # keeps the parent's buffer (images included) bounded
-ROW_GROUP_ROWS = 100  # small row groups keep readers' memory low when rows hold images
 
 
 def shard_paths(out: Path, table: str) -> list[Path]:
@@ -41,37 +35,11 @@ def shard_paths(out: Path, table: str) -> list[Path]:
     return sorted((Path(out) / table).glob("*.parquet"))
 
 
-def encode_rows(rows: list[dict], features: Features) -> pa.Table:
-    """Rows as plain Python values (images as PNG bytes or {"bytes", "path"}) -> Arrow table."""
-    encoded = [features.encode_example(row) for row in rows]
-    return pa.Table.from_pylist(encoded, schema=features.arrow_schema)
-
-
-def _write_parquet_atomically(table: pa.Table, path: Path) -> None:
-    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.tmp")
-    pq.write_table(table, tmp, row_group_size=ROW_GROUP_ROWS, compression="zstd")
-    os.replace(tmp, path)
-
-
 def write_json_atomically(data, path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.tmp")
     tmp.write_text(json.dumps(data, indent=1, sort_keys=True), encoding="utf-8")
     os.replace(tmp, path)
-
-
-def _row_bytes(row: dict) -> int:
-    size = 0
-    for value in row.values():
-        if isinstance(value, (bytes, str)):
-            size += len(value)
-        elif isinstance(value, dict) and isinstance(value.get("bytes"), bytes):
-            size += len(value["bytes"])
-        elif isinstance(value, list):
-            size += sum(
-                len(v["bytes"]) for v in value if isinstance(v, dict) and isinstance(v.get("bytes"), bytes)
-            )
-    return size + 256
 
 
 class RunWriter:
@@ -128,7 +96,7 @@ class RunWriter:
         self._papers[key] = paper_id
         self._figures += figures
         self._errors += errors
-        self._bytes += sum(_row_bytes(r) for r in figures)
+        self._bytes += sum(row_bytes(r) for r in figures)
         if len(self._figures) + len(self._errors) >= self.shard_rows or self._bytes >= self.shard_bytes:
             self.commit()
 
@@ -143,7 +111,7 @@ class RunWriter:
         ):
             if rows:
                 rel = f"{table}/part-{name}.parquet"
-                _write_parquet_atomically(encode_rows(rows, features), self.out / rel)
+                write_parquet_atomically(encode_rows(rows, features), self.out / rel)
                 files.append(rel)
         # The manifest is the commit point: written last, atomically.
         write_json_atomically({"papers": self._papers, "files": files}, self.manifests / f"{name}.json")
@@ -166,58 +134,3 @@ def reset(out: Path) -> None:
     """Forget all previous work in OUT (`extract --force`)."""
     for name in ("figures", "errors", "instructions", STATE_DIR):
         shutil.rmtree(Path(out) / name, ignore_errors=True)
-
-
-def write_table(
-    rows: Iterable[dict],
-    folder: Path,
-    features: Features,
-    shard_rows: int = SHARD_ROWS,
-    shard_bytes: int = SHARD_BYTES,
-    prefix: str = "part",
-) -> list[Path]:
-    """Stream rows into Parquet shards replacing `folder` as a whole, once all are written.
-
-    Shard names are `{prefix}-00000.parquet`, ...; the old folder survives until the new one is
-    complete, so a crash leaves either the old or the new table, never a mix.
-    """
-    folder = Path(folder)
-    folder.parent.mkdir(parents=True, exist_ok=True)
-    tmp = folder.with_name(f".{folder.name}.{uuid.uuid4().hex[:8]}.tmp")
-    tmp.mkdir()
-    written: list[str] = []
-    group: list[dict] = []
-    shard: pq.ParquetWriter | None = None
-    shard_count = shard_size = 0
-
-    # Rows are written a row group at a time, so memory holds one group, not one shard.
-    def write_group() -> None:
-        nonlocal group, shard, shard_count, shard_size
-        if shard is None:
-            written.append(f"{prefix}-{len(written):05d}.parquet")
-            shard = pq.ParquetWriter(tmp / written[-1], features.arrow_schema, compression="zstd")
-        shard.write_table(encode_rows(group, features))
-        shard_count += len(group)
-        shard_size += sum(_row_bytes(r) for r in group)
-        group = []
-        if shard_count >= shard_rows or shard_size >= shard_bytes:
-            shard.close()
-            shard, shard_count, shard_size = None, 0, 0
-
-    try:
-        for row in rows:
-            group.append(row)
-            if len(group) >= min(ROW_GROUP_ROWS, shard_rows - shard_count):
-                write_group()
-        if group:
-            write_group()
-        if shard is not None:
-            shard.close()
-        old = folder.with_name(f".{folder.name}.{uuid.uuid4().hex[:8]}.old")
-        if folder.exists():
-            os.replace(folder, old)
-        os.replace(tmp, folder)
-        shutil.rmtree(old, ignore_errors=True)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-    return [folder / name for name in written]

@@ -1,4 +1,4 @@
-"""Schema version 1 of the `figures` rows: one row per figure or table.
+"""Schema version 2 of the `figures` rows: one row per figure or table.
 
 Column meanings are in `FIGURE_COLUMNS` (rendered into the README and the dataset card);
 the names and types that outside checks rely on are fixed by ../shared/design/contract.md.
@@ -18,6 +18,16 @@ PROVENANCE = {
     "latex_input": Value("string"),
     "latex_sha256": Value("string"),
     "dpi": Value("int32"),
+}
+
+# arXiv metadata of the paper (null when none was joined): `download` writes it, `extract` joins it.
+PAPER = {
+    "title": Value("string"),
+    "authors": List(Value("string")),
+    "abstract": Value("string"),
+    "categories": List(Value("string")),
+    "published": Value("string"),
+    "doi": Value("string"),
 }
 
 FIGURE_FEATURES = Features(
@@ -46,12 +56,16 @@ FIGURE_FEATURES = Features(
         "subfigure_images": List(Image()),
         "pdf_caption": Value("string"),
         "alignment_score": Value("float32"),
+        # Schema version 2 (appended; see the README's "Schema version 2").
+        "paper": PAPER,
     }
 )
 
 FIGURE_COLUMNS: dict[str, str] = {
     "figure_id": "Unique and stable across re-runs: `{paper_id}/{kind}{number}`.",
-    "paper_id": "arXiv id with version when known (file name, bundle or PDF text), else the input's file stem.",
+    "paper_id": (
+        "arXiv id with version when known (file name, bundle or PDF text), else the input's file stem."
+    ),
     "kind": "`figure` or `table`.",
     "number": "As printed: `3`, `S2`, `A.1`, `II`.",
     "source": "`pdf`, `latex` or `pdf+latex` (found on both sides and joined).",
@@ -69,11 +83,17 @@ FIGURE_COLUMNS: dict[str, str] = {
     "subfigures": "Panels with their own captions: `{label, caption}`.",
     "provenance": "`input` path as given, its `sha256`, `extractor` version, `schema_version`, "
     "the LaTeX input and hash for joined rows, render `dpi`.",
-    "license": "Licence of the paper when known, normalised (`CC-BY-4.0`, `arXiv-nonexclusive-1.0`, ...).",
+    "license": "Licence of the paper when known, normalised (`CC-BY-4.0`, `arXiv-nonexclusive-1.0`, ...): "
+    "arXiv's record first (`download`'s metadata.jsonl or `--metadata`), then `--default-license`, then a "
+    "licence stated on page 1 or in the LaTeX source.",
     "graphics": "Source files behind the float (LaTeX side), relative to the source root.",
-    "subfigure_images": "Per-panel images aligned with `subfigures` (LaTeX side; empty when panels have no own file).",
+    "subfigure_images": (
+        "Per-panel images aligned with `subfigures` (LaTeX side; empty when panels have no own file)."
+    ),
     "pdf_caption": "For `pdf+latex` rows: the caption as read from the PDF, kept for comparison.",
     "alignment_score": "For `pdf+latex` rows: agreement of the two sides (caption token-F1), 0 to 1.",
+    "paper": "arXiv metadata of the paper (null when none was joined): `title`, `authors`, `abstract`, "
+    "`categories` (primary first), `published` (date of v1, YYYY-MM-DD), `doi`.",
 }
 
 FIGURE_COLUMN_ORDER = list(FIGURE_FEATURES)

@@ -16,7 +16,7 @@ import pyarrow.parquet as pq
 
 from .errors import ERROR_FEATURES, ERROR_STAGES
 from .figures import FIGURE_FEATURES, KINDS, OCR_SOURCES, SOURCES
-from .instructions import INSTRUCTION_FEATURES
+from .instructions import IMAGE_TOKEN, INSTRUCTION_FEATURES, PART_TYPES, count_images
 from .taxonomy import FIGURE_TYPES
 
 FEATURES = {"figures": FIGURE_FEATURES, "errors": ERROR_FEATURES, "instructions": INSTRUCTION_FEATURES}
@@ -30,6 +30,7 @@ LATEX_MARKUP = re.compile(
     r"includegraphics|caption|begin|end|footnote|url|href|section|subsection)\b\s*[\[{]"
 )
 ROLES = {"system", "user", "assistant"}
+ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
 def _is_image(value) -> bool:
@@ -81,11 +82,27 @@ def _figure_problems(row: dict) -> list[str]:
     for key in ("input", "sha256", "extractor", "schema_version"):
         if prov.get(key) in (None, ""):
             p.append(f"provenance.{key} is missing")
+    p += _paper_problems(row.get("paper"))
     for col in ("caption", "caption_no_index"):
         p += _text_problems(col, row.get(col))
     for col in ("paragraphs", "mentions"):
         for text in row.get(col) or []:
             p += _text_problems(col, text)
+    return p
+
+
+def _paper_problems(paper: dict | None) -> list[str]:
+    """The `paper` struct (schema version 2): null, or arXiv metadata with at least a title."""
+    if paper is None:
+        return []
+    p = []
+    if not (paper.get("title") or "").strip():
+        p.append("paper.title is empty")
+    published = paper.get("published")
+    if published is not None and not ISO_DATE.match(published):
+        p.append(f"paper.published {published!r} is not a YYYY-MM-DD date")
+    if not all(isinstance(a, str) and a.strip() for a in paper.get("authors") or []):
+        p.append("paper.authors holds an empty name")
     return p
 
 
@@ -101,17 +118,35 @@ def _instruction_problems(row: dict) -> list[str]:
     messages = row.get("messages") or []
     if len(messages) < 2:
         p.append("messages needs at least a user and an assistant turn")
+    n_slots = 0
     for m in messages:
-        if m.get("role") not in ROLES:
-            p.append(f"message role {m.get('role')!r} not in {sorted(ROLES)}")
-        if not (m.get("content") or "").strip():
-            p.append(f"empty {m.get('role')} message")
+        role, content = m.get("role"), m.get("content")
+        if role not in ROLES:
+            p.append(f"message role {role!r} not in {sorted(ROLES)}")
+        if isinstance(content, str):
+            p.append(f"{role} content is a string (schema version 1): run `scitune-curate instructions`")
+            continue
+        parts = content or []
+        for part in parts:
+            if part.get("type") not in PART_TYPES:
+                p.append(f"{role} content part type {part.get('type')!r} not in {PART_TYPES}")
+            elif part["type"] == "text" and not (part.get("text") or "").strip():
+                p.append(f"empty text part in a {role} message")
+            elif part["type"] == "text" and IMAGE_TOKEN in part["text"]:
+                p.append(f"a {role} text part holds a literal {IMAGE_TOKEN}: images are image parts")
+            elif part["type"] == "image" and part.get("text") is not None:
+                p.append(f"an image part of a {role} message carries text")
+        if not any(part.get("type") == "text" for part in parts):
+            p.append(f"empty {role} message")
+        slots = count_images(parts)
+        if slots and role != "user":
+            p.append(f"an image part in a {role} message")
+        n_slots += slots
     if messages and messages[-1].get("role") != "assistant":
         p.append("the last message must be the assistant's")
-    n_tags = sum((m.get("content") or "").count("<image>") for m in messages if m.get("role") == "user")
     images = row.get("images") or []
-    if n_tags != len(images):
-        p.append(f"{n_tags} <image> tags but {len(images)} images")
+    if n_slots != len(images):
+        p.append(f"{n_slots} image parts but {len(images)} images")
     if not all(_is_image(im) for im in images):
         p.append("an image is not PNG/JPEG bytes")
     return p
@@ -146,6 +181,8 @@ def _schema_problems(path: Path, schema: pa.Schema, table: str) -> list[str]:
             p.append(f"{path}: column {f.name!r} missing")
         elif not schema.field(f.name).type.equals(f.type):
             p.append(f"{path}: column {f.name!r} is {schema.field(f.name).type}, expected {f.type}")
+            if table == "instructions" and f.name == "messages":
+                p.append(f"{path}: schema version 1 instructions; rebuild: `scitune-curate instructions OUT`")
     if b"huggingface" not in (schema.metadata or {}):
         p.append(f"{path}: no `huggingface` features metadata (images would not decode)")
     return p
@@ -166,7 +203,7 @@ def validate_folder(out: str | Path, max_problems: int = 200) -> Report:
             pf = pq.ParquetFile(path)
             report.problems += _schema_problems(path, pf.schema_arrow, table)
             for batch in pf.iter_batches(batch_size=64):
-                for i, row in enumerate(batch.to_pylist()):
+                for row in batch.to_pylist():
                     report.rows[table] += 1
                     where = f"{path.name} row {report.rows[table] - 1}"
                     for problem in validate_row(row, table):

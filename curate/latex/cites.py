@@ -16,7 +16,8 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .macros import read_group
+from .project import decode_tex
+from .syntax import read_group
 
 AUTHORYEAR_CLASSES = re.compile(
     r"^(aastex\d*|aa|mnras|emulateapj|elsarticle-harv|apa\d*|copernicus|agujournal\w*|"
@@ -267,8 +268,6 @@ def load_bibliography(
     if "\\begin{thebibliography}" in body or "\\bibitem" in body:
         texts.append(("thebibliography", body[body.find("\\begin{thebibliography}") :]))
     if bbl.is_file():
-        from .project import decode_tex
-
         texts.insert(0, ("bbl", decode_tex(bbl.read_bytes())))
     for source, text in texts:
         entries = parse_bibitems(text)
@@ -289,8 +288,6 @@ def load_bibliography(
         bib_files = [root / f for f in files if f.endswith(".bib")][:3]
     if not bib_files:
         return bib
-    from .project import decode_tex
-
     wanted = set(cited_in_order)
     amp = "&" if authoryear else "and"
     found: dict[str, dict] = {}

@@ -21,7 +21,7 @@ from pathlib import Path
 from ..archives import unpack
 from ..records import Float, FloatError, SideResult
 from .cites import load_bibliography
-from .floats import RawFloat, Walk
+from .floats import DocumentWalker, RawFloat, Walk
 from .graphics import GraphicIndex, RenderError, compose, render_file, to_png
 from .macros import expand_macros
 from .numbering import Counters, rule_from_class_file
@@ -111,8 +111,6 @@ def analyse(project: Project) -> Analysis:
         cls_rule = None if looks_binary(data) else rule_from_class_file(data.decode("utf-8", "replace"))
     counters = Counters(cls, cls_rule)
     # The preamble sets formats, graphicspath and caption options; its "paragraphs" are discarded.
-    from .floats import DocumentWalker
-
     walker = DocumentWalker(counters)
     walker.walk(parse(_empty_opaque(preamble)))
     walker.out.paragraphs, walker.par = [], []
@@ -245,7 +243,8 @@ def attach_graphics(
                         "float",
                         "missing_graphic",
                         f"{f.kind} {f.number}: graphic '{g.name}' is not in the source (looked in "
-                        f"{', '.join(repr(d or '.') for d in index._folders(g.base_dir))} with the usual extensions); "
+                        f"{', '.join(repr(d or '.') for d in index._folders(g.base_dir))} with the usual "
+                        "extensions); "
                         "the float is kept without it",
                     )
                 )

@@ -22,6 +22,7 @@ import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
+import pymupdf
 from PIL import Image
 
 from .floats import Graphic
@@ -145,8 +146,8 @@ def _trim(options: str) -> tuple[float, float, float, float] | None:
     values = re.findall(r"(-?[\d.]+)\s*(bp|pt|in|cm|mm)?", m.group(1))
     if len(values) != 4:
         return None
-    l, b, r, t = (float(v) * _BP[u] for v, u in values)
-    return l, b, r, t
+    left, bottom, right, top = (float(v) * _BP[u] for v, u in values)
+    return left, bottom, right, top
 
 
 def _page(options: str) -> int:
@@ -155,8 +156,6 @@ def _page(options: str) -> int:
 
 
 def _render_pdf(path: Path, dpi: int, options: str = "") -> Image.Image:
-    import pymupdf
-
     try:
         with pymupdf.open(path) as doc:
             if doc.page_count < 1:
@@ -165,8 +164,8 @@ def _render_pdf(path: Path, dpi: int, options: str = "") -> Image.Image:
             clip = page.rect
             trim = _trim(options)
             if trim:
-                l, b, r, t = trim
-                cut = pymupdf.Rect(clip.x0 + l, clip.y0 + t, clip.x1 - r, clip.y1 - b)
+                left, bottom, right, top = trim
+                cut = pymupdf.Rect(clip.x0 + left, clip.y0 + top, clip.x1 - right, clip.y1 - bottom)
                 clip = cut if cut.width > 1 and cut.height > 1 else clip
             w, h = clip.width, clip.height
             zoom = dpi / 72
@@ -241,7 +240,8 @@ def _render_raster(path: Path) -> Image.Image:
             w, h = img.size
             if w * h > MAX_PIXELS:
                 raise RenderError(
-                    f"{path.name} is {w}x{h} pixels, over the {MAX_PIXELS:,}-pixel limit (a decompression bomb "
+                    f"{path.name} is {w}x{h} pixels, over the {MAX_PIXELS:,}-pixel limit (a decompression "
+                    "bomb "
                     "or an oversized scan); not decoded"
                 )
             if img.format == "JPEG":

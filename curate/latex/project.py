@@ -218,7 +218,8 @@ def find_main(root: Path, files: list[str]) -> Path:
                 f"every .tex file is binary data ({', '.join(binary[:3])}): not a LaTeX source"
             )
         raise LatexSourceError(
-            f"no main file: none of the {len(tex)} .tex files has both \\documentclass and \\begin{{document}}"
+            f"no main file: none of the {len(tex)} .tex files has both \\documentclass and "
+            "\\begin{document}"
         )
     if len(candidates) == 1:
         return root / candidates[0]

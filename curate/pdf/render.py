@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import io
 
+import numpy as np
 import pymupdf
+from PIL import Image
 
 from .layout import PageText
 
@@ -38,7 +40,7 @@ _OCR_ENGINE = None
 
 def ocr_available() -> bool:
     try:
-        import rapidocr_onnxruntime  # noqa: F401
+        import rapidocr_onnxruntime  # noqa: F401  - optional: the [ocr] extra
     except ImportError:
         return False
     return True
@@ -47,11 +49,9 @@ def ocr_available() -> bool:
 def ocr_words(png: bytes) -> list[str]:
     """Words found by rapidocr in a PNG (needs the optional `rapidocr_onnxruntime` package)."""
     global _OCR_ENGINE
-    import numpy as np
-    from PIL import Image
 
     if _OCR_ENGINE is None:
-        from rapidocr_onnxruntime import RapidOCR
+        from rapidocr_onnxruntime import RapidOCR  # optional: the [ocr] extra
 
         _OCR_ENGINE = RapidOCR()
     image = np.asarray(Image.open(io.BytesIO(png)).convert("RGB"))

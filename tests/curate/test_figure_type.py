@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import io
-import sys
-from pathlib import Path
 
 import pytest
 from hypothesis import given
@@ -13,9 +11,7 @@ from PIL import Image, ImageDraw
 
 from scitune.curate.figure_type import guess_figure_type
 from scitune.schemas.taxonomy import FIGURE_TYPES
-
-sys.path.insert(0, str(Path(__file__).resolve().parent / "pdf"))
-from pdfdraw import raster_png
+from tests.curate.pdf.pdfdraw import raster_png
 
 
 def _line_art_png() -> bytes:

@@ -43,6 +43,7 @@ def figure(paper="p1", number="1", caption="A plot of x.") -> dict:
             "dpi": 150,
         },
         "license": "CC-BY-4.0",
+        "paper": None,
     }
 
 
