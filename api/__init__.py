@@ -47,38 +47,52 @@ def extract(
     `paths` are what `scitune-curate extract` takes: PDFs, arXiv source bundles, LaTeX source folders,
     folders holding these (a PDF and its source of the same stem are joined into `pdf+latex` records).
     Records follow the `figures` schema (`scitune.schemas.FIGURE_FEATURES`), with `image` (and
-    `subfigure_images`) decoded to PIL images. Each document runs in a worker process under `timeout`
-    seconds, as in the command line. Inputs or floats that fail are not records: with on_error="warn"
-    (default) a warning gives each reason, "raise" raises `ExtractError`, "ignore" says nothing.
-    Nothing is written; for many papers, use `scitune-curate extract` (parallel, resumable).
+    `subfigure_images`) decoded to PIL images. It is the command's own run (each document in a worker
+    process under `timeout` seconds) into a scratch folder that is deleted afterwards. Inputs or floats
+    that fail are not records: with on_error="warn" (default) a warning gives each reason, "raise"
+    raises `ExtractError`, "ignore" says nothing. For many papers, use `scitune-curate extract`
+    (parallel, resumable).
     """
     # Imported here: `import scitune` must stay cheap (no PDF engine, no datasets) for the CLIs.
-    from scitune.curate.document import Options, error_row
-    from scitune.curate.inputs import assign_paper_ids, plan_inputs
-    from scitune.curate.runner import run_documents
+    import pyarrow.parquet as pq
+
+    from scitune.curate.runner import run_extract
+    from scitune.curate.writer import shard_paths
     from scitune.schemas import FIGURE_FEATURES
 
     if on_error not in ("warn", "raise", "ignore"):
         raise ValueError(f"on_error must be warn, raise or ignore, not {on_error!r}")
     if not paths:
         raise ValueError("give at least one path: scitune.extract('paper.pdf')")
-    plan = plan_inputs([Path(p) for p in paths])
-    errors = [error_row(p.input, p.sha256, p.stage, p.error, p.message) for p in plan.problems]
-    records: list[dict] = []
-    assign_paper_ids(plan.documents, {})
+    # The command's own run, into a scratch OUT: the same rows as `scitune-curate extract` (pairing,
+    # join, arXiv metadata beside the inputs, paper ids), read back and decoded.
     with tempfile.TemporaryDirectory(prefix="scitune-extract-") as scratch:
-        opts = Options(dpi=dpi, ocr=ocr, license=license, workdir=Path(scratch))
-        order = {doc.key: i for i, doc in enumerate(plan.documents)}
-        results = sorted(
-            run_documents(plan.documents, opts, workers=1, timeout=timeout, max_memory_mb=4096),
-            key=lambda r: order[r.key],
+        out = Path(scratch) / "out"
+        summary = run_extract(
+            [Path(p) for p in paths],
+            out,
+            workers=1,
+            timeout=timeout,
+            dpi=dpi,
+            ocr=ocr,
+            license=license,
+            progress=False,
+            command="scitune.extract()",
         )
-    for result in results:
-        records += [FIGURE_FEATURES.decode_example(FIGURE_FEATURES.encode_example(r)) for r in result.figures]
-        errors += result.errors
-    if not plan.documents and not plan.problems:
+        records = [
+            FIGURE_FEATURES.decode_example(row)
+            for path in shard_paths(out, "figures")
+            for row in pq.read_table(path).to_pylist()
+        ]
+        errors = [row for path in shard_paths(out, "errors") for row in pq.read_table(path).to_pylist()]
+    if summary.documents == 0 and summary.unusable == 0:
         errors.append(
-            error_row(", ".join(map(str, paths)), None, "input", "no_input", "no PDF or LaTeX source found")
+            {
+                "input": ", ".join(map(str, paths)),
+                "figure_id": None,
+                "stage": "input",
+                "message": "no PDF, arXiv source bundle or LaTeX source folder found",
+            }
         )
     if errors and on_error == "raise":
         raise ExtractError(errors)

@@ -374,6 +374,8 @@ def test_review_serve_on_localhost_until_ctrl_c(site, dataset):
         ],
         stderr=subprocess.PIPE,
         text=True,
+        # a test run started in the background inherits SIGINT ignored; Ctrl-C is what is tested here
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     try:
         url = None
