@@ -46,9 +46,10 @@ example: $(BIN)/python system-deps
 	@echo "scitune is installed in $(VENV)/: run '. $(VENV)/bin/activate' to use scitune-curate and scitune-train"
 	@echo "(or call $(BIN)/scitune-curate directly); the review page is out/examples/review/index.html"
 
+# [ray]: the Ray engine's tests run on a local Ray (2 CPUs) in CI
 test: $(BIN)/python system-deps test-deps
 	$(BIN)/pip install -q $(TORCH)
-	$(BIN)/pip install -q -e '.[train,test]'
+	$(BIN)/pip install -q -e '.[train,test,ray]'
 	$(BIN)/python -m pytest
 
 # The ruff settings (rules, the few ignores and why) are in pyproject.toml; `ruff format` fixes layout.

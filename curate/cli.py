@@ -106,6 +106,14 @@ def extract(
         False, "--instructions", help="Also build OUT/instructions afterwards."
     ),
     progress: bool = typer.Option(True, help="Show a progress bar."),
+    engine: str = typer.Option(
+        "local", help="local: a process pool on this machine; ray: Ray tasks on a cluster (scitune[ray])."
+    ),
+    address: str | None = typer.Option(
+        None,
+        help="Ray cluster to join with --engine ray (e.g. ray://head:10001; default: local Ray or "
+        "RAY_ADDRESS).",
+    ),
     allow_empty: bool = typer.Option(
         False,
         "--allow-empty",
@@ -118,7 +126,7 @@ def extract(
     """
     # lazy: `--help` and the other commands start without pymupdf and the worker pool
     from .run_report import empty_run_problem
-    from .runner import run_extract
+    from .runner import RunError, run_extract
     from .writer import STATE_DIR, foreign_folder_problem, shard_paths
 
     if ocr not in ("auto", "off"):
@@ -137,22 +145,28 @@ def extract(
         typer.echo(f"error: cannot write to {out}: {e}. Choose another --out.", err=True)
         raise typer.Exit(2) from None
     inputs = _arxiv_inputs(inputs, arxiv_url, cache, progress)
-    summary = run_extract(
-        inputs,
-        out,
-        workers=workers,
-        timeout=timeout,
-        dpi=dpi,
-        ocr=ocr,
-        force=force,
-        license=_normalised(default_license),
-        licenses=_license_choices(licenses),
-        metadata=metadata,
-        pairs=_parse_pairs(pair),
-        max_memory_mb=max_memory,
-        shard_rows=shard_rows,
-        progress=progress,
-    )
+    try:
+        summary = run_extract(
+            inputs,
+            out,
+            workers=workers,
+            timeout=timeout,
+            dpi=dpi,
+            ocr=ocr,
+            force=force,
+            license=_normalised(default_license),
+            licenses=_license_choices(licenses),
+            metadata=metadata,
+            pairs=_parse_pairs(pair),
+            max_memory_mb=max_memory,
+            shard_rows=shard_rows,
+            progress=progress,
+            engine=engine,
+            address=address,
+        )
+    except RunError as e:  # OUT in use, disk full, Ctrl-C, bad limits: one clear line, no traceback
+        typer.echo(f"error: {e}", err=True)
+        raise typer.Exit(e.code) from None
     for line in summary.lines():
         typer.echo(line, err=True)
     for line in summary.error_groups.lines(out):

@@ -79,6 +79,11 @@ def _latex_side(doc: Document, opts: Options, errors: list[dict]) -> SideResult 
         errors.append(
             error_row(str(doc.source), doc.source_sha256, "parse", "LatexSourceError", str(e), doc.paper_id)
         )
+    except RecursionError:  # structure nested beyond what the parser can walk: the input, not a bug
+        message = "the source nests groups or environments too deeply to parse; it was skipped"
+        errors.append(
+            error_row(str(doc.source), doc.source_sha256, "parse", "too_deep", message, doc.paper_id)
+        )
     except Exception as e:  # noqa: BLE001
         errors.append(_internal(doc, "LaTeX extraction", e))
     finally:

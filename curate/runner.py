@@ -8,10 +8,13 @@ OUT through `RunWriter`, so a run can be killed at any moment and resumed.
 
 from __future__ import annotations
 
+import errno
+import math
 import multiprocessing as mp
 import os
 import shlex
 import shutil
+import signal
 import sys
 import time
 from collections import Counter, deque
@@ -24,11 +27,23 @@ from tqdm import tqdm
 from . import ids
 from .arxiv.attach import attach_metadata, metadata_files
 from .card import write_card
+from .children import end_with, kill_group, own_group
 from .document import Options, Result, process_document
 from .inputs import Document, assign_paper_ids, plan_inputs
+from .pdf import render
 from .rows import error_row
 from .run_report import ErrorGroups
-from .writer import SHARD_ROWS, STATE_DIR, RunWriter, reset, write_json_atomically
+from .writer import SHARD_ROWS, STATE_DIR, OutLock, OutLocked, RunWriter, reset, write_json_atomically
+
+ENGINES = ("local", "ray")
+
+
+class RunError(Exception):
+    """The run cannot go on (OUT in use, disk full, interrupted, bad limits): a message and an exit code."""
+
+    def __init__(self, message: str, code: int = 1):
+        super().__init__(message)
+        self.code = code
 
 
 @dataclass
@@ -85,8 +100,20 @@ def _limit_memory(max_memory_mb: int) -> None:
         pass  # not enforceable on this platform; the time limit still applies
 
 
-def _child(conn, work, doc: Document, opts: Options, max_memory_mb: int) -> None:
+# OCR stops at this share of the document's --timeout: the rest leaves time to finish and send the rows.
+OCR_TIME_SHARE = 0.7
+
+
+def _child(
+    conn, work, doc: Document, opts: Options, max_memory_mb: int, run_pid: int, timeout: float = math.inf
+) -> None:
+    # Own process group (the parent kills the group: ghostscript goes with us), the end of the run ends
+    # us too (a kill -9 of it leaves nothing behind), and Ctrl-C is the parent's to handle.
+    own_group()
+    end_with(run_pid)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     _limit_memory(max_memory_mb)
+    render.OCR_DEADLINE = time.monotonic() + OCR_TIME_SHARE * timeout
     try:
         result = work(doc, opts)
     except BaseException as e:  # noqa: BLE001 - report, never die silently
@@ -105,8 +132,11 @@ def _child(conn, work, doc: Document, opts: Options, max_memory_mb: int) -> None
                 )
             ],
         )
-    conn.send(result)
-    conn.close()
+    try:
+        conn.send(result)
+        conn.close()
+    except OSError:  # the parent is gone or stopped listening (Ctrl-C): nothing to report to
+        os._exit(1)
 
 
 def _context():
@@ -138,11 +168,22 @@ def run_documents(
     ctx = _context()
     queue = deque(docs)
     running: list[_Job] = []
+    try:
+        yield from _schedule(ctx, queue, running, opts, workers, timeout, max_memory_mb, work)
+    finally:  # stopped early (Ctrl-C, a write error): no worker outlives the run
+        for job in running:
+            kill_group(job.proc.pid)
+            job.proc.join(timeout=5)
+            job.conn.close()
+
+
+def _schedule(ctx, queue, running, opts, workers, timeout, max_memory_mb, work):
     while queue or running:
         while queue and len(running) < workers:
             doc = queue.popleft()
             receiver, sender = ctx.Pipe(duplex=False)
-            proc = ctx.Process(target=_child, args=(sender, work, doc, opts, max_memory_mb), daemon=True)
+            args = (sender, work, doc, opts, max_memory_mb, os.getpid(), timeout)
+            proc = ctx.Process(target=_child, args=args, daemon=True)
             proc.start()
             sender.close()
             running.append(_Job(doc, proc, receiver, time.monotonic() + timeout))
@@ -163,7 +204,7 @@ def run_documents(
                 job.proc.join()
                 result = _failure(job, "crash", _crash_message(job))
             elif time.monotonic() > job.deadline:
-                job.proc.kill()
+                kill_group(job.proc.pid)
                 result = _failure(
                     job,
                     "timeout",
@@ -172,8 +213,7 @@ def run_documents(
                 )
             if result is not None:
                 job.proc.join(timeout=5)
-                if job.proc.is_alive():
-                    job.proc.kill()
+                kill_group(job.proc.pid)  # anything the worker started and left behind
                 job.conn.close()
                 running.remove(job)
                 yield result
@@ -200,6 +240,33 @@ def _claim_paper_id(result: Result, owner: dict[str, str]) -> None:
     result.paper_id = new
 
 
+def check_limits(timeout: float, max_memory_mb: int, workers: int | None) -> None:
+    """Refuse limits that would switch a guard off: inf overflowed, nan compared false and disabled it."""
+    if not (isinstance(timeout, (int, float)) and math.isfinite(timeout) and timeout > 0):
+        raise RunError(f"--timeout must be a finite number of seconds above 0, not {timeout!r}", 2)
+    if max_memory_mb < 64:
+        raise RunError(f"--max-memory must be at least 64 MB, not {max_memory_mb}", 2)
+    if workers is not None and workers < 1:
+        raise RunError(f"--workers must be at least 1, not {workers}", 2)
+
+
+def _write_failed(e: OSError, out: Path) -> RunError:
+    what = {
+        errno.ENOSPC: "the disk is full",
+        errno.EDQUOT: "the disk quota is exceeded",
+        errno.EFBIG: "a file size limit was hit (ulimit -f)",
+    }.get(e.errno, f"writing failed ({e.strerror or e})")
+    return RunError(
+        f"cannot write to {out}: {what}. Nothing was half-written: every shard committed before stays, "
+        "the rows being written were dropped. Free space (or raise the limit) and re-run the same command "
+        "to resume where it stopped.",
+        1,
+    )
+
+
+RESUME_HINT = "re-run the same command to resume: committed shards are kept and done inputs are skipped"
+
+
 def run_extract(
     inputs: list[Path],
     out: Path,
@@ -216,15 +283,51 @@ def run_extract(
     command: str | None = None,
     metadata: list[Path] = (),
     licenses: set[str] | None = None,
+    engine: str = "local",
+    address: str | None = None,
 ) -> Summary:
-    """Extract figures and tables from all inputs into OUT; resumable and idempotent."""
-    start = time.monotonic()
+    """Extract figures and tables from all inputs into OUT; resumable and idempotent.
+
+    Raises `RunError` (message and exit code) when the run cannot go on: OUT in use by another run,
+    a full disk, Ctrl-C, limits that make no sense.
+    """
+    check_limits(timeout, max_memory_mb, workers)
+    if engine not in ENGINES:
+        raise RunError(f"--engine must be one of {', '.join(ENGINES)}, not {engine!r}", 2)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
+    try:
+        lock = OutLock(out)
+    except OutLocked as e:
+        raise RunError(str(e), 2) from None
+    with lock:
+        try:
+            return _run_locked(
+                inputs, out, workers, timeout, dpi, ocr, force, license, pairs, max_memory_mb,
+                shard_rows, progress, command, metadata, licenses, engine, address,
+            )  # fmt: skip
+        except KeyboardInterrupt:
+            raise RunError(f"interrupted: stopped cleanly; {RESUME_HINT}.", 130) from None
+        except OSError as e:
+            if e.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EROFS, errno.EIO):
+                raise _write_failed(e, out) from None
+            raise
+
+
+def _run_locked(
+    inputs, out, workers, timeout, dpi, ocr, force, license, pairs, max_memory_mb, shard_rows, progress,
+    command, metadata, licenses, engine, address,
+) -> Summary:  # fmt: skip
+    start = time.monotonic()
     if force:
         reset(out)
     writer = RunWriter(out, shard_rows=shard_rows)
     writer.recover()
+    for damaged in writer.drop_damaged():  # the next run names a damaged shard and redoes its inputs
+        print(
+            f"warning: {damaged} is damaged (truncated or unreadable); its inputs are processed again",
+            file=sys.stderr,
+        )
     scratch = out / STATE_DIR / "tmp"
     shutil.rmtree(scratch, ignore_errors=True)
     scratch.mkdir(parents=True)
@@ -249,22 +352,39 @@ def run_extract(
         if key not in done:
             writer.add(key, "", [], [row])
             summary.errors += 1
-    todo, seen = [], set(done)
+    todo, first = [], {}
     for doc in plan.documents:
-        if doc.key in seen:
+        if doc.key in done:
             summary.skipped += 1
+        elif doc.key in first:  # the same content given twice in this run: processed once, and said so
+            key = "input:" + doc.input + ":duplicate"
+            if key not in done:
+                message = (
+                    f"{doc.input} has the same content as {first[doc.key].input} (sha256 {doc.key[:12]}), "
+                    "which this run processes; it was not processed twice."
+                )
+                writer.add(key, "", [], [error_row(doc.input, doc.key, "input", "duplicate", message)])
+                summary.errors += 1
         else:
-            seen.add(doc.key)
+            first[doc.key] = doc
             todo.append(doc)
+    del first
     assign_paper_ids(todo, done)
     owner = {pid: key for key, pid in done.items()}
 
     opts = Options(dpi=dpi, ocr=ocr, license=license, workdir=scratch)
     workers = max(1, workers or os.cpu_count() or 1)
+    if engine == "ray":
+        from .ray_engine import run_documents_ray  # optional dependency, imported only when asked for
+
+        results = run_documents_ray(todo, opts, workers, timeout, max_memory_mb, address=address)
+    else:
+        results = run_documents(todo, opts, workers, timeout, max_memory_mb)
     bar = tqdm(total=len(todo), unit="doc", disable=not progress, file=sys.stderr, dynamic_ncols=True)
     sources: Counter = Counter()
+    completed = False
     try:
-        for result in run_documents(todo, opts, workers, timeout, max_memory_mb):
+        for result in results:
             _claim_paper_id(result, owner)
             writer.add(result.key, result.paper_id, result.figures, result.errors)
             summary.processed += 1
@@ -284,14 +404,28 @@ def run_extract(
                 refresh=False,
             )
             bar.update()
+        completed = True
+    except KeyboardInterrupt:
+        results.close()  # workers ended before anything else
+        _commit_quietly(writer)  # the documents that finished are kept
+        raise
     finally:
         bar.close()
-        writer.commit()
+        results.close()
+        if completed:
+            writer.commit()  # a write error here is raised once, to run_extract
         shutil.rmtree(scratch, ignore_errors=True)
     summary.sources = dict(sources)
     summary.seconds = time.monotonic() - start
     _finish(out, summary, command)
     return summary
+
+
+def _commit_quietly(writer: RunWriter) -> None:
+    try:
+        writer.commit()
+    except (OSError, KeyboardInterrupt):
+        writer.discard()  # nothing half-written: the commit's files go, its inputs are redone
 
 
 def _finish(out: Path, summary: Summary, command: str | None) -> None:

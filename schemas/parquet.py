@@ -18,7 +18,7 @@ import pyarrow.parquet as pq
 from datasets import Features
 
 SHARD_ROWS = 1000
-SHARD_BYTES = 128 * 2**20  # keeps the parent's buffer (images included) bounded
+SHARD_BYTES = 128 * 2**20  # keeps the parent's buffer (images included) bounded; well under the Hub's 500 MB
 ROW_GROUP_ROWS = 100  # small row groups keep readers' memory low when rows hold images
 
 

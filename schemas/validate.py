@@ -188,6 +188,22 @@ def _schema_problems(path: Path, schema: pa.Schema, table: str) -> list[str]:
     return p
 
 
+def _damaged(table: str, path: Path, e: Exception) -> str:
+    return (
+        f"{table}/{path.name}: damaged shard, not readable ({e}); re-run the same `extract` command "
+        "to redo its inputs"
+    )
+
+
+def _rows_of(pf: pq.ParquetFile, table: str, path: Path, report: Report):
+    """Rows in small batches (images a few at a time); a shard damaged mid-way ends as one problem."""
+    try:
+        for batch in pf.iter_batches(batch_size=64):
+            yield batch.to_pylist()
+    except (OSError, pa.ArrowException) as e:
+        report.problems.append(_damaged(table, path, e))
+
+
 def validate_folder(out: str | Path, max_problems: int = 200) -> Report:
     """Check every shard under OUT/{figures,errors,instructions} and the dataset card."""
     out = Path(out)
@@ -200,10 +216,14 @@ def validate_folder(out: str | Path, max_problems: int = 200) -> Report:
     for table in FEATURES:
         report.rows[table] = 0
         for path in sorted((out / table).glob("*.parquet")):
-            pf = pq.ParquetFile(path)
+            try:
+                pf = pq.ParquetFile(path)
+            except (OSError, pa.ArrowException) as e:  # a truncated copy, a disk error: name it, go on
+                report.problems.append(_damaged(table, path, e))
+                continue
             report.problems += _schema_problems(path, pf.schema_arrow, table)
-            for batch in pf.iter_batches(batch_size=64):
-                for row in batch.to_pylist():
+            for batch in _rows_of(pf, table, path, report):
+                for row in batch:
                     report.rows[table] += 1
                     where = f"{path.name} row {report.rows[table] - 1}"
                     for problem in validate_row(row, table):

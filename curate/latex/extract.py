@@ -51,6 +51,7 @@ class Analysis:
     preamble: str
     body: str
     macro_limit_hit: bool
+    groups_flattened: bool = False
 
 
 # Bodies no caption, label, graphic or sentence lives in: emptied before parsing (code listings and
@@ -90,6 +91,32 @@ def _empty_opaque(text: str) -> str:
     return _OPAQUE.sub(keep_graphics, text)
 
 
+# Deeper groups than this are flattened before parsing: the parser recurses once per level and Python's
+# stack ends near 400 (100,000 nested braces lost the whole paper); real papers nest under 30 deep.
+MAX_GROUP_DEPTH = 200
+_BRACE_TOKEN = re.compile(r"\\.|[{}]", re.DOTALL)
+
+
+def cap_group_depth(text: str, limit: int = MAX_GROUP_DEPTH) -> tuple[str, bool]:
+    """`text` with the braces nested deeper than `limit` removed (their content kept); whether any were."""
+    out, pos, depth, cut = [], 0, 0, False
+    for m in _BRACE_TOKEN.finditer(text):
+        tok = m.group(0)
+        if tok == "{":
+            depth += 1
+        elif tok == "}":
+            depth -= 1
+        else:
+            continue
+        if depth > limit or (tok == "}" and depth >= limit):
+            out.append(text[pos : m.start()])
+            pos, cut = m.end(), True
+    if not cut:
+        return text, False
+    out.append(text[pos:])
+    return "".join(out), True
+
+
 def _document_class(preamble: str) -> str:
     m = re.search(r"\\documentclass\s*(?:\[[^\]]*\])?\s*\{([^}]*)\}", preamble)
     return m.group(1).strip() if m else "article"
@@ -99,6 +126,7 @@ def analyse(project: Project) -> Analysis:
     """Parse and walk the document; render nothing yet."""
     text = _DEF_THE.sub(r"\\renewcommand{\\the\1}{", project.text)
     text, expander = expand_macros(text)
+    text, flattened = cap_group_depth(text)
     m = re.search(r"\\begin\s*\{document\}", text)
     preamble, body = (text[: m.start()], text[m.end() :]) if m else ("", text)
     end = body.find("\\end{document}")
@@ -124,7 +152,7 @@ def analyse(project: Project) -> Analysis:
     renderer = Renderer(walk.labels, bib)
     for label, nodes in walk.titles.items():
         walk.labels[label].title = renderer.text(nodes) or None
-    return Analysis(project, walk, renderer, cls, preamble, body, expander.truncated)
+    return Analysis(project, walk, renderer, cls, preamble, body, expander.truncated, flattened)
 
 
 def _caption_and_number(raw: RawFloat, renderer: Renderer) -> tuple[str, str]:
@@ -345,6 +373,24 @@ def extract_latex(source: Path, workdir: Path, dpi: int = 150, render: bool = Tr
                 "parse",
                 "missing_input",
                 f"\\input{{{name}}} names a file that is not in the source; its text is missing",
+            )
+        )
+    if a.groups_flattened:
+        errors.append(
+            FloatError(
+                "parse",
+                "nesting_too_deep",
+                f"braces nested deeper than {MAX_GROUP_DEPTH} levels were flattened to parse the document; "
+                "text inside them is kept but its grouping is lost",
+            )
+        )
+    for name in a.renderer.bib.refused:
+        errors.append(
+            FloatError(
+                "parse",
+                "outside_source",
+                f"the bibliography {name} names a file outside the source tree (absolute path, ../ or a "
+                "link); it was not read, so citations it would number print as [?]",
             )
         )
     for name in project.skipped_inputs:

@@ -14,6 +14,7 @@ the requested dpi, every image capped at `MAX_SIDE` pixels on its longest side, 
 from __future__ import annotations
 
 import io
+import os
 import posixpath
 import re
 import shutil
@@ -25,6 +26,7 @@ from pathlib import Path
 import pymupdf
 from PIL import Image
 
+from ..children import die_with_parent
 from .floats import Graphic
 
 MAX_SIDE = 2000
@@ -199,6 +201,9 @@ def _render_eps(path: Path, dpi: int, workdir: Path) -> Image.Image:
     size = _eps_size_pt(path)
     if size and max(size) * dpi / 72 > MAX_SIDE:
         dpi = max(10, int(MAX_SIDE * 72 / max(size)))
+    # Absolute paths: gs runs in the scratch folder, where paths relative to the user's folder (the
+    # README's `extract examples/papers`) point at nothing.
+    path, workdir = Path(path).resolve(), Path(workdir).resolve()
     out = workdir / f"gs-{abs(hash(str(path)))}.png"
     cmd = [
         gs,
@@ -217,7 +222,19 @@ def _render_eps(path: Path, dpi: int, workdir: Path) -> Image.Image:
         str(path),
     ]
     try:
-        proc = subprocess.run(cmd, capture_output=True, timeout=GS_TIMEOUT_S, cwd=workdir, check=False)
+        # gs joins the worker's process group (killed with it on a document timeout) and dies with it.
+        # -dSAFER still lets PostScript read files in gs's temp folder (/tmp by default: an EPS drew the
+        # text of another user file there into its image), so its temp folder is this document's scratch.
+        private = {"TMPDIR": str(workdir), "TEMP": str(workdir), "TMP": str(workdir)}
+        proc = subprocess.run(
+            cmd,
+            capture_output=True,
+            timeout=GS_TIMEOUT_S,
+            cwd=workdir,
+            check=False,
+            env={**os.environ, **private},
+            preexec_fn=die_with_parent,
+        )
     except subprocess.TimeoutExpired as e:
         raise RenderError(f"{path.name}: ghostscript took more than {GS_TIMEOUT_S} s") from e
     if proc.returncode != 0 or not out.is_file():

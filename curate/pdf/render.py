@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import time
 
 import numpy as np
 import pymupdf
@@ -36,6 +37,13 @@ def text_layer_words(page: PageText, rect: Rect) -> list[str]:
 
 
 _OCR_ENGINE = None
+# Set by the worker (runner.py): past this time.monotonic(), OCR is skipped, so a document of many floats
+# keeps the rows already made instead of losing them all to the document time limit.
+OCR_DEADLINE: float | None = None
+
+
+class OcrTimeout(Exception):
+    """OCR skipped: the document's time budget for OCR is spent."""
 
 
 def ocr_available() -> bool:
@@ -50,6 +58,8 @@ def ocr_words(png: bytes) -> list[str]:
     """Words found by rapidocr in a PNG (needs the optional `rapidocr_onnxruntime` package)."""
     global _OCR_ENGINE
 
+    if OCR_DEADLINE is not None and time.monotonic() > OCR_DEADLINE:
+        raise OcrTimeout("skipped near the document's --timeout so the rows already made are kept")
     if _OCR_ENGINE is None:
         from rapidocr_onnxruntime import RapidOCR  # optional: the [ocr] extra
 
