@@ -175,13 +175,13 @@ def hub_licenses(stats: Stats) -> list[str]:
 
 def card_metadata(stats: Stats) -> dict:
     """The YAML header as a dict: configs, licence, tasks, size and per-config features."""
+    # Only tables with shards are configs: a config whose folder is empty makes `load_dataset` fail, and
+    # a run where every input failed must still load its `errors`. The default is `figures`, else the first.
     present = [t for t in TABLE_ORDER if stats.shards.get(t)]
-    if "figures" not in present:  # the default config must exist even before the first shard lands
-        present.insert(0, "figures")
     configs = []
     for table in present:
         config = {"config_name": table, "data_files": [{"split": "train", "path": f"{table}/*.parquet"}]}
-        if table == "figures":
+        if table == present[0]:
             config["default"] = True
         configs.append(config)
     licenses = hub_licenses(stats)
@@ -192,7 +192,7 @@ def card_metadata(stats: Stats) -> dict:
         size_categories=[size_category(stats.rows.get("figures", 0))],
         tags=["scientific-figures", "figure-captioning", "multimodal-instructions", "scitune"],
         pretty_name="scitune figures and instructions",
-        configs=configs,
+        configs=configs or None,
     )
     if "other" in licenses:
         data["license_name"] = "mixed-paper-licenses"
@@ -401,12 +401,13 @@ def render_card(stats: Stats, command: str | None = None, charts: list[Path] | N
     loads = "".join(
         f'{t} = load_dataset("{LOAD_PLACEHOLDER}", "{t}", split="train")\n'
         for t in TABLE_ORDER
-        if t == "figures" or stats.shards.get(t)
+        if stats.shards.get(t)
     )
     parts.append(
         "```python\nfrom datasets import load_dataset\n\n"
         + loads
-        + 'figures[0]["image"]  # a PIL image\n```\n\n'
+        + ('figures[0]["image"]  # a PIL image\n' if stats.shards.get("figures") else "")
+        + "```\n\n"
         "SciCap and SciCap Challenge users: `figure_type`, `caption`, `caption_no_index`, `ocr`, "
         "`paragraphs` "
         "(their `paragraph`) and `mentions` (their `mention`) map one-to-one; `scitune-curate export scicap` "
@@ -434,12 +435,20 @@ def card_for_repo(text: str, repo_id: str) -> str:
     return text.replace(f'"{LOAD_PLACEHOLDER}"', f'"{repo_id}"')
 
 
+def _umask() -> int:
+    """The process umask (only readable by setting it: set it back at once)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
 def _atomic_write(path: Path, write) -> None:
     """Write through a temp file in the same folder, then rename, so readers never see half a file."""
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as f:
             write(f)
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600 files: follow the umask like every other file
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

@@ -8,7 +8,9 @@ from pathlib import Path
 
 import typer
 
-app = typer.Typer(
+from .cli_help import App
+
+app = App(
     help="Turn scientific papers (PDF, arXiv LaTeX sources) into validated figure and table records.",
     no_args_is_help=True,
     pretty_exceptions_show_locals=False,
@@ -71,7 +73,7 @@ def extract(
     dpi: int = typer.Option(150, min=36, max=600, help="Resolution of the rendered float images."),
     ocr: str = typer.Option(
         "auto",
-        help="auto: text layer, OCR where a float has none (needs the [ocr] extra); off: text layer only.",
+        help="auto: text layer, OCR where a float has none (needs the \\[ocr] extra); off: text layer only.",
     ),
     force: bool = typer.Option(False, "--force", help="Redo everything instead of resuming."),
     licenses: list[str] = typer.Option(
@@ -112,21 +114,33 @@ def extract(
         help="Ray cluster to join with --engine ray (e.g. ray://head:10001; default: local Ray or "
         "RAY_ADDRESS).",
     ),
+    allow_empty: bool = typer.Option(
+        False,
+        "--allow-empty",
+        help="Exit 0 even when no input was found or every input failed (default: exit 1 with a warning).",
+    ),
 ) -> None:
     """Extract every captioned figure and table into OUT/figures (errors into OUT/errors).
 
     Re-running on the same OUT skips inputs already done (by content hash), also after a killed run.
     """
     # lazy: `--help` and the other commands start without pymupdf and the worker pool
+    from .run_report import empty_run_problem
     from .runner import RunError, run_extract
+    from .writer import STATE_DIR, foreign_folder_problem, shard_paths
 
     if ocr not in ("auto", "off"):
         raise typer.BadParameter("--ocr must be auto or off")
+    problem = foreign_folder_problem(out)
+    if problem:
+        typer.echo(f"error: {problem}", err=True)
+        raise typer.Exit(2)
     try:
         out.mkdir(parents=True, exist_ok=True)
         probe = out / ".scitune-write-test"
         probe.write_text("")
         probe.unlink()
+        (out / STATE_DIR).mkdir(exist_ok=True)  # the marker: OUT is ours from now on
     except OSError as e:
         typer.echo(f"error: cannot write to {out}: {e}. Choose another --out.", err=True)
         raise typer.Exit(2) from None
@@ -155,19 +169,22 @@ def extract(
         raise typer.Exit(e.code) from None
     for line in summary.lines():
         typer.echo(line, err=True)
-    if summary.errors:
-        typer.echo(
-            f"{summary.errors} inputs or floats failed: each row of {out}/errors says the stage, the reason "
-            f"and what to do (datasets.load_dataset({str(out)!r}, 'errors')).",
-            err=True,
-        )
+    for line in summary.error_groups.lines(out):
+        typer.echo(line, err=True)
+    empty = empty_run_problem(summary, inputs)
+    if empty:
+        typer.echo(f"\nWARNING: {empty}", err=True)
+        if not allow_empty:
+            typer.echo("(exit status 1; pass --allow-empty to accept an empty run)", err=True)
+            raise typer.Exit(1)
     if instructions:
         # lazy: `--help` and the other commands start without datasets and pyarrow
         from .instructions import build_instructions
 
         for line in build_instructions(out, progress=progress).lines():
             typer.echo(line, err=True)
-    typer.echo(f"wrote {out}/ (load with datasets.load_dataset({str(out)!r}, 'figures'))", err=True)
+    table = "figures" if shard_paths(out, "figures") else "errors"
+    typer.echo(f"wrote {out}/ (load with datasets.load_dataset({str(out)!r}, {table!r}))", err=True)
 
 
 @app.command()
@@ -269,6 +286,67 @@ def validate(out: Path = typer.Argument(..., help="An extract output folder.")) 
         + ("" if report.ok else f"; {len(report.problems)} problems")
     )
     raise typer.Exit(0 if report.ok else 1)
+
+
+@app.command()
+def review(
+    out: Path = typer.Argument(..., help="An extract output folder."),
+    dest: Path | None = typer.Option(
+        None, "--output", "-o", help="Folder to write the site into (default: OUT/review)."
+    ),
+    inputs_root: list[Path] = typer.Option(
+        [],
+        "--inputs-root",
+        help="Folder that the input paths of extract were relative to, when not the current one "
+        "(repeatable); page thumbnails are drawn from the PDFs found there.",
+    ),
+    serve_site: bool = typer.Option(
+        False, "--serve", help="Then serve the site on http://127.0.0.1:PORT/ until Ctrl-C."
+    ),
+    port: int = typer.Option(8000, help="Port for --serve (0: any free port)."),
+    progress: bool = typer.Option(True, help="Show a progress bar."),
+) -> None:
+    """Write a static HTML review site of OUT: each crop with its page, caption, type, OCR words, mentions.
+
+    Open DEST/index.html from disk (no server needed). Reject rows on the page, download the list, then
+    `scitune-curate filter OUT -o CLEAN --exclude rejected.txt`.
+    """
+    # lazy: the review site needs Pillow and pyarrow, which other commands need not load
+    from .review import build_review, serve
+
+    dest = dest or out / "review"
+    try:
+        stats = build_review(out, dest, inputs_root=inputs_root, progress=progress)
+    except (FileExistsError, FileNotFoundError) as e:
+        typer.echo(f"error: {e}", err=True)
+        raise typer.Exit(2) from None
+    except KeyboardInterrupt:
+        typer.echo(
+            f"\ninterrupted: the site in {dest} is incomplete. Run the same command again "
+            "(thumbnails already written are kept).",
+            err=True,
+        )
+        raise typer.Exit(130) from None
+    for line in stats.lines(dest):
+        typer.echo(line, err=True)
+    if serve_site:
+        serve(dest, port, log=lambda line: typer.echo(line, err=True))
+
+
+@app.command()
+def errors(
+    out: Path = typer.Argument(..., help="An extract output folder."),
+    stage: list[str] = typer.Option([], "--stage", help="Only this stage (repeatable), e.g. open."),
+    reason: list[str] = typer.Option([], "--reason", help="Only this error code (repeatable)."),
+) -> None:
+    """Print every error row of OUT, grouped by stage and reason (input, float and message of each)."""
+    from .run_report import print_all_errors
+
+    if not (out / "errors").is_dir():
+        typer.echo(f"error: {out}/errors does not exist: is {out} an extract output folder?", err=True)
+        raise typer.Exit(2)
+    for line in print_all_errors(out, set(stage), set(reason)):
+        typer.echo(line)
 
 
 # --- instructions, export, push-to-hub (instructions.py, exports.py, hub.py) ---
@@ -407,6 +485,11 @@ def filter_cmd(
     min_words: int | None = MIN_WORDS_OPT,
     max_words: int | None = MAX_WORDS_OPT,
     dedupe: bool = DEDUPE_OPT,
+    exclude: Path | None = typer.Option(
+        None,
+        "--exclude",
+        help="Drop the figure ids listed in this file, one per line (the reject list of `review`).",
+    ),
     with_instructions: bool = typer.Option(False, "--instructions", help="Also build DEST/instructions."),
     progress: bool = typer.Option(True, help="Show a progress bar."),
 ) -> None:
@@ -414,13 +497,25 @@ def filter_cmd(
     # lazy: `--help` and the other commands start without datasets and huggingface_hub
     from .card import write_card
     from .filters import filter_folder
+    from .review import read_reject_list
+    from .writer import STATE_DIR, foreign_folder_problem
 
+    problem = foreign_folder_problem(dest)
+    if problem:
+        typer.echo(f"error: {problem}", err=True)
+        raise typer.Exit(2)
+    criteria = _criteria(types, kinds, licenses, min_words, max_words, dedupe)
+    if exclude is not None:
+        try:
+            criteria.exclude = read_reject_list(exclude)
+        except (OSError, UnicodeDecodeError) as e:
+            typer.echo(f"error: cannot read --exclude {exclude}: {e}", err=True)
+            raise typer.Exit(2) from None
     try:
-        stats = filter_folder(
-            out, dest, _criteria(types, kinds, licenses, min_words, max_words, dedupe), progress
-        )
+        stats = filter_folder(out, dest, criteria, progress)
     except ValueError as e:
         raise typer.BadParameter(str(e)) from None
+    (dest / STATE_DIR).mkdir(exist_ok=True)  # marks DEST as a scitune folder (re-filtering into it is fine)
     write_card(dest, command=_command_line())
     if with_instructions:
         # lazy: `--help` and the other commands start without datasets and pyarrow

@@ -89,6 +89,7 @@ class Criteria:
     min_words: int | None = None  # caption_no_index length in words, inclusive
     max_words: int | None = None
     dedupe: bool = False
+    exclude: set[str] | None = None  # figure_ids to drop (a review page's reject list)
 
     def __post_init__(self) -> None:
         bad = sorted(set(self.figure_types or ()) - set(FIGURE_TYPES))
@@ -114,12 +115,15 @@ class Criteria:
             or self.kinds
             or self.licenses
             or self.dedupe
+            or self.exclude
             or self.min_words is not None
             or self.max_words is not None
         )
 
     def keep(self, row: dict) -> bool:
         """Row-level conditions (everything but `dedupe`, which needs the whole table)."""
+        if self.exclude and row.get("figure_id") in self.exclude:
+            return False
         if self.figure_types and row.get("figure_type") not in self.figure_types:
             return False
         if self.kinds and row.get("kind") not in self.kinds:
@@ -161,13 +165,22 @@ class FilterStats:
     read: int = 0
     kept: int = 0
     duplicates: int = 0
+    excluded: int = 0  # rows dropped by the exclude list
+    not_found: list[str] = field(default_factory=list)  # excluded ids that OUT does not have
     shards: list[Path] = field(default_factory=list)
 
     def lines(self) -> list[str]:
-        return [
+        lines = [
             f"filter: kept {self.kept:,} of {self.read:,} figure rows"
             + (f" ({self.duplicates:,} duplicate images dropped)" if self.duplicates else "")
+            + (f" ({self.excluded:,} excluded by the list)" if self.excluded else "")
         ]
+        if self.not_found:
+            lines.append(
+                f"warning: {len(self.not_found):,} ids of the exclude list are not in OUT (another dataset's "
+                f"list?), e.g. {', '.join(self.not_found[:3])}"
+            )
+        return lines
 
 
 def filtered_rows(
@@ -176,8 +189,13 @@ def filtered_rows(
     """The figure rows of OUT that `criteria` keeps, streamed."""
     stats = stats if stats is not None else FilterStats()
     wanted = criteria.predicate(out)
+    seen_excluded = set()
     for row in iter_rows(out, "figures", progress=progress, desc="filter"):
         stats.read += 1
+        if criteria.exclude and row["figure_id"] in criteria.exclude:
+            seen_excluded.add(row["figure_id"])
+            stats.excluded += 1
+            continue
         if not criteria.keep(row):
             continue
         if not wanted(row):
@@ -185,6 +203,7 @@ def filtered_rows(
             continue
         stats.kept += 1
         yield row
+    stats.not_found = sorted((criteria.exclude or set()) - seen_excluded)
 
 
 def filter_folder(out: Path, dest: Path, criteria: Criteria, progress: bool = False) -> FilterStats:

@@ -185,6 +185,8 @@ class PushResult:
     plan: Plan
     commit: str | None = None  # None: dry run or nothing changed
     dry_run: bool = False
+    message: str | None = None  # dry run: the commit it would make
+    note: str | None = None  # dry run: why the remote was not compared
 
     def lines(self) -> list[str]:
         p = self.plan
@@ -197,12 +199,64 @@ class PushResult:
         if self.dry_run:
             out += [f"  add     {f.path_in_repo}  {_human(f.size)}" for f in p.add]
             out += [f"  delete  {path}" for path in p.delete]
+            if self.message and not p.empty:
+                if not p.remote_checked:
+                    parent = "on top of the branch's head (not checked)"
+                elif p.head:
+                    parent = f"on top of {p.head[:12]}"
+                else:
+                    parent = "as the first commit of a new repo or branch"
+                out.append(f'would commit "{self.message}" {parent}')
+            if self.note:
+                out.append(f"note: {self.note}")
         if self.commit:
             out.append(f"commit {self.commit}")
         elif not self.dry_run:
             out.append("the Hub copy is already up to date: no commit made")
         out.append(self.url)
         return out
+
+
+def commit_message(files: list[LocalFile]) -> str:
+    """The message of the publishing commit (shown by --dry-run too)."""
+    tables = ", ".join(
+        f"{len([f for f in files if f.path_in_repo.startswith(t + '/')])} {t} shards" for t in PUBLISHED
+    )
+    return f"Publish scitune dataset ({tables})"
+
+
+def dry_run_plan(
+    api, repo_id: str, revision: str | None, files: list[LocalFile], private: bool, log
+) -> PushResult:
+    """What a push would send, asking the Hub once what it already has; offline, or when the Hub cannot
+    be reached, every file is listed as new (and the listing says so) instead of failing."""
+    from huggingface_hub import constants
+    from huggingface_hub.errors import RepositoryNotFoundError, RevisionNotFoundError
+
+    url = f"{api.endpoint}/datasets/{repo_id}" + (f"/tree/{revision}" if revision else "")
+    note = None
+    plan = compare(files, {}, None)
+    if constants.HF_HUB_OFFLINE:
+        note = (
+            "offline (HF_HUB_OFFLINE is set): the Hub was not asked what it already has, so every file is "
+            "listed; a real push sends only what changed"
+        )
+    else:
+        try:  # once, no retries: a dry run must answer quickly, also without network
+            info = api.repo_info(repo_id, repo_type="dataset", revision=revision)
+            if private and not info.private:
+                log(f"note: {repo_id} is public already; --private only applies when creating a repo")
+            tree = api.list_repo_tree(repo_id, repo_type="dataset", revision=info.sha, recursive=True)
+            plan = compare(files, {e.path: e for e in tree if hasattr(e, "blob_id")}, info.sha)
+        except (RepositoryNotFoundError, RevisionNotFoundError):
+            pass  # a new repo or branch: everything is sent
+        except Exception as e:  # noqa: BLE001 - network, auth: still show the local plan
+            note = (
+                f"the Hub could not be asked what it already has ({type(e).__name__}), so every file is "
+                "listed; a real push sends only what changed"
+            )
+    plan.remote_checked = note is None
+    return PushResult(url, plan, dry_run=True, message=commit_message(files), note=note)
 
 
 def push_to_hub(
@@ -232,6 +286,10 @@ def push_to_hub(
     def retry(what: str, fn: Callable):
         return with_retries(what, fn, delay=retry_delay, log=log)
 
+    if dry_run:
+        if not (out / "README.md").is_file():
+            log("README.md is missing: a real push writes the dataset card first")
+        return dry_run_plan(api, repo_id, revision, local_files(out, repo_id), private, log)
     try:
         if not dry_run:
             retry(
@@ -275,9 +333,6 @@ def push_to_hub(
         ]
         _preupload(api, repo_id, revision, operations, plan, retry, log)
         operations += [CommitOperationDelete(path) for path in plan.delete]
-        tables = ", ".join(
-            f"{len([f for f in files if f.path_in_repo.startswith(t + '/')])} {t} shards" for t in PUBLISHED
-        )
         commit = retry(
             "commit",
             lambda: api.create_commit(
@@ -286,7 +341,7 @@ def push_to_hub(
                 repo_type="dataset",
                 revision=revision,
                 parent_commit=plan.head,
-                commit_message=f"Publish scitune dataset ({tables})",
+                commit_message=commit_message(files),
                 commit_description=f"{len(plan.add)} files added or changed, {len(plan.delete)} deleted.",
             ),
         )

@@ -32,6 +32,7 @@ from .document import Options, Result, process_document
 from .inputs import Document, assign_paper_ids, plan_inputs
 from .pdf import render
 from .rows import error_row
+from .run_report import ErrorGroups
 from .writer import SHARD_ROWS, STATE_DIR, OutLock, OutLocked, RunWriter, reset, write_json_atomically
 
 ENGINES = ("local", "ray")
@@ -56,9 +57,11 @@ class Summary:
     errors: int = 0
     failed: int = 0  # documents that produced no row but errors
     ignored: int = 0  # files in the input folders that are neither PDFs nor source bundles
+    unusable: int = 0  # inputs that could not be used at all (missing, unreadable, unknown type)
     license_skipped: int = 0  # documents whose licence --license does not keep (not processed)
     seconds: float = 0.0
     sources: dict = field(default_factory=dict)
+    error_groups: ErrorGroups = field(default_factory=ErrorGroups)  # this run's error rows by reason
 
     def lines(self) -> list[str]:
         rate = self.pages / self.seconds if self.seconds else 0.0
@@ -336,11 +339,18 @@ def _run_locked(
     dropped = {id(d) for d in left_out}
     plan.documents = [d for d in plan.documents if id(d) not in dropped]
     done = writer.done()
-    summary = Summary(documents=len(plan.documents), ignored=plan.ignored, license_skipped=len(left_out))
+    summary = Summary(
+        documents=len(plan.documents),
+        ignored=plan.ignored,
+        unusable=len(plan.problems),
+        license_skipped=len(left_out),
+    )
     for p in plan.problems:  # unusable inputs: one error row each, once
         key = "input:" + p.input + ":" + p.error
+        row = error_row(p.input, p.sha256, p.stage, p.error, p.message)
+        summary.error_groups.add(row)
         if key not in done:
-            writer.add(key, "", [], [error_row(p.input, p.sha256, p.stage, p.error, p.message)])
+            writer.add(key, "", [], [row])
             summary.errors += 1
     todo, first = [], {}
     for doc in plan.documents:
@@ -382,6 +392,8 @@ def _run_locked(
             summary.figures += sum(r["kind"] == "figure" for r in result.figures)
             summary.tables += sum(r["kind"] == "table" for r in result.figures)
             summary.errors += len(result.errors)
+            for row in result.errors:
+                summary.error_groups.add(row)
             summary.failed += bool(result.errors and not result.figures)
             sources.update(r["source"] for r in result.figures)
             elapsed = time.monotonic() - start

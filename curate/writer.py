@@ -227,6 +227,18 @@ class RunWriter:
         self._keys, self._papers, self._figures, self._errors, self._bytes = [], {}, [], [], 0
 
 
+def foreign_folder_problem(out: Path) -> str | None:
+    """Why OUT must not be written into, when it is an existing folder of the user's (not empty, and no
+    `.scitune/` marker of an earlier scitune run): writing would replace its README.md and more."""
+    out = Path(out)
+    if out.is_dir() and not (out / STATE_DIR).is_dir() and any(out.iterdir()):
+        return (
+            f"{out} exists, is not empty and is not a scitune output folder (it has no {STATE_DIR}/ inside): "
+            "writing there would replace its README.md. Choose a new or empty folder for -o."
+        )
+    return None
+
+
 def reset(out: Path) -> None:
     """Forget all previous work in OUT (`extract --force`)."""
     for name in ("figures", "errors", "instructions", STATE_DIR):

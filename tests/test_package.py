@@ -44,8 +44,11 @@ def test_no_generic_top_level_modules_are_installed():
     tomllib = pytest.importorskip("tomllib")  # Python >= 3.11
     setuptools = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["setuptools"]
     packages = setuptools["packages"]
-    assert packages and all(p.startswith("scitune.") for p in packages)
-    assert set(setuptools["package-dir"]) == {"scitune.curate", "scitune.train", "scitune.schemas"}
+    assert packages and all(p == "scitune" or p.startswith("scitune.") for p in packages)
+    dirs = setuptools["package-dir"]
+    assert set(dirs) == {"scitune", "scitune.curate", "scitune.train", "scitune.schemas"}
+    # the top-level `scitune` is the API module alone in its folder: nothing else ships under that name
+    assert [p.name for p in (ROOT / dirs["scitune"]).iterdir() if p.name != "__pycache__"] == ["__init__.py"]
     # every folder with an __init__.py under the mapped roots ships
     for root in ("curate", "train", "schemas"):
         for init in (ROOT / root).rglob("__init__.py"):

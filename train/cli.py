@@ -8,9 +8,10 @@ import os
 
 import typer
 
+from ..curate.cli_help import App
 from .config import ConfigError, load_config
 
-app = typer.Typer(
+app = App(
     help="Train and evaluate LLaVA-style models on scitune instruction data.",
     no_args_is_help=True,
     pretty_exceptions_show_locals=False,

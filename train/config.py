@@ -255,13 +255,18 @@ def _coerce(value: Any, tp: Any, where: str) -> Any:
 def _from_dict(cls, data: dict, where: str = ""):
     hints = typing.get_type_hints(cls)
     names = [f.name for f in dataclasses.fields(cls)]
+    prefix = f"{where}." if where else ""  # `where` is the dotted path of this section, e.g. "instruct"
     unknown = [k for k in data if k not in names]
     if unknown:
         key = unknown[0]
-        close = difflib.get_close_matches(key, names, n=1)
-        hint = f"; did you mean {close[0]!r}?" if close else f"; known: {', '.join(names)}"
-        raise ConfigError(f"unknown setting {where}{key}{hint}")
-    kwargs = {k: _coerce(v, hints[k], f"{where}{k}") for k, v in data.items()}
+        close = difflib.get_close_matches(key, names, n=3)
+        hint = (
+            f"; did you mean {' or '.join(prefix + c for c in close)}?"
+            if close
+            else f"; known in {where or 'the config'}: {', '.join(names)}"
+        )
+        raise ConfigError(f"unknown setting {prefix}{key}{hint}")
+    kwargs = {k: _coerce(v, hints[k], f"{prefix}{k}") for k, v in data.items()}
     return cls(**kwargs)
 
 

@@ -37,6 +37,10 @@ FORMATS = ("CQM-A", "QCM-LEA", "QCM-LEPA")
 # LLaVA-1.5 appends this to CQM-A questions at evaluation time (`--single-pred-prompt`).
 SINGLE_PRED_PROMPT = "Answer with the option's letter from the given choices directly."
 LICENSE = "CC-BY-NC-SA-4.0"  # ScienceQA data licence (lupantech/ScienceQA)
+WHERE_FROM = (
+    "Get ScienceQA from github.com/lupantech/ScienceQA (problems.json, pid_splits.json, images/) or the "
+    "Hub copy: hf download derek-thomas/ScienceQA --repo-type dataset --local-dir scienceqa/"
+)
 # The Hub copy names the validation split `validation`; pid_splits.json calls it `val`.
 HUB_SPLIT = {"train": "train", "val": "validation", "validation": "validation", "test": "test"}
 
@@ -163,13 +167,17 @@ def read_problems(path: str | Path, split: str | None = "test") -> Iterator[Prob
         if files:
             yield from _read_parquet(files, split)
             return
-        raise FileNotFoundError(f"{path} holds neither problems.json nor Hub *.parquet files")
+        raise FileNotFoundError(f"{path} holds neither problems.json nor Hub *.parquet files. {WHERE_FROM}")
     if path.suffix == ".parquet":
         yield from _read_parquet([path], split)
     elif path.suffix == ".json":
+        if not path.is_file():
+            raise FileNotFoundError(f"{path} does not exist. {WHERE_FROM}")
         yield from _read_problems_json(path, split)
     else:
-        raise FileNotFoundError(f"{path}: expected a ScienceQA folder, a problems .json or a .parquet file")
+        raise FileNotFoundError(
+            f"{path}: expected a ScienceQA folder, a problems .json or a .parquet file. {WHERE_FROM}"
+        )
 
 
 # ----------------------------------------------------------------------------- prompts

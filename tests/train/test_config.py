@@ -50,8 +50,8 @@ def test_overrides_are_converted_by_the_field_type(tmp_path):
 @pytest.mark.parametrize(
     "override, message",
     [
-        ("instruct.lrr=1", "did you mean 'lr'"),
-        ("instruct.batch_size=two", "expected int"),
+        ("instruct.lrr=1", r"^unknown setting instruct\.lrr; did you mean instruct\.lr or instruct\.lora_r"),
+        ("instruct.batch_size=two", r"^instruct\.batch_size: expected int"),
         ("instruct.batch_size=1.5", "expected int"),
         ("data.packing=maybe", "true/false"),
         ("nokey", "section.key=value"),

@@ -52,6 +52,6 @@ def test_finetune_tiny_cpu_on_an_out_folder_then_resume(tmp_path):
 
 def test_bad_settings_exit_2_with_a_message(tmp_path):
     out = CliRunner().invoke(app, ["finetune", "tiny-cpu", "--set", "instruct.lrr=1", "-o", str(tmp_path)])
-    assert out.exit_code == 2 and "did you mean 'lr'" in out.output
+    assert out.exit_code == 2 and "unknown setting instruct.lrr; did you mean instruct.lr" in out.output
     out = CliRunner().invoke(app, ["finetune", "tiny-cpu", "-o", str(tmp_path / "r")])
     assert out.exit_code == 2 and "no data" in out.output
