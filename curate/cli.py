@@ -22,12 +22,14 @@ ARXIV_URL_DEFAULT = "https://export.arxiv.org"  # = arxiv.client.ARXIV_URL, kept
 
 
 def _license_choices(values: list[str]) -> set[str] | None:
+    # lazy, like every command's imports here: `--help` starts without the arXiv client
     from .arxiv.licenses import license_choices
 
     return license_choices(values) or None
 
 
 def _normalised(license: str | None) -> str | None:
+    # lazy: see _license_choices
     from .arxiv.licenses import normalize_license
 
     return normalize_license(license)
@@ -35,6 +37,7 @@ def _normalised(license: str | None) -> str | None:
 
 def _arxiv_inputs(inputs: list[Path], arxiv_url: str, cache: Path | None, progress: bool) -> list[Path]:
     """`arxiv:ID` inputs downloaded into the cache, replaced by their files (metadata.jsonl beside)."""
+    # lazy: the HTTP client (requests) loads only when arxiv:ID inputs are given
     from .arxiv.download import default_cache, fetch_inputs, split_arxiv_inputs
 
     paths, ids = split_arxiv_inputs(inputs)

@@ -22,13 +22,21 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from huggingface_hub import CommitOperationAdd, CommitOperationDelete, HfApi
+from huggingface_hub import (
+    CommitOperationAdd,
+    CommitOperationDelete,
+    HfApi,
+    constants,
+    get_token,
+    set_client_factory,
+)
 from huggingface_hub.errors import (
     HfHubHTTPError,
     OfflineModeIsEnabled,
     RepositoryNotFoundError,
     RevisionNotFoundError,
 )
+from huggingface_hub.utils._http import default_client_factory
 
 from .card import card_for_repo, write_card
 
@@ -143,8 +151,6 @@ def _known_tokens(token: str | None) -> list[str]:
     """Every token this process could send: --token, HF_TOKEN, the legacy variable, the saved login."""
     found = [token, os.environ.get("HF_TOKEN"), os.environ.get("HUGGING_FACE_HUB_TOKEN")]
     try:
-        from huggingface_hub import get_token
-
         found.append(get_token())
     except Exception:  # noqa: BLE001 - no saved login is not an error here
         pass
@@ -160,9 +166,6 @@ def _scrub(text: str, token: str | None) -> str:
 
 
 def _use_request_timeout() -> None:
-    from huggingface_hub import set_client_factory
-    from huggingface_hub.utils._http import default_client_factory
-
     def client():
         c = default_client_factory()
         c.timeout = REQUEST_TIMEOUT_S
@@ -230,9 +233,6 @@ def dry_run_plan(
 ) -> PushResult:
     """What a push would send, asking the Hub once what it already has; offline, or when the Hub cannot
     be reached, every file is listed as new (and the listing says so) instead of failing."""
-    from huggingface_hub import constants
-    from huggingface_hub.errors import RepositoryNotFoundError, RevisionNotFoundError
-
     url = f"{api.endpoint}/datasets/{repo_id}" + (f"/tree/{revision}" if revision else "")
     note = None
     plan = compare(files, {}, None)

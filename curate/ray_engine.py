@@ -25,6 +25,7 @@ from pathlib import Path
 from .document import Options, Result
 from .inputs import Document
 from .rows import error_row
+from .runner import RunError, run_documents
 
 IN_FLIGHT_PER_CPU = 2  # enough queued work to keep every CPU busy while results stream back
 TASK_RETRIES = 2  # a node lost mid-task: Ray runs the document again elsewhere (the driver commits once)
@@ -34,8 +35,6 @@ def _import_ray():
     try:
         import ray  # optional extra: scitune[ray]
     except ImportError:
-        from .runner import RunError
-
         raise RunError(
             "--engine ray needs Ray, which is not installed: pip install 'scitune[ray]' "
             "(or use the default --engine local)",
@@ -46,7 +45,6 @@ def _import_ray():
 
 def process_on_node(doc: Document, opts: Options, timeout: float, max_memory_mb: int) -> Result:
     """One document inside a Ray task: the local engine's child process, limits included."""
-    from .runner import run_documents
 
     scratch = Path(tempfile.mkdtemp(prefix="scitune-ray-"))
     try:

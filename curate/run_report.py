@@ -10,6 +10,8 @@ import shlex
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import pyarrow.parquet as pq
+
 from .writer import shard_paths
 
 FIRST_INPUTS = 3  # inputs named per reason in the summary; `scitune-curate errors OUT` lists all
@@ -96,7 +98,6 @@ def empty_run_problem(summary, inputs: list[Path]) -> str | None:
 
 def print_all_errors(out: Path, stages: set[str], reasons: set[str]) -> list[str]:
     """Every error row of OUT, grouped by stage and reason (for `scitune-curate errors`)."""
-    import pyarrow.parquet as pq
 
     groups: dict[tuple[str, str], list[dict]] = {}
     for path in shard_paths(out, "errors"):

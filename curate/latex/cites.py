@@ -16,7 +16,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .project import decode_tex
+from .project import decode_tex, inside_source
 from .syntax import read_group
 
 AUTHORYEAR_CLASSES = re.compile(
@@ -259,7 +259,6 @@ def is_authoryear(preamble: str, body: str) -> bool:
 def load_bibliography(
     root: Path, main: Path, files: list[str], preamble: str, body: str, cited_in_order: list[str]
 ) -> Bibliography:
-    from .project import inside_source
 
     authoryear = is_authoryear(preamble, body)
     bib = Bibliography(authoryear=authoryear)

@@ -20,6 +20,7 @@ from importlib import resources
 from pathlib import Path
 
 import pyarrow.parquet as pq
+from tqdm import tqdm
 
 from ...schemas import ERROR_STAGES, FIGURE_TYPES, KINDS, SOURCES, extractor_version
 from ..writer import shard_paths
@@ -186,8 +187,6 @@ def build_review(
 
     bar = None
     if progress:
-        from tqdm import tqdm
-
         total = sum(pq.ParquetFile(p).metadata.num_rows for p in shard_paths(out, "figures"))
         bar = tqdm(total=total, unit=" rows", desc="review", dynamic_ncols=True)
     try:
