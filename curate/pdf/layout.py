@@ -230,6 +230,15 @@ def _finish(row: Row) -> Row:
     return row
 
 
+def merged_text(rows: list[Row]) -> str:
+    """The text of rows that make one visual line (a line and the script fragments set apart from it),
+    read left to right with the spacing rules of `_finish`."""
+    line = Row(rows[0].page, rows[0].x0, rows[0].y0, rows[0].x1, rows[0].y1, [], rows[0].block, 0)
+    line.baseline = rows[0].baseline
+    line.spans = [s for r in rows for s in r.spans]
+    return _finish(line).text
+
+
 def _attaches(row: Row, bbox: tuple, baseline: float, size: float) -> str | None:
     """How a line relates to a row: "same" baseline, "script" (sub/superscript next to it), or None."""
     if abs(baseline - row.baseline) <= 0.25 * max(row.size, 1):

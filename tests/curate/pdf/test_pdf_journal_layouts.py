@@ -330,3 +330,40 @@ def test_scanned_page_writes_no_region_from_its_words(tmp_path, monkeypatch):
     floats, result = _extract(tmp_path, doc)
     assert floats[("figure", "2")].image_png is None
     assert any(e.error == "bad_region" and "scan" in e.message for e in result.errors)
+
+
+def test_caption_rows_with_math_set_apart_are_read_whole(tmp_path):
+    # a caption whose math sets its sub- and superscripts as text objects of their own, one of them
+    # starting a row (IEEE style): the caption reads on past them and the float below stays out of it
+    doc = pymupdf.open()
+    for _ in range(2):
+        _two_column_page(doc, body_from=60, rows=58)
+    page = doc.new_page(width=612, height=792)
+    _column_text(page, LEFT, 60, 58)
+    line_plot(page, pymupdf.Rect(RIGHT[0] + 10, 60, RIGHT[1] - 10, 220))
+    x, y = RIGHT[0], 228
+    text_row(
+        page, x, y, "Fig. 1. Time interval of one degree of freedom k of the online generator of", size=8
+    )
+    text_row(
+        page, x, y + 10, "trajectories. Assuming the maximum acceleration A = 20 mm/s, the time-", size=8
+    )
+    text_row(
+        page, x, y + 20, "optimal case takes t = 2820 ms, and other degrees of freedom take longer", size=8
+    )
+    page.insert_text(
+        (x + 18, y + 38), "= 10 ms, when the synchronised motion of the", fontsize=8, fontname="tiro"
+    )
+    page.insert_text((x + 176, y + 38), "axis is possible.", fontsize=8, fontname="tiro")
+    line_plot(page, pymupdf.Rect(RIGHT[0] + 10, 300, RIGHT[1] - 10, 440))
+    text_row(page, x, 448, "Fig. 2. Determination of the synchronisation time for four axes.", size=8)
+    _column_text(page, RIGHT, 480, 20)
+    # the scripts come last in the content stream: text objects of their own, apart from their lines
+    page.insert_text((x, y + 36), "1k", fontsize=5.5, fontname="tiro")
+    page.insert_text((x + 7, y + 39), "end", fontsize=5.5, fontname="tiro")
+    page.insert_text((x + 172, y + 40), "i", fontsize=5.5, fontname="tiro")
+    floats, _ = _extract(tmp_path, doc)
+    first, second = floats[("figure", "1")], floats[("figure", "2")]
+    assert first.caption.endswith("axis is possible."), first.caption
+    assert "1k end = 10 ms" in first.caption, first.caption
+    assert second.bbox[1] >= 300 - 8, second.bbox  # none of Fig. 1's caption rows in Fig. 2's box
