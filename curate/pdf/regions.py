@@ -585,6 +585,8 @@ class PageRegions:
             rect = p.rect
             if series(c) in ("table", "algorithm", "listing") and p.direction in ("up", "down"):
                 rect = self._with_ruled_block(c, p.direction, rect)
+            if series(c) == "algorithm" and p.direction in ("up", "down") and rect is not None:
+                rect = self._closed_by_rules(c, p.direction, rect)
             if rect is None:
                 p = self._adjacent_box(c, owned)
                 rect = p.rect
@@ -677,6 +679,20 @@ class PageRegions:
                 return block
             if Rect.of(rect).near(block, self.stats.line_height):
                 return Rect.of(rect).union(block)
+        return rect
+
+    def _closed_by_rules(self, c: Caption, direction: str, rect: Rect) -> Rect:
+        """An algorithm box set between rules (the rule at its caption and the rule that closes the
+        code) ends at the closing rule: the text after it is the page's prose, which in a column of
+        the same width can sit as close below the box as its own lines do."""
+        block = self._ruled_block(c, direction)
+        if block is None:
+            return rect
+        r = Rect.of(rect)
+        if direction == "down" and r.y1 > block[3]:
+            return Rect(r.x0, r.y0, r.x1, block[3])
+        if direction == "up" and r.y0 < block[1]:
+            return Rect(r.x0, block[1], r.x1, r.y1)
         return rect
 
     def _ruled_block(self, c: Caption, direction: str) -> Rect | None:

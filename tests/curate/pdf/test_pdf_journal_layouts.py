@@ -367,3 +367,28 @@ def test_caption_rows_with_math_set_apart_are_read_whole(tmp_path):
     assert first.caption.endswith("axis is possible."), first.caption
     assert "1k end = 10 ms" in first.caption, first.caption
     assert second.bbox[1] >= 300 - 8, second.bbox  # none of Fig. 1's caption rows in Fig. 2's box
+
+
+def test_algorithm_box_ends_at_its_closing_rule(tmp_path):
+    # prose right under the box's bottom rule, its first line set apart from the body's style (italic
+    # terms): the box ends at the rule, as close as the line below it is
+    doc = pymupdf.open()
+    _two_column_page(doc)
+    page = _two_column_page(doc, body_from=300, rows=36)
+    page.draw_line((RIGHT[0], 60), (RIGHT[1], 60), width=0.8)
+    text_row(
+        page, RIGHT[0], 62, "Algorithm 3 Reduce function for the Employee dataset.", size=8.5, font="tibo"
+    )
+    page.draw_line((RIGHT[0], 76), (RIGHT[1], 76), width=0.4)
+    for i, line in enumerate(
+        ["reduce(const Key& key, /* emp_id */", "  bonus_sum = sum(value)", "  Emit(key, s);"]
+    ):
+        text_row(page, RIGHT[0], 78 + 10 * i, f"{i + 1}: {line}", size=7)
+    page.draw_line((RIGHT[0], 110), (RIGHT[1], 110), width=0.4)
+    text_row(
+        page, RIGHT[0], 128, "function, processor function, partition selector and configurable", font="tiit"
+    )
+    _column_text(page, RIGHT, 141, 12)
+    floats, _ = _extract(tmp_path, doc)
+    f = floats[("figure", "Algorithm3")]
+    assert abs(f.bbox[1] - 76) < 2 and abs(f.bbox[3] - 110) < 2, f.bbox
