@@ -392,3 +392,26 @@ def test_algorithm_box_ends_at_its_closing_rule(tmp_path):
     floats, _ = _extract(tmp_path, doc)
     f = floats[("figure", "Algorithm3")]
     assert abs(f.bbox[1] - 76) < 2 and abs(f.bbox[3] - 110) < 2, f.bbox
+
+
+def test_layout_model_box_run_across_the_gutter_is_cut_to_the_captions_column(tmp_path, monkeypatch):
+    # a scanned two-column page: the model frames a one-column figure together with what stands beside
+    # it in the other column; a box centred on the page (a float across the columns) is kept whole
+    from pdfdraw import raster_png
+
+    from scitune.curate.pdf.layout_model import LayoutModel
+
+    wide = {0: (60.0, 60.0, 450.0, 250.0), 1: (60.0, 60.0, 550.0, 250.0)}
+    monkeypatch.setattr(LayoutModel, "boxes", lambda self, page: [(wide[page.number], "picture")])
+    doc = pymupdf.open()
+    for n in (1, 2):
+        page = doc.new_page(width=612, height=792)
+        page.insert_image(page.rect, stream=raster_png((300, 400)))
+        for col in (LEFT, RIGHT):
+            _column_text(page, col, 300, 30)
+        title = ["The reliability model.", "Arrangement of the tasks in the system."][n - 1]
+        text_row(page, LEFT[0], 256 + 12 * n, f"Fig. {n}. {title}", size=8)
+    floats, _ = _extract(tmp_path, doc)
+    one, across = floats[("figure", "1")], floats[("figure", "2")]
+    assert one.region_source == "layout_model" and abs(one.bbox[0] - 60) < 2 and one.bbox[2] <= LEFT[1] + 1
+    assert across.region_source == "layout_model" and across.bbox[2] > 540, across.bbox
