@@ -357,8 +357,22 @@ def read_page(page: pymupdf.Page) -> PageText:
     rect = page.rect
     if turn is not None:
         box = page.cropbox
+        _mark_upright_furniture(keep)
         return PageText(page.number, box.height, box.width, [_finish(r) for r in keep], turn=turn)
     return PageText(page.number, rect.width, rect.height, [_finish(r) for r in keep])
+
+
+def _mark_upright_furniture(rows: list[Row]) -> None:
+    """On a page set sideways, the running head, folio and URL keep the journal's upright frame: in the
+    turned frame they run across the lines, in the margin beyond all of the page's horizontal text.
+    They are page furniture (`header`), never part of the landscape float."""
+    flat = [r for r in rows if r.horizontal and r.role == "other"]
+    if not flat:
+        return
+    left, right = min(r.x0 for r in flat), max(r.x1 for r in flat)
+    for r in rows:
+        if not r.horizontal and r.role == "other" and (r.x1 <= left or r.x0 >= right):
+            r.role = "header"
 
 
 def _merge_across_blocks(rows: list[Row]) -> list[Row]:

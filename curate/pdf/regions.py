@@ -225,6 +225,12 @@ class PageRegions:
             if spans(rule, foot_heads) and foot_y0 - stats.line_height <= rule[3] < foot_y0:
                 bottom = min(bottom, rule[1] - 0.5)
         keep = [e for e in graphics.elements if e.rect[3] > top and e.rect[1] < bottom]
+        flat = [r for r in page.rows if r.horizontal and r.role != "header"]
+        if page.turn is not None and flat:
+            # a page set sideways keeps the journal's upright running head and its rules in the margin
+            # beyond all of its horizontal text (see `layout._mark_upright_furniture`)
+            left, right = min(r.x0 for r in flat), max(r.x1 for r in flat)
+            keep = [e for e in keep if left - 1 < e.rect[2] and e.rect[0] < right + 1]
         # a frame drawn around a float and its caption together (or a shaded caption box) is layout,
         # not the float: the float is what the frame holds besides the caption
         first_rows = [cap.rows[0].rect for cap in captions]

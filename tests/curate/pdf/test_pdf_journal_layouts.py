@@ -4,6 +4,7 @@ miss a float, crop it wrong or read its caption short (issue 10)."""
 from __future__ import annotations
 
 import pymupdf
+import pytest
 from pdfdraw import FILLER, booktabs, line_plot, text_row
 
 from scitune.curate.pdf.extract import extract_pdf
@@ -143,13 +144,23 @@ def _table_rows(page, col, y, n=5, size=8.0):
     return booktabs(page, col, y, rows, size=size)
 
 
-def test_rotated_page_table_box_in_page_coordinates_and_upright_crop(tmp_path):
-    # a landscape table on a /Rotate 90 page: its text runs upwards in the page's own coordinates
+@pytest.mark.parametrize("upright_head", [False, True])
+def test_rotated_page_table_box_in_page_coordinates_and_upright_crop(tmp_path, upright_head):
+    # a landscape table on a /Rotate 90 page: its text runs upwards in the page's own coordinates; the
+    # journal's running head and its rule keep the upright frame (in the margin of the turned page) and
+    # stay out of the table's box
     doc = pymupdf.open()
     _two_column_page(doc)
     page = doc.new_page(width=612, height=792)
     page.set_rotation(90)
     m = page.derotation_matrix  # from the shown (turned) frame to the page's own coordinates
+    if upright_head:  # head and folio rules running the height of the shown page, close to the table
+        page.insert_text(
+            pymupdf.Point(722, 300) * m, "Journal of Layouts 7 (2020)", fontsize=8, fontname="tiro"
+        )
+        page.draw_line(pymupdf.Point(712, 40) * m, pymupdf.Point(712, 560) * m, width=0.5)
+        page.insert_text(pymupdf.Point(44, 540) * m, "4355", fontsize=8, fontname="tiro")
+        page.draw_line(pymupdf.Point(52, 40) * m, pymupdf.Point(52, 560) * m, width=0.5)
     caption = "Table 1 Amino acid variations at critical sites of the proteins"
     page.insert_text(pymupdf.Point(60, 60) * m, caption, fontsize=9, fontname="tibo", rotate=90)
     rules = [80, 96, 200]
