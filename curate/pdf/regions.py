@@ -391,6 +391,8 @@ class PageRegions:
             for e in inside:
                 if edge - e.rect[3] > (self.max_gap if picked else self.first_gap):
                     break
+                if picked and e.rect[3] < min(p.rect[1] for p in picked) and self._beside_side_caption(e, c):
+                    break  # past a gap, level with a caption set beside its float: that caption's float
                 picked.append(e)
                 edge = min(edge, e.rect[1])
         else:
@@ -402,6 +404,21 @@ class PageRegions:
                 picked.append(e)
                 edge = max(edge, e.rect[3])
         return picked
+
+    def _beside_side_caption(self, e: Element, c: Caption) -> bool:
+        """The element lies level with another caption, beside it, and that caption is narrow (a side
+        caption: a caption column next to its figure)."""
+        for o in self.captions:
+            if o is c:
+                continue
+            ox0, oy0, ox1, oy1 = o.bbox
+            lo, hi = self.band(o)
+            if ox1 - ox0 > 0.8 * (hi - lo):
+                continue
+            level = min(e.rect[3], oy1) - max(e.rect[1], oy0) > 0.5 * min(oy1 - oy0, e.rect[3] - e.rect[1])
+            if level and (e.rect[2] <= ox0 + 1 or e.rect[0] >= ox1 - 1):
+                return True
+        return False
 
     def proposals(self, c: Caption) -> dict[str, Proposal]:
         if id(c) not in self._proposals:

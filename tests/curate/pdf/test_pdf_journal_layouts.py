@@ -426,3 +426,32 @@ def test_layout_model_box_run_across_the_gutter_is_cut_to_the_captions_column(tm
     one, across = floats[("figure", "1")], floats[("figure", "2")]
     assert one.region_source == "layout_model" and abs(one.bbox[0] - 60) < 2 and one.bbox[2] <= LEFT[1] + 1
     assert across.region_source == "layout_model" and across.bbox[2] > 540, across.bbox
+
+
+def test_side_caption_keeps_its_figure_from_the_float_under_it(tmp_path):
+    # a two-panel figure across the left column and into the right one, its caption set beside it in
+    # the right column (Springer style), and a figure captioned below it in the left column: the figure
+    # under it grows up no further than the level of the side caption, so each float gets its own
+    doc = pymupdf.open()
+    _two_column_page(doc)
+    page = doc.new_page(width=612, height=792)
+    text_row(page, 50, 30, "Journal of Layouts 7 (2020) 100-110", size=8)
+    line_plot(page, pymupdf.Rect(50, 50, 200, 210))
+    line_plot(page, pymupdf.Rect(205, 50, 355, 210))
+    lines = [
+        "Fig. 3. Invariant mass distri-",
+        "butions of the decays and the",
+        "simulated background in the",
+        "hatched areas of the plot with",
+        "the weighted average",
+    ]
+    for i, line in enumerate(lines):  # (its last row level with the foot of the figure, as Springer sets it)
+        text_row(page, 380, 162 + 10 * i, line, size=8, font="tibo" if i == 0 else "tiro")
+    line_plot(page, pymupdf.Rect(60, 232, 280, 362))
+    text_row(page, 50, 370, "Fig. 4. Unfolded spectra of the final states and their average", size=8)
+    for col in (LEFT, RIGHT):
+        _column_text(page, col, 420, 30)
+    floats, _ = _extract(tmp_path, doc)
+    three, four = floats[("figure", "3")], floats[("figure", "4")]
+    assert three.bbox[0] < 60 and three.bbox[2] > 340 and three.bbox[3] < 215, three.bbox
+    assert four.bbox[1] > 220 and four.bbox[3] < 370, four.bbox
