@@ -28,7 +28,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from .geometry import Rect, union_all
-from .layout import DocStats, PageText, Row
+from .layout import DocStats, PageText, Row, merged_text
 
 LABEL = re.compile(
     r"""^\s*
@@ -203,8 +203,9 @@ def _caption_rows(
     stats: DocStats,
     rules: list[tuple[float, float, float, float]],
     label_only: bool = False,
-) -> list[Row]:
-    """The first row plus the rows that continue the caption below it."""
+) -> tuple[list[Row], list[Row]]:
+    """The first row plus the rows that continue the caption below it, and the script fragments (sub- and
+    superscripts that the PDF sets as rows of their own) sitting on those rows."""
     rows = [first]
     size = first.size
     x0, x1 = first.x0, first.x1
@@ -218,12 +219,17 @@ def _caption_rows(
         (r for r in page.rows if r.horizontal and r.y0 > first.y0 + 0.3 * first.height), key=lambda r: r.y0
     )
     last = first
+    fragments: list[Row] = []
     for r in candidates:
         inside = max(0.0, min(r.x1, zone[1] + 3) - max(r.x0, zone[0] - 3))
         if inside < 0.5 * r.width or min(r.x1, x1 + 3) - max(r.x0, x0 - 3) <= 0:
             continue  # another column, or a sub-caption beside this caption
         if r.role in ("header", "linenumber") or id(r) in starts:
             break
+        lines = [last] + fragments + [c for c in candidates if abs(c.size - size) <= 1.0]
+        if r.size < size - 1.0 and _level_with(r, lines):
+            fragments.append(r)  # a sub- or superscript of the caption's math set apart from its line
+            continue
         # line spacing: the body's leading scaled to the caption's size (double-spaced manuscripts
         # space captions widely too), or the spacing already seen inside this caption
         step = r.y1 - last.y1
@@ -248,7 +254,39 @@ def _caption_rows(
             size = r.size  # the text under a lone label sets the caption's size and width
             x0, x1 = r.x0, r.x1
         last = r
-    return rows
+    bottom = rows[-1].y1
+    return rows, [f for f in fragments if (f.y0 + f.y1) / 2 <= bottom]
+
+
+# A script fragment shares at least this share of its height with the caption line it belongs to (a
+# subscript hangs below its line, a superscript above: about half of it stays level with the line).
+FRAGMENT_OVERLAP = 0.3
+
+
+def _level_with(fragment: Row, lines: list[Row]) -> bool:
+    """The small row sits on one of `lines`: it overlaps the line vertically and lies within it or right
+    next to it (a subscripted symbol that starts the line)."""
+    for line in lines:
+        reach = max(line.size, 1)
+        if line is fragment or fragment.x1 < line.x0 - reach or fragment.x0 > line.x1 + reach:
+            continue
+        if min(line.y1, fragment.y1) - max(line.y0, fragment.y0) >= FRAGMENT_OVERLAP * fragment.height:
+            return True
+    return False
+
+
+def caption_lines(rows: list[Row]) -> list[str]:
+    """The texts of a caption's lines in reading order: each script fragment read into the line it sits
+    on, at its place from the left."""
+    size = max(rows, key=lambda r: len(r.text)).size
+    mains = [r for r in rows if r is rows[0] or r.size >= size - 1.0]
+    extra: dict[int, list[Row]] = {id(m): [] for m in mains}
+    for f in rows:
+        if any(f is m for m in mains):
+            continue
+        best = max(mains, key=lambda m: min(m.y1, f.y1) - max(m.y0, f.y0))
+        extra[id(best)].append(f)
+    return [merged_text([m] + extra[id(m)]) if extra[id(m)] else m.text for m in mains]
 
 
 def _run_on_rows(rows: list[Row], page: PageText, starts: set[int], stats: DocStats) -> list[Row]:
@@ -389,12 +427,13 @@ def find_captions(
     captions = []
     for row, label, score, page in sorted(best.values(), key=lambda c: (c[3].number, c[0].y0, c[0].x0)):
         rules = (rules_by_page or {}).get(page.number, [])
-        rows = _caption_rows(row, page, starts, stats, rules, label.separator == "end")
-        rows += _run_on_rows(rows, page, starts, stats)
+        rows, fragments = _caption_rows(row, page, starts, stats, rules, label.separator == "end")
+        rows += _run_on_rows(rows, page, starts, stats) + fragments
         for r in rows:
             r.role = "caption"
-        text = join_rows([r.text for r in rows], vocabulary)
-        no_index = join_rows([row.text[label.prefix_end :]] + [r.text for r in rows[1:]], vocabulary)
+        lines = caption_lines(rows)
+        text = join_rows(lines, vocabulary)
+        no_index = join_rows([lines[0][label.prefix_end :]] + lines[1:], vocabulary)
         no_index = re.sub(r"^\s*[:.|—–-]\s*", "", no_index) if label.separator == "end" else no_index
         captions.append(
             Caption(label.kind, label.number, page.number, rows, text, no_index, score, style(row))

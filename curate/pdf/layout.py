@@ -230,6 +230,15 @@ def _finish(row: Row) -> Row:
     return row
 
 
+def merged_text(rows: list[Row]) -> str:
+    """The text of rows that make one visual line (a line and the script fragments set apart from it),
+    read left to right with the spacing rules of `_finish`."""
+    line = Row(rows[0].page, rows[0].x0, rows[0].y0, rows[0].x1, rows[0].y1, [], rows[0].block, 0)
+    line.baseline = rows[0].baseline
+    line.spans = [s for r in rows for s in r.spans]
+    return _finish(line).text
+
+
 def _attaches(row: Row, bbox: tuple, baseline: float, size: float) -> str | None:
     """How a line relates to a row: "same" baseline, "script" (sub/superscript next to it), or None."""
     if abs(baseline - row.baseline) <= 0.25 * max(row.size, 1):
@@ -348,8 +357,22 @@ def read_page(page: pymupdf.Page) -> PageText:
     rect = page.rect
     if turn is not None:
         box = page.cropbox
+        _mark_upright_furniture(keep)
         return PageText(page.number, box.height, box.width, [_finish(r) for r in keep], turn=turn)
     return PageText(page.number, rect.width, rect.height, [_finish(r) for r in keep])
+
+
+def _mark_upright_furniture(rows: list[Row]) -> None:
+    """On a page set sideways, the running head, folio and URL keep the journal's upright frame: in the
+    turned frame they run across the lines, in the margin beyond all of the page's horizontal text.
+    They are page furniture (`header`), never part of the landscape float."""
+    flat = [r for r in rows if r.horizontal and r.role == "other"]
+    if not flat:
+        return
+    left, right = min(r.x0 for r in flat), max(r.x1 for r in flat)
+    for r in rows:
+        if not r.horizontal and r.role == "other" and (r.x1 <= left or r.x0 >= right):
+            r.role = "header"
 
 
 def _merge_across_blocks(rows: list[Row]) -> list[Row]:

@@ -73,6 +73,22 @@ def _clear_of_text(box: Rect, cap: Rect, body: list[Rect]) -> Rect:
     return Rect(x0, box.y0, x1, box.y1) if x1 - x0 > 1 else box
 
 
+def _within_column(box: Rect, cap: Rect, stats: DocStats) -> Rect:
+    """A box that lies mostly in the caption's column of a multi-column page (its centre there) but runs
+    on across the gutter is cut at the column's edge: the model often frames a one-column float
+    together with the text or float beside it (on a scan above all), and a float captioned in one
+    column is set in that column's measure. A box centred on the page (a float across the columns,
+    its caption in one column) is kept."""
+    col = stats.column_of(cap.x0, cap.x1)
+    if col is None or len(stats.columns) < 2 or not col[0] <= (box.x0 + box.x1) / 2 <= col[1]:
+        return box
+    i = stats.columns.index(col)
+    left = col[0] if i > 0 else box.x0
+    right = col[1] if i + 1 < len(stats.columns) else box.x1
+    x0, x1 = max(box.x0, left), min(box.x1, right)
+    return Rect(x0, box.y0, x1, box.y1) if x1 - x0 > 1 else box
+
+
 def model_region(
     model: LayoutModel,
     page: pymupdf.Page,
@@ -95,7 +111,7 @@ def model_region(
                 box = _clear_of(box, Rect.of(other.bbox))
         if box is None:
             continue
-        box = _clear_of_text(box, cap, body or [])
+        box = _within_column(_clear_of_text(box, cap, body or []), cap, stats)
         h_cover = max(0.0, min(box.x1, cap.x1) - max(box.x0, cap.x0)) / max(min(cap.width, box.width), 1)
         # (or the box lies mostly in the caption's column: a short caption under a centred figure)
         h_cover = max(h_cover, max(0.0, min(box.x1, band[1]) - max(box.x0, band[0])) / max(box.width, 1))

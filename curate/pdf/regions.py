@@ -225,6 +225,12 @@ class PageRegions:
             if spans(rule, foot_heads) and foot_y0 - stats.line_height <= rule[3] < foot_y0:
                 bottom = min(bottom, rule[1] - 0.5)
         keep = [e for e in graphics.elements if e.rect[3] > top and e.rect[1] < bottom]
+        flat = [r for r in page.rows if r.horizontal and r.role != "header"]
+        if page.turn is not None and flat:
+            # a page set sideways keeps the journal's upright running head and its rules in the margin
+            # beyond all of its horizontal text (see `layout._mark_upright_furniture`)
+            left, right = min(r.x0 for r in flat), max(r.x1 for r in flat)
+            keep = [e for e in keep if left - 1 < e.rect[2] and e.rect[0] < right + 1]
         # a frame drawn around a float and its caption together (or a shaded caption box) is layout,
         # not the float: the float is what the frame holds besides the caption
         first_rows = [cap.rows[0].rect for cap in captions]
@@ -385,6 +391,8 @@ class PageRegions:
             for e in inside:
                 if edge - e.rect[3] > (self.max_gap if picked else self.first_gap):
                     break
+                if picked and e.rect[3] < min(p.rect[1] for p in picked) and self._beside_side_caption(e, c):
+                    break  # past a gap, level with a caption set beside its float: that caption's float
                 picked.append(e)
                 edge = min(edge, e.rect[1])
         else:
@@ -396,6 +404,21 @@ class PageRegions:
                 picked.append(e)
                 edge = max(edge, e.rect[3])
         return picked
+
+    def _beside_side_caption(self, e: Element, c: Caption) -> bool:
+        """The element lies level with another caption, beside it, and that caption is narrow (a side
+        caption: a caption column next to its figure)."""
+        for o in self.captions:
+            if o is c:
+                continue
+            ox0, oy0, ox1, oy1 = o.bbox
+            lo, hi = self.band(o)
+            if ox1 - ox0 > 0.8 * (hi - lo):
+                continue
+            level = min(e.rect[3], oy1) - max(e.rect[1], oy0) > 0.5 * min(oy1 - oy0, e.rect[3] - e.rect[1])
+            if level and (e.rect[2] <= ox0 + 1 or e.rect[0] >= ox1 - 1):
+                return True
+        return False
 
     def proposals(self, c: Caption) -> dict[str, Proposal]:
         if id(c) not in self._proposals:
@@ -585,6 +608,8 @@ class PageRegions:
             rect = p.rect
             if series(c) in ("table", "algorithm", "listing") and p.direction in ("up", "down"):
                 rect = self._with_ruled_block(c, p.direction, rect)
+            if series(c) == "algorithm" and p.direction in ("up", "down") and rect is not None:
+                rect = self._closed_by_rules(c, p.direction, rect)
             if rect is None:
                 p = self._adjacent_box(c, owned)
                 rect = p.rect
@@ -677,6 +702,20 @@ class PageRegions:
                 return block
             if Rect.of(rect).near(block, self.stats.line_height):
                 return Rect.of(rect).union(block)
+        return rect
+
+    def _closed_by_rules(self, c: Caption, direction: str, rect: Rect) -> Rect:
+        """An algorithm box set between rules (the rule at its caption and the rule that closes the
+        code) ends at the closing rule: the text after it is the page's prose, which in a column of
+        the same width can sit as close below the box as its own lines do."""
+        block = self._ruled_block(c, direction)
+        if block is None:
+            return rect
+        r = Rect.of(rect)
+        if direction == "down" and r.y1 > block[3]:
+            return Rect(r.x0, r.y0, r.x1, block[3])
+        if direction == "up" and r.y0 < block[1]:
+            return Rect(r.x0, block[1], r.x1, r.y1)
         return rect
 
     def _ruled_block(self, c: Caption, direction: str) -> Rect | None:

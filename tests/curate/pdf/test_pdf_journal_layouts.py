@@ -4,6 +4,7 @@ miss a float, crop it wrong or read its caption short (issue 10)."""
 from __future__ import annotations
 
 import pymupdf
+import pytest
 from pdfdraw import FILLER, booktabs, line_plot, text_row
 
 from scitune.curate.pdf.extract import extract_pdf
@@ -143,13 +144,23 @@ def _table_rows(page, col, y, n=5, size=8.0):
     return booktabs(page, col, y, rows, size=size)
 
 
-def test_rotated_page_table_box_in_page_coordinates_and_upright_crop(tmp_path):
-    # a landscape table on a /Rotate 90 page: its text runs upwards in the page's own coordinates
+@pytest.mark.parametrize("upright_head", [False, True])
+def test_rotated_page_table_box_in_page_coordinates_and_upright_crop(tmp_path, upright_head):
+    # a landscape table on a /Rotate 90 page: its text runs upwards in the page's own coordinates; the
+    # journal's running head and its rule keep the upright frame (in the margin of the turned page) and
+    # stay out of the table's box
     doc = pymupdf.open()
     _two_column_page(doc)
     page = doc.new_page(width=612, height=792)
     page.set_rotation(90)
     m = page.derotation_matrix  # from the shown (turned) frame to the page's own coordinates
+    if upright_head:  # head and folio rules running the height of the shown page, close to the table
+        page.insert_text(
+            pymupdf.Point(722, 300) * m, "Journal of Layouts 7 (2020)", fontsize=8, fontname="tiro"
+        )
+        page.draw_line(pymupdf.Point(712, 40) * m, pymupdf.Point(712, 560) * m, width=0.5)
+        page.insert_text(pymupdf.Point(44, 540) * m, "4355", fontsize=8, fontname="tiro")
+        page.draw_line(pymupdf.Point(52, 40) * m, pymupdf.Point(52, 560) * m, width=0.5)
     caption = "Table 1 Amino acid variations at critical sites of the proteins"
     page.insert_text(pymupdf.Point(60, 60) * m, caption, fontsize=9, fontname="tibo", rotate=90)
     rules = [80, 96, 200]
@@ -330,3 +341,117 @@ def test_scanned_page_writes_no_region_from_its_words(tmp_path, monkeypatch):
     floats, result = _extract(tmp_path, doc)
     assert floats[("figure", "2")].image_png is None
     assert any(e.error == "bad_region" and "scan" in e.message for e in result.errors)
+
+
+def test_caption_rows_with_math_set_apart_are_read_whole(tmp_path):
+    # a caption whose math sets its sub- and superscripts as text objects of their own, one of them
+    # starting a row (IEEE style): the caption reads on past them and the float below stays out of it
+    doc = pymupdf.open()
+    for _ in range(2):
+        _two_column_page(doc, body_from=60, rows=58)
+    page = doc.new_page(width=612, height=792)
+    _column_text(page, LEFT, 60, 58)
+    line_plot(page, pymupdf.Rect(RIGHT[0] + 10, 60, RIGHT[1] - 10, 220))
+    x, y = RIGHT[0], 228
+    text_row(
+        page, x, y, "Fig. 1. Time interval of one degree of freedom k of the online generator of", size=8
+    )
+    text_row(
+        page, x, y + 10, "trajectories. Assuming the maximum acceleration A = 20 mm/s, the time-", size=8
+    )
+    text_row(
+        page, x, y + 20, "optimal case takes t = 2820 ms, and other degrees of freedom take longer", size=8
+    )
+    page.insert_text(
+        (x + 18, y + 38), "= 10 ms, when the synchronised motion of the", fontsize=8, fontname="tiro"
+    )
+    page.insert_text((x + 176, y + 38), "axis is possible.", fontsize=8, fontname="tiro")
+    line_plot(page, pymupdf.Rect(RIGHT[0] + 10, 300, RIGHT[1] - 10, 440))
+    text_row(page, x, 448, "Fig. 2. Determination of the synchronisation time for four axes.", size=8)
+    _column_text(page, RIGHT, 480, 20)
+    # the scripts come last in the content stream: text objects of their own, apart from their lines
+    page.insert_text((x, y + 36), "1k", fontsize=5.5, fontname="tiro")
+    page.insert_text((x + 7, y + 39), "end", fontsize=5.5, fontname="tiro")
+    page.insert_text((x + 172, y + 40), "i", fontsize=5.5, fontname="tiro")
+    floats, _ = _extract(tmp_path, doc)
+    first, second = floats[("figure", "1")], floats[("figure", "2")]
+    assert first.caption.endswith("axis is possible."), first.caption
+    assert "1k end = 10 ms" in first.caption, first.caption
+    assert second.bbox[1] >= 300 - 8, second.bbox  # none of Fig. 1's caption rows in Fig. 2's box
+
+
+def test_algorithm_box_ends_at_its_closing_rule(tmp_path):
+    # prose right under the box's bottom rule, its first line set apart from the body's style (italic
+    # terms): the box ends at the rule, as close as the line below it is
+    doc = pymupdf.open()
+    _two_column_page(doc)
+    page = _two_column_page(doc, body_from=300, rows=36)
+    page.draw_line((RIGHT[0], 60), (RIGHT[1], 60), width=0.8)
+    text_row(
+        page, RIGHT[0], 62, "Algorithm 3 Reduce function for the Employee dataset.", size=8.5, font="tibo"
+    )
+    page.draw_line((RIGHT[0], 76), (RIGHT[1], 76), width=0.4)
+    for i, line in enumerate(
+        ["reduce(const Key& key, /* emp_id */", "  bonus_sum = sum(value)", "  Emit(key, s);"]
+    ):
+        text_row(page, RIGHT[0], 78 + 10 * i, f"{i + 1}: {line}", size=7)
+    page.draw_line((RIGHT[0], 110), (RIGHT[1], 110), width=0.4)
+    text_row(
+        page, RIGHT[0], 128, "function, processor function, partition selector and configurable", font="tiit"
+    )
+    _column_text(page, RIGHT, 141, 12)
+    floats, _ = _extract(tmp_path, doc)
+    f = floats[("figure", "Algorithm3")]
+    assert abs(f.bbox[1] - 76) < 2 and abs(f.bbox[3] - 110) < 2, f.bbox
+
+
+def test_layout_model_box_run_across_the_gutter_is_cut_to_the_captions_column(tmp_path, monkeypatch):
+    # a scanned two-column page: the model frames a one-column figure together with what stands beside
+    # it in the other column; a box centred on the page (a float across the columns) is kept whole
+    from pdfdraw import raster_png
+
+    from scitune.curate.pdf.layout_model import LayoutModel
+
+    wide = {0: (60.0, 60.0, 450.0, 250.0), 1: (60.0, 60.0, 550.0, 250.0)}
+    monkeypatch.setattr(LayoutModel, "boxes", lambda self, page: [(wide[page.number], "picture")])
+    doc = pymupdf.open()
+    for n in (1, 2):
+        page = doc.new_page(width=612, height=792)
+        page.insert_image(page.rect, stream=raster_png((300, 400)))
+        for col in (LEFT, RIGHT):
+            _column_text(page, col, 300, 30)
+        title = ["The reliability model.", "Arrangement of the tasks in the system."][n - 1]
+        text_row(page, LEFT[0], 256 + 12 * n, f"Fig. {n}. {title}", size=8)
+    floats, _ = _extract(tmp_path, doc)
+    one, across = floats[("figure", "1")], floats[("figure", "2")]
+    assert one.region_source == "layout_model" and abs(one.bbox[0] - 60) < 2 and one.bbox[2] <= LEFT[1] + 1
+    assert across.region_source == "layout_model" and across.bbox[2] > 540, across.bbox
+
+
+def test_side_caption_keeps_its_figure_from_the_float_under_it(tmp_path):
+    # a two-panel figure across the left column and into the right one, its caption set beside it in
+    # the right column (Springer style), and a figure captioned below it in the left column: the figure
+    # under it grows up no further than the level of the side caption, so each float gets its own
+    doc = pymupdf.open()
+    _two_column_page(doc)
+    page = doc.new_page(width=612, height=792)
+    text_row(page, 50, 30, "Journal of Layouts 7 (2020) 100-110", size=8)
+    line_plot(page, pymupdf.Rect(50, 50, 200, 210))
+    line_plot(page, pymupdf.Rect(205, 50, 355, 210))
+    lines = [
+        "Fig. 3. Invariant mass distri-",
+        "butions of the decays and the",
+        "simulated background in the",
+        "hatched areas of the plot with",
+        "the weighted average",
+    ]
+    for i, line in enumerate(lines):  # (its last row level with the foot of the figure, as Springer sets it)
+        text_row(page, 380, 162 + 10 * i, line, size=8, font="tibo" if i == 0 else "tiro")
+    line_plot(page, pymupdf.Rect(60, 232, 280, 362))
+    text_row(page, 50, 370, "Fig. 4. Unfolded spectra of the final states and their average", size=8)
+    for col in (LEFT, RIGHT):
+        _column_text(page, col, 420, 30)
+    floats, _ = _extract(tmp_path, doc)
+    three, four = floats[("figure", "3")], floats[("figure", "4")]
+    assert three.bbox[0] < 60 and three.bbox[2] > 340 and three.bbox[3] < 215, three.bbox
+    assert four.bbox[1] > 220 and four.bbox[3] < 370, four.bbox
