@@ -19,6 +19,7 @@ $(BIN)/python:
 system-deps:
 	@command -v gs >/dev/null || (apt-get update -qq && apt-get install -y -qq ghostscript >/dev/null) \
 		|| echo "note: ghostscript not installed; EPS graphics will be error rows and EPS tests skipped"
+	@command -v tesseract >/dev/null || apt-get install -y -qq tesseract-ocr >/dev/null || echo "note: tesseract-ocr not installed; --ocr-engine tesseract unavailable"
 
 example: $(BIN)/python system-deps
 	$(BIN)/pip install -q -e .

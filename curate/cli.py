@@ -37,7 +37,13 @@ def extract(
     dpi: int = typer.Option(150, min=36, max=600, help="Resolution of the rendered float images."),
     ocr: str = typer.Option(
         "auto",
-        help="auto: text layer, OCR where a float has none (needs the [ocr] extra); off: text layer only.",
+        help="auto: the text layer's words, plus OCR of the raster parts of a float that have none (and of "
+        "floats without any text layer); always: OCR of the whole rendered float; off: text layer only.",
+    ),
+    ocr_engine: str = typer.Option(
+        "rapidocr",
+        "--ocr-engine",
+        help="OCR engine: rapidocr (installed with scitune) or tesseract (the Debian package tesseract-ocr).",
     ),
     force: bool = typer.Option(False, "--force", help="Redo everything instead of resuming."),
     license: str | None = typer.Option(None, help="Licence of all inputs, when known (e.g. CC-BY-4.0)."),
@@ -55,10 +61,13 @@ def extract(
 
     Re-running on the same OUT skips inputs already done (by content hash), also after a killed run.
     """
+    from .ocr import ENGINES, engine_problem
     from .runner import run_extract
 
-    if ocr not in ("auto", "off"):
-        raise typer.BadParameter("--ocr must be auto or off")
+    if ocr not in ("auto", "always", "off"):
+        raise typer.BadParameter("--ocr must be auto, always or off")
+    if ocr_engine not in ENGINES:
+        raise typer.BadParameter(f"--ocr-engine must be one of: {', '.join(ENGINES)}")
     try:
         out.mkdir(parents=True, exist_ok=True)
         probe = out / ".scitune-write-test"
@@ -74,6 +83,7 @@ def extract(
         timeout=timeout,
         dpi=dpi,
         ocr=ocr,
+        ocr_engine=ocr_engine,
         force=force,
         license=license,
         pairs=_parse_pairs(pair),
@@ -83,6 +93,9 @@ def extract(
     )
     for line in summary.lines():
         typer.echo(line, err=True)
+    missing = engine_problem(ocr_engine) if ocr != "off" else None
+    if missing:
+        typer.echo(f"ocr: {missing}; floats were read from their text layer only.", err=True)
     if summary.errors:
         typer.echo(
             f"{summary.errors} inputs or floats failed: each row of {out}/errors says the stage, the reason "

@@ -14,10 +14,12 @@ from pathlib import Path
 
 from ..schemas import SCHEMA_VERSION, extractor_version, validate_row
 from .archives import UnsafeArchiveError
-from .figure_type import guess_figure_type
+from .figure_types import classify
+from .figure_types.signals import image_signals
 from .inputs import Document, arxiv_id_from_name
 from .join import Joined, join
 from .latex.extract import LatexSourceError, extract_latex
+from .ocr import DEFAULT_ENGINE
 from .pdf.extract import PdfOpenError, extract_pdf
 from .records import SideResult
 
@@ -26,6 +28,7 @@ from .records import SideResult
 class Options:
     dpi: int = 150
     ocr: str = "auto"
+    ocr_engine: str = DEFAULT_ENGINE
     license: str | None = None  # applies to every input of the run when the user knows it
     workdir: Path | None = None  # scratch space for unpacking sources (inside OUT)
 
@@ -77,7 +80,7 @@ def _internal(doc: Document, stage: str, exc: BaseException) -> dict:
 
 def _pdf_side(doc: Document, opts: Options, errors: list[dict]) -> SideResult | None:
     try:
-        return extract_pdf(doc.pdf, dpi=opts.dpi, ocr=opts.ocr)
+        return extract_pdf(doc.pdf, dpi=opts.dpi, ocr=opts.ocr, ocr_engine=opts.ocr_engine)
     except PdfOpenError as e:
         errors.append(error_row(str(doc.pdf), doc.pdf_sha256, "open", "PdfOpenError", str(e), doc.paper_id))
     except Exception as e:  # noqa: BLE001 - one bad document must not end the run
@@ -141,6 +144,12 @@ def _no_image(doc: Document, j: Joined) -> tuple[str, str]:
 
 def figure_row(doc: Document, j: Joined, license: str | None, dpi: int) -> dict:
     f = j.float
+    # Classified once the sides are joined: the PDF's drawings and the source's hints (TikZ, file names)
+    # together, with the joined caption and mentions; a LaTeX-only float is judged on its rendered pixels.
+    signals = dict(f.type_signals)
+    if "has_image" not in signals:
+        signals.update(image_signals(f.image_png))
+    figure_type, score = classify(f.kind, f.caption_no_index, signals, f.mentions)
     return {
         "figure_id": f"{doc.paper_id}/{f.kind}{f.number}",
         "paper_id": doc.paper_id,
@@ -153,11 +162,7 @@ def figure_row(doc: Document, j: Joined, license: str | None, dpi: int) -> dict:
         "caption": f.caption,
         "caption_no_index": f.caption_no_index,
         "label": f.label,
-        # The PDF side guessed with its drawing hints (vector strokes, tick labels), which beat a guess
-        # from caption and pixels alone; LaTeX-only floats get the latter.
-        "figure_type": f.figure_type
-        if j.source != "latex"
-        else guess_figure_type(f.kind, f.caption_no_index, f.image_png),
+        "figure_type": figure_type,
         "ocr": f.ocr,
         "ocr_source": f.ocr_source if f.ocr else None,
         "paragraphs": f.paragraphs,
@@ -179,6 +184,8 @@ def figure_row(doc: Document, j: Joined, license: str | None, dpi: int) -> dict:
         "graphics": f.graphics,
         "pdf_caption": j.pdf_caption,
         "alignment_score": j.alignment_score,
+        "figure_type_score": score,
+        "ocr_boxes": f.ocr_boxes if f.ocr else [],
     }
 
 

@@ -23,6 +23,7 @@ from tqdm import tqdm
 
 from .document import Options, Result, error_row, process_document
 from .inputs import Document, assign_paper_ids, plan_inputs
+from .ocr import DEFAULT_ENGINE
 from .writer import SHARD_ROWS, STATE_DIR, RunWriter, reset, write_json_atomically
 
 
@@ -199,6 +200,7 @@ def run_extract(
     timeout: float = 300.0,
     dpi: int = 150,
     ocr: str = "auto",
+    ocr_engine: str = DEFAULT_ENGINE,
     force: bool = False,
     license: str | None = None,
     pairs: dict[Path, Path] | None = None,
@@ -237,7 +239,7 @@ def run_extract(
     assign_paper_ids(todo, done)
     owner = {pid: key for key, pid in done.items()}
 
-    opts = Options(dpi=dpi, ocr=ocr, license=license, workdir=scratch)
+    opts = Options(dpi=dpi, ocr=ocr, ocr_engine=ocr_engine, license=license, workdir=scratch)
     workers = max(1, workers or os.cpu_count() or 1)
     bar = tqdm(total=len(todo), unit="doc", disable=not progress, file=sys.stderr, dynamic_ncols=True)
     sources: Counter = Counter()

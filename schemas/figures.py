@@ -1,4 +1,4 @@
-"""Schema version 1 of the `figures` rows: one row per figure or table.
+"""Schema version 2 of the `figures` rows: one row per figure or table.
 
 Column meanings are in `FIGURE_COLUMNS` (rendered into the README and the dataset card);
 the names and types that outside checks rely on are fixed by ../shared/design/contract.md.
@@ -8,7 +8,7 @@ from datasets import Features, Image, List, Value
 
 KINDS = ("figure", "table")
 SOURCES = ("pdf", "latex", "pdf+latex")
-OCR_SOURCES = ("text_layer", "ocr", "latex")
+OCR_SOURCES = ("text_layer", "ocr", "mixed", "latex")
 
 PROVENANCE = {
     "input": Value("string"),
@@ -46,6 +46,9 @@ FIGURE_FEATURES = Features(
         "subfigure_images": List(Image()),
         "pdf_caption": Value("string"),
         "alignment_score": Value("float32"),
+        # Schema version 2
+        "figure_type_score": Value("float32"),
+        "ocr_boxes": List(List(Value("float32"), length=4)),
     }
 )
 
@@ -63,7 +66,8 @@ FIGURE_COLUMNS: dict[str, str] = {
     "label": "LaTeX `\\label` key (null without LaTeX).",
     "figure_type": "One class of the taxonomy in `scitune.schemas.taxonomy`.",
     "ocr": "Words inside the float, in reading order.",
-    "ocr_source": "Where `ocr` comes from: `text_layer`, `ocr` or `latex` (null when empty).",
+    "ocr_source": "Where `ocr` comes from: `text_layer` (the PDF's text), `ocr` (an OCR engine), `mixed` "
+    "(text layer, plus OCR of raster parts that have no text layer) or `latex` (null when empty).",
     "paragraphs": "Body paragraphs that mention the float (the caption itself excluded).",
     "mentions": "The sentences in those paragraphs that mention it.",
     "subfigures": "Panels with their own captions: `{label, caption}`.",
@@ -74,6 +78,10 @@ FIGURE_COLUMNS: dict[str, str] = {
     "subfigure_images": "Per-panel images aligned with `subfigures` (LaTeX side; empty when panels have no own file).",
     "pdf_caption": "For `pdf+latex` rows: the caption as read from the PDF, kept for comparison.",
     "alignment_score": "For `pdf+latex` rows: agreement of the two sides (caption token-F1), 0 to 1.",
+    "figure_type_score": "Confidence of the classifier in `figure_type`, 0 to 1 (below "
+    "`scitune.curate.figure_types.MIN_SCORE` the type is `other`); null for tables.",
+    "ocr_boxes": "One box per word of `ocr`, `[x0, y0, x1, y1]` as fractions (0-1) of the figure image, "
+    "origin top-left; empty when the words come from LaTeX.",
 }
 
 FIGURE_COLUMN_ORDER = list(FIGURE_FEATURES)

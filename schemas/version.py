@@ -3,7 +3,7 @@
 from importlib import metadata
 
 # Bump when a column is renamed, dropped or changes meaning (see README "Schema changes").
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 
 def extractor_version() -> str:
