@@ -39,7 +39,8 @@ CAPTION_RULES: list[tuple[str, str]] = [
     (
         "diagram",
         (
-            r"\b(schematic|diagram|architecture|flow ?chart|pipeline|workflow|block[- ]diagram|graphical model|"
+            r"\b(schematic|diagram|architecture|flow ?chart|pipeline|workflow|block[- ]diagram|"
+            r"graphical model|"
             r"overview of|structure of|framework|sub-?package|computational graph|flow of)\b"
         ),
     ),
