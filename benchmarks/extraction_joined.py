@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 import tempfile
 import time
 from collections import defaultdict
@@ -28,10 +27,8 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-from benchmarks.gold import (  # noqa: E402
+# sibling module: Python puts a script's own folder first on the import path
+from gold import (
     crop_similarity,
     judgeable_figures,
     load_gold,
@@ -41,6 +38,9 @@ from benchmarks.gold import (  # noqa: E402
     resolve_graphic,
     score_paper,
 )
+
+ROOT = Path(__file__).resolve().parents[1]
+
 
 CORPUS = ROOT.parent / "shared" / "corpus"
 RESULTS = ROOT / "benchmarks" / "results"

@@ -24,11 +24,12 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+# sibling module: Python puts a script's own folder first on the import path
+from gold import load_gold, pool, score_paper
 
-from benchmarks.gold import load_gold, pool, score_paper
 from scitune.curate.latex.extract import extract_latex
+
+ROOT = Path(__file__).resolve().parents[1]
 
 BAR = {
     "recall": 0.97,
@@ -149,7 +150,10 @@ def print_table(report: dict) -> None:
 
 def markdown(report: dict) -> str:
     cols = ["recall", "precision", "caption_f1", "graphics", "mention_recall", "mention_precision"]
-    head = "| paper | floats | recall | precision | caption F1 | graphics | mention R | mention P | parse s (CPU s) |"
+    head = (
+        "| paper | floats | recall | precision | caption F1 | graphics | mention R | mention P "
+        "| parse s (CPU s) |"
+    )
     lines = [head, "|" + "---|" * 9]
     for r in report["papers"]:
         lines.append(

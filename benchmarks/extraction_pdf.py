@@ -29,19 +29,22 @@ import time
 import traceback
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-from benchmarks.gold import (
+# sibling module: Python puts a script's own folder first on the import path
+from gold import (
+    compare_images,
     crop_similarity,
     judgeable_figures,
     load_gold,
     match_floats,
     pool,
     printed_floats,
+    render_graphic,
     resolve_graphic,
     score_paper,
 )
+
+ROOT = Path(__file__).resolve().parents[1]
+
 
 CORPUS = ROOT.parent / "shared" / "corpus"
 RESULTS = ROOT / "benchmarks" / "results"
@@ -150,7 +153,8 @@ def quality(crops_dir: Path | None, only: str | None) -> dict:
     table = "\n".join(lines)
     print(table)
     print(
-        f"\nfigure-type accuracy (rule-based guess vs gold): {_fmt(o['figure_type_accuracy'])} over {type_total} figures"
+        f"\nfigure-type accuracy (rule-based guess vs gold): {_fmt(o['figure_type_accuracy'])} over "
+        f"{type_total} figures"
     )
     for name, s in rows:
         bad = {k: v for k, v in s["caption_f1"].items() if v < 0.9}
@@ -173,12 +177,14 @@ def quality(crops_dir: Path | None, only: str | None) -> dict:
 _SPEED_CHILD = r"""
 import json, resource, sys, time
 from scitune.curate.pdf.extract import extract_pdf
-pages = 0
+pages = model_pages = 0
 t = time.perf_counter()
 for path in sys.argv[1:]:
-    pages += extract_pdf(path, ocr="off").pages
+    r = extract_pdf(path, ocr="off")
+    pages += r.pages
+    model_pages += r.layout_model_pages
 seconds = time.perf_counter() - t
-print(json.dumps({"pages": pages, "seconds": seconds,
+print(json.dumps({"pages": pages, "seconds": seconds, "layout_model_pages": model_pages,
                   "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
 """
 
@@ -199,7 +205,7 @@ def speed(runs: int = 3) -> dict:
         results.append(r)
         print(
             f"run {i + 1}: {r['pages']} pages in {r['seconds']:.1f} s = {r['pages_per_second']:.1f} pages/s, "
-            f"peak RSS {r['peak_rss_mb']:.0f} MB"
+            f"peak RSS {r['peak_rss_mb']:.0f} MB, layout model on {r['layout_model_pages']} pages"
         )
     med = statistics.median(r["pages_per_second"] for r in results)
     peak = max(r["peak_rss_mb"] for r in results)
@@ -244,7 +250,6 @@ def calibrate_crops() -> dict:
     import pymupdf
     from PIL import Image
 
-    from benchmarks.gold import compare_images, render_graphic
     from scitune.curate.pdf.extract import analyse_document, extract_pdf, open_pdf
 
     random.seed(0)

@@ -219,8 +219,8 @@ def pool(results: Iterable[dict]) -> dict:
 # paired corpus): right crops agree within aspect 1.022 and correlation >= 0.86; none of the whole
 # pages, full-height column strips or same-sized body-text blocks counts as similar; a crop cut short
 # by 10% never does; a crop grown by the first caption row is accepted for at most 2 of 63 figures
-# (the row adds < 3.5% to a tall figure); a neighbouring figure of the same paper is accepted for 2 of 168 pairs,
-# both near-duplicates by design (a supplement figure repeating a main-text figure).
+# (the row adds < 3.5% to a tall figure); a neighbouring figure of the same paper is accepted for 2 of
+# 168 pairs, both near-duplicates by design (a supplement figure repeating a main-text figure).
 # ----------------------------------------------------------------------------------------------
 
 ASPECT_TOLERANCE = 1.035

@@ -4,8 +4,9 @@
 #   bash benchmarks/gpu_check.sh            # results under $OUT (or ./gpu_check_out)
 #
 # The GPU machine has torch, transformers, datasets, typer, pyyaml and safetensors but not this
-# package: a temporary folder holding `scitune/{train,schemas,curate}` symlinks to this checkout
-# goes first on PYTHONPATH (scitune is a namespace package, so nothing is installed).
+# package, and no network: the checkout is installed in editable mode, without dependencies and without
+# build isolation (setuptools comes from the machine), into a throw-away venv that sees the machine's
+# packages, so the benchmarks import the installed `scitune` as they do everywhere else.
 # transformers' Trainer (the throughput baseline) needs `accelerate` (+ psutil); when the machine
 # lacks it, the script uses build/gpu_vendor if it was carried (see the end of this file), else it
 # measures our loop alone and says so.
@@ -28,10 +29,20 @@ SUMMARY="$OUT/summary.txt"
 : > "$SUMMARY"
 PY="${PYTHON:-python3}"
 
-SHIM="$(mktemp -d)"
-mkdir -p "$SHIM/scitune"
-for part in train schemas curate; do ln -s "$REPO/$part" "$SHIM/scitune/$part"; done
-export PYTHONPATH="$SHIM${PYTHONPATH:+:$PYTHONPATH}"
+# scitune installed from this checkout (offline: no dependencies, the machine's own setuptools)
+VENV="$(mktemp -d)/venv"
+"$PY" -m venv --system-site-packages --without-pip "$VENV"
+install_scitune() { "$VENV/bin/python" -m pip install -q --no-build-isolation --no-deps -e "$REPO"; }
+# pyproject's SPDX `license` needs setuptools>=77; an older one is replaced by a carried wheel (see the end)
+if ! install_scitune > "$OUT/install.log" 2>&1 \
+    && ! { compgen -G "$REPO/.whl/setuptools-*.whl" > /dev/null \
+           && "$VENV/bin/python" -m pip install -q --no-index --no-deps "$REPO"/.whl/setuptools-*.whl \
+           && install_scitune; } >> "$OUT/install.log" 2>&1; then
+    echo "installing scitune failed (see install.log): it needs pip and setuptools>=77 (carry .whl)" | tee -a "$SUMMARY"
+    tail -n 15 "$OUT/install.log" | sed 's/^/    | /' >> "$SUMMARY"
+    exit 1
+fi
+PY="$VENV/bin/python"
 export HF_HUB_OFFLINE=1 HF_DATASETS_OFFLINE=1 TOKENIZERS_PARALLELISM=false
 export HF_HOME="$OUT/.hf_home"  # datasets' cache stays inside the run
 cd "$REPO"
@@ -77,11 +88,10 @@ cp "$OUT/env.log" "$OUT/env.txt"
 
 # generated records for the tiny runs
 "$PY" - "$OUT/data" <<'EOF'
-import sys
-sys.path.insert(0, "benchmarks")
+import runpy, sys
 from pathlib import Path
-from train_speed import make_rows, write_rows
-write_rows(Path(sys.argv[1]), make_rows(32, max_words=40, seed=1))
+speed = runpy.run_path("benchmarks/train_speed.py")  # its helpers, without running its main
+speed["write_rows"](Path(sys.argv[1]), speed["make_rows"](32, max_words=40, seed=1))
 EOF
 
 # 2. throughput: ours vs Trainer, bf16 on the GPU
@@ -122,7 +132,7 @@ for run in ("tiny_bf16", "tiny_fsdp"):
         last = json.loads(f.read_text().splitlines()[-1])
         print(run, "last:", json.dumps(last))
 EOF
-rm -rf "$SHIM" "$OUT/.train_speed_work/model" "$OUT/.train_speed_fsdp_work/model" "$OUT/.hf_home" \
+rm -rf "$(dirname "$VENV")" "$OUT/.train_speed_work/model" "$OUT/.train_speed_fsdp_work/model" "$OUT/.hf_home" \
     "$OUT/tiny_bf16/instruct/checkpoints" "$OUT/tiny_fsdp/instruct/checkpoints"
 echo "done: $SUMMARY"
 
@@ -130,6 +140,8 @@ echo "done: $SUMMARY"
 #   python -m pip install --no-deps --target build/gpu_vendor accelerate psutil
 # (or copy both packages and their .dist-info folders from .venv; psutil's extension is abi3), then
 # run this script with carry=["build/gpu_vendor"].
+# scitune is installed with the machine's setuptools; when that is older than 77 (pyproject's SPDX
+# `license`), carry a wheel: `pip download --no-deps -d .whl 'setuptools>=77'` and carry=[".whl"].
 # The lent H200 (2026-11-26) had no `datasets`, and its pyarrow 25 is older than the one
 # this checkout uses: carry wheels for its Python 3.12 too, made here with
 #   pip download --no-deps --only-binary=:all: --python-version 3.12 --implementation cp \

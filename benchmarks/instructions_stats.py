@@ -1,7 +1,7 @@
 """Instruction data built from an extract output: counts per task, checks, and build speed.
 
     python benchmarks/instructions_stats.py OUT            # an existing `scitune-curate extract` output
-    python benchmarks/instructions_stats.py --corpus OUT   # extract ../shared/corpus into OUT first (resumable)
+    python benchmarks/instructions_stats.py --corpus OUT   # extract ../shared/corpus into OUT (resumable)
     python benchmarks/instructions_stats.py --synthetic 5000 OUT   # N drawn figure rows, to check scaling
 
 Prints a Markdown report (also written to benchmarks/results/instructions_stats*.{md,json}, git-ignored):
@@ -16,6 +16,7 @@ a fresh process, so runs with different N show whether memory stays flat as the 
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import statistics
 import subprocess
@@ -47,13 +48,21 @@ def extract_corpus(out: Path) -> None:
     subprocess.run(cmd, check=True)
 
 
+def _test_module(relative: str):
+    """A helper module of the test suite, loaded from its file: tests/ is not installed with scitune."""
+    spec = importlib.util.spec_from_file_location(Path(relative).stem, ROOT / relative)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
 def write_synthetic(out: Path, n: int) -> None:
-    """N realistic figure rows (drawn images, captions, OCR, mentions) over N/10 papers, streamed to shards."""
-    sys.path.insert(0, str(ROOT))
+    """N realistic figure rows (drawn images, captions, OCR, mentions) over N/10 papers, streamed."""
     from scitune.curate.card import write_card
     from scitune.curate.writer import write_table
     from scitune.schemas import FIGURE_FEATURES
-    from tests.curate.sample_figures import figure_row
+
+    figure_row = _test_module("tests/curate/sample_figures.py").figure_row
 
     types = ["line_plot", "bar_chart", "diagram", "scatter_plot", "other"]
     rows = (
@@ -118,7 +127,7 @@ def main() -> int:
     from scitune.curate.exports import export
     from scitune.curate.filters import count_rows, iter_rows
     from scitune.curate.instructions import LATEST_TEMPLATE_VERSION, build_instructions
-    from scitune.schemas import validate_row
+    from scitune.schemas import content_text, validate_row
 
     out = args.out
     if args.corpus:
@@ -145,7 +154,9 @@ def main() -> int:
     ctom_missing, invalid, rows = [], [], 0
     for row in iter_rows(out, "instructions"):
         rows += 1
-        if row["task"] == "ctom" and captions[row["figure_id"]] not in row["messages"][1]["content"]:
+        if row["task"] == "ctom" and captions[row["figure_id"]] not in content_text(
+            row["messages"][1]["content"]
+        ):
             ctom_missing.append(row["id"])
         if problems := validate_row(row, "instructions"):
             invalid.append(f"{row['id']}: {problems}")
@@ -161,7 +172,8 @@ def main() -> int:
     lines = [
         f"# Instruction data of `{out}`",
         "",
-        f"{n_figures:,} figure/table rows from {len(card.paper_license):,} papers -> {rows:,} instruction rows "
+        f"{n_figures:,} figure/table rows from {len(card.paper_license):,} papers -> {rows:,} instruction "
+        "rows "
         f"(template pool v{LATEST_TEMPLATE_VERSION}, seed {args.seed}).",
         "",
         "| task | rows | share of figures |",
@@ -180,7 +192,8 @@ def main() -> int:
         "",
         f"Build: {build_s:.2f} s median of {len(times)} ({n_figures / build_s:.0f} figures/s, "
         f"{rows / build_s:.0f} rows/s); LLaVA export {export_s:.2f} s "
-        f"({exported.rows:,} records, {exported.images:,} images). Peak memory of one build: {rss_mb:.0f} MB. "
+        f"({exported.rows:,} records, {exported.images:,} images). Peak memory of one build: {rss_mb:.0f} "
+        "MB. "
         "Wall clock, this machine.",
         "",
         "| check | result |",

@@ -63,7 +63,8 @@ def main() -> int:
     sizes = ", ".join(f"{c} {scores[c]['total']}" for c in sqa.CATEGORIES)
     report = (
         "# ScienceQA scorer check: official GPT-3 CoT (QCM-ALE) test predictions\n\n"
-        f"Problems: `{args.problems.name}` ({'official' if official else 'corpus meta: subject/grade estimated for most'}); "
+        f"Problems: `{args.problems.name}` "
+        f"({'official' if official else 'corpus meta: subject/grade estimated for most'}); "
         f"predictions: `{args.predictions.name}`.\n\n{table}\nCategory sizes: {sizes}.\n\n"
         f"Columns that must match: {', '.join(must)} -> "
         f"{'all match' if not mismatches else 'MISMATCH: ' + ', '.join(mismatches)}.\n"

@@ -92,8 +92,14 @@ def corpus_rows(
                     "task": "caption",
                     "images": [{"bytes": image, "path": None}],
                     "messages": [
-                        {"role": "user", "content": "<image>\nWrite the caption of this figure."},
-                        {"role": "assistant", "content": caption},
+                        {
+                            "role": "user",
+                            "content": [
+                                {"type": "image", "text": None},
+                                {"type": "text", "text": "Write the caption of this figure."},
+                            ],
+                        },
+                        {"role": "assistant", "content": [{"type": "text", "text": caption}]},
                     ],
                     "template_id": "overfit",
                     "template_version": "1",
@@ -139,6 +145,7 @@ def greedy_matches(model_dir: Path, data: Path, max_new_tokens: int = 256) -> li
     """Greedy answers to each record's prompt, compared with its answer."""
     import torch
 
+    from scitune.schemas import content_text
     from scitune.train.data import _load_image, open_rows
     from scitune.train.model import load_model
 
@@ -147,12 +154,15 @@ def greedy_matches(model_dir: Path, data: Path, max_new_tokens: int = 256) -> li
     out = []
     for i in range(len(rows)):
         r = rows[i]
-        prompt = processor.apply_chat_template(r["messages"][:1], tokenize=False, add_generation_prompt=True)
+        user = [{"role": "user", "content": content_text(r["messages"][0]["content"])}]
+        prompt = processor.apply_chat_template(user, tokenize=False, add_generation_prompt=True)
         inputs = processor(text=prompt, images=[_load_image(im) for im in r["images"]], return_tensors="pt")
         with torch.no_grad():
             ids = model.generate(**inputs, max_new_tokens=max_new_tokens, do_sample=False)
         text = processor.tokenizer.decode(ids[0, inputs["input_ids"].shape[1] :], skip_special_tokens=True)
-        out.append({"id": r["id"], "exact": text == r["messages"][1]["content"], "generated": text})
+        out.append(
+            {"id": r["id"], "exact": text == content_text(r["messages"][1]["content"]), "generated": text}
+        )
     return out
 
 

@@ -99,8 +99,14 @@ def make_rows(n: int, max_words: int, seed: int = 0) -> list[dict]:
                 "task": "caption",
                 "images": [{"bytes": buf.getvalue(), "path": None}],
                 "messages": [
-                    {"role": "user", "content": "<image>\nWrite the caption of this figure."},
-                    {"role": "assistant", "content": caption},
+                    {
+                        "role": "user",
+                        "content": [
+                            {"type": "image", "text": None},
+                            {"type": "text", "text": "Write the caption of this figure."},
+                        ],
+                    },
+                    {"role": "assistant", "content": [{"type": "text", "text": caption}]},
                 ],
                 "template_id": "bench",
                 "template_version": "1",

@@ -259,7 +259,8 @@ def _unpack_zip(archive: Path, w: _Writer) -> None:
                 target = zf.read(info)[:4096].decode("utf-8", "replace")
                 if not _link_stays_inside(parts, target, relative_to_member=True):
                     raise UnsafeArchiveError(
-                        f"member {info.filename!r} is a link to {target!r} outside the archive; refusing to unpack"
+                        f"member {info.filename!r} is a link to {target!r} outside the archive; refusing to "
+                        "unpack"
                     )
                 log.warning(
                     "%s: skipped link %s -> %s (links are never created)", archive.name, info.filename, target
@@ -339,7 +340,8 @@ def unpack(archive: Path, dest: Path, limits: UnpackLimits = UnpackLimits()) -> 
     kind = archive_format(archive)
     if kind == "unknown":
         raise UnsafeArchiveError(
-            f"{archive.name}: not a tar, zip or gzip archive (unknown magic bytes); expected an arXiv source bundle"
+            f"{archive.name}: not a tar, zip or gzip archive (unknown magic bytes); expected an arXiv source "
+            "bundle"
         )
     dest.mkdir(parents=True, exist_ok=True)
     w = _Writer(dest, limits, size, archive)

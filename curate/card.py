@@ -30,6 +30,7 @@ from ..schemas import (
     TABLES,
     extractor_version,
 )
+from .arxiv.licenses import dataset_license_text
 from .writer import shard_paths
 
 TABLE_ORDER = ("figures", "instructions", "errors")
@@ -82,6 +83,7 @@ class Stats:
     by_type: Counter = field(default_factory=Counter)
     caption_words: Counter = field(default_factory=Counter)  # length in words -> number of captions
     paper_license: dict[str, str] = field(default_factory=dict)  # paper_id -> licence ("unknown" if none)
+    rows_by_license: Counter = field(default_factory=Counter)
     by_task: Counter = field(default_factory=Counter)
     template_versions: Counter = field(default_factory=Counter)
     by_stage: Counter = field(default_factory=Counter)
@@ -133,6 +135,7 @@ def _count_shard(stats: Stats, table: str, path: Path) -> None:
             stats.by_type.update(t or "unknown" for t in b["figure_type"])
             for bare, full in zip(b["caption_no_index"], b["caption"]):
                 stats.caption_words[len((bare if bare is not None else full or "").split())] += 1
+            stats.rows_by_license.update(lic or "unknown" for lic in b["license"])
             for paper, lic in zip(b["paper_id"], b["license"]):
                 if paper is not None and (lic or paper not in stats.paper_license):
                     stats.paper_license[paper] = lic or "unknown"
@@ -280,7 +283,7 @@ def write_charts(out: Path, stats: Stats) -> list[Path]:
     """Bar charts of figure types and caption lengths as PNGs under OUT/assets (none without figures)."""
     if not stats.rows.get("figures"):
         return []
-    import matplotlib
+    import matplotlib  # lazy: ~0.5 s to import, and only cards of datasets with figures draw charts
 
     matplotlib.use("Agg")  # no display on servers and workers
     import matplotlib.pyplot as plt
@@ -322,7 +325,8 @@ def render_card(stats: Stats, command: str | None = None, charts: list[Path] | N
     n_papers = len(stats.paper_license)
     parts = [f"---\n{header}---\n", "# scitune: scientific figures, tables and instructions\n"]
     parts.append(
-        f"Figures and tables extracted from {n_papers:,} scientific papers (PDF and arXiv LaTeX source), each "
+        f"Figures and tables extracted from {n_papers:,} scientific papers (PDF and arXiv LaTeX source), "
+        "each "
         f"with its human-written caption, the text inside it, and the body paragraphs that mention it, "
         f"plus instruction-tuning records built from them in the manner of SciTune "
         f"([Horawalavithana et al., 2023](https://arxiv.org/abs/2307.01139)).\n"
@@ -351,10 +355,9 @@ def render_card(stats: Stats, command: str | None = None, charts: list[Path] | N
 
     parts.append("## Papers and licences\n")
     parts.append(
-        f"{n_papers:,} papers. Each row carries its paper's licence in the `license` column; reuse each row "
-        f"under that licence (filter with `scitune-curate filter --license ...`). Papers per licence:\n\n"
-        + _count_table(stats.papers_by_license, "license")
-        + "\n"
+        f"{n_papers:,} papers. Each row carries its paper's licence in the `license` column (from arXiv's "
+        f"metadata where `scitune-curate download` fetched it); filter with `scitune-curate filter "
+        f"--license ...`.\n\n" + dataset_license_text(stats.papers_by_license, stats.rows_by_license) + "\n"
     )
 
     parts.append("## Instructions\n")
@@ -371,7 +374,8 @@ def render_card(stats: Stats, command: str | None = None, charts: list[Path] | N
     parts.append("## Errors\n")
     if n_err:
         parts.append(
-            f"{n_err:,} inputs or floats could not be used; each is an `errors` row with the input, stage and "
+            f"{n_err:,} inputs or floats could not be used; each is an `errors` row with the input, stage "
+            "and "
             f"reason.\n\n"
             + _count_table(stats.by_stage, "stage", n_err)
             + "\n\n"
@@ -385,8 +389,10 @@ def render_card(stats: Stats, command: str | None = None, charts: list[Path] | N
     recorded = f"{COMMAND_LINE}{command}`" if command else "- Command: not recorded."
     parts.append(f"- Tool: `{extractor_version()}`, schema version {SCHEMA_VERSION}.\n{recorded}\n")
     parts.append(
-        "- Figures and tables are found in the PDF (caption labels, drawing and image regions) and in the LaTeX "
-        "source (float environments, `\\includegraphics`, `\\label`/`\\ref`); both sides are joined per float "
+        "- Figures and tables are found in the PDF (caption labels, drawing and image regions) and in the "
+        "LaTeX "
+        "source (float environments, `\\includegraphics`, `\\label`/`\\ref`); both sides are joined per "
+        "float "
         "with an agreement score. Captions are the authors' own text; nothing is machine-written except the "
         "instruction wording, which comes from versioned template pools.\n"
     )
@@ -401,7 +407,8 @@ def render_card(stats: Stats, command: str | None = None, charts: list[Path] | N
         "```python\nfrom datasets import load_dataset\n\n"
         + loads
         + 'figures[0]["image"]  # a PIL image\n```\n\n'
-        "SciCap and SciCap Challenge users: `figure_type`, `caption`, `caption_no_index`, `ocr`, `paragraphs` "
+        "SciCap and SciCap Challenge users: `figure_type`, `caption`, `caption_no_index`, `ocr`, "
+        "`paragraphs` "
         "(their `paragraph`) and `mentions` (their `mention`) map one-to-one; `scitune-curate export scicap` "
         "writes their COCO-style JSON (figure types folded with `scitune.schemas.taxonomy.SCICAP_TYPE_MAP`). "
         "`scitune-curate export llava|messages|prompt-completion` writes the training formats.\n"
@@ -462,5 +469,112 @@ def write_card(out: Path, command: str | None = None) -> Path:
     stats = collect_stats(out)
     charts = write_charts(out, stats)
     text = render_card(stats, command, charts)
+    _atomic_write(path, lambda f: f.write(text.encode("utf-8")))
+    return path
+
+
+# --- export cards -----------------------------------------------------------------------------------
+
+# Hub task categories of each export format (what a model trained on it does).
+EXPORT_TASKS = {
+    "llava": ["image-text-to-text", "visual-question-answering"],
+    "messages": ["image-text-to-text", "visual-question-answering"],
+    "prompt-completion": ["image-text-to-text", "visual-question-answering"],
+    "scicap": ["image-to-text"],
+    "scicap-2021": ["image-to-text"],
+}
+EXPORT_TITLES = {
+    "llava": "LLaVA conversation JSON",
+    "messages": "TRL vision chat (`messages` + `images`)",
+    "prompt-completion": "TRL conversational prompt-completion (`prompt` / `completion` + `images`)",
+    "scicap": "SciCap Challenge COCO-style JSON",
+    "scicap-2021": "SciCap 2021 release layout (one JSON per figure)",
+}
+EXPORT_PLACEHOLDER = "path/to/EXPORT"  # shown in the card's loading snippet; the folder or its Hub repo id
+SCICAP_BIBTEX = """@inproceedings{hsu-etal-2021-scicap-generating,
+  title     = {SciCap: Generating Captions for Scientific Figures},
+  author    = {Hsu, Ting-Yao and Giles, C. Lee and Huang, Ting-Hao},
+  booktitle = {Findings of the Association for Computational Linguistics: EMNLP 2021},
+  year      = {2021},
+  pages     = {3258--3264},
+  url       = {https://aclanthology.org/2021.findings-emnlp.277}
+}"""
+
+
+def write_export_card(
+    dest: Path,
+    fmt: str,
+    features: Features | dict[str, Features],
+    data_files: list[dict],
+    stats,
+    usage: str,
+    configs: list[dict] | None = None,
+) -> Path:
+    """DEST/README.md for an export folder: a Hub dataset card with licence(s), task categories, the
+    configs over `data_files`, the features, how to train on it, and the citations.
+
+    `stats` is the export's `ExportStats` (rows, tasks, per-paper licences); `usage` is Markdown whose
+    `{repo}` is replaced by the loading path. One `default` config reads `data_files` with `features`;
+    or `configs` names several (each with its builder options, e.g. a JSON `field`) and `features`
+    maps each config name to its features.
+    """
+    dest = Path(dest)
+    if configs is None:
+        configs = [{"config_name": "default", "data_files": data_files}]
+        features = {"default": features}
+    files = {p for f in data_files for p in dest.glob(f["path"]) if p.is_file()}
+    licenses = hub_licenses(Stats(paper_license=dict(stats.paper_license)))
+    data = DatasetCardData(
+        license=licenses[0] if len(licenses) == 1 else licenses,
+        task_categories=EXPORT_TASKS[fmt],
+        language=["en"],
+        size_categories=[size_category(stats.rows)],
+        tags=["scientific-figures", "figure-captioning", "multimodal-instructions", "scitune", fmt],
+        pretty_name=f"scitune: {EXPORT_TITLES[fmt]}",
+        configs=configs,
+    )
+    if "other" in licenses:
+        data["license_name"] = "mixed-paper-licenses"
+        data["license_link"] = "README.md"
+    # download_size keys datasets' cache of a local folder (see card_metadata): a re-export is not shadowed.
+    size = sum(p.stat().st_size for p in files)
+    infos = DatasetInfosDict(
+        {name: DatasetInfo(features=f, download_size=size) for name, f in features.items()}
+    )
+    infos.to_dataset_card_data(data)
+    header = yaml.safe_dump(data.to_dict(), sort_keys=False, allow_unicode=True, width=1000)
+    papers = Counter(stats.paper_license.values())
+    lines = []
+    for config, config_features in features.items():
+        lines += ([f"### `{config}`\n"] if len(features) > 1 else []) + ["| column | type |", "|---|---|"]
+        lines += [f"| `{n}` | {feature_type(f).replace('|', '/')} |" for n, f in config_features.items()]
+        lines.append("")
+    tasks = _count_table(stats.by_task, "task", stats.rows) if stats.by_task else ""
+    left_out = "".join(f"- left out {n:,}: {reason}\n" for reason, n in sorted(stats.left_out.items()))
+    body = [
+        f"---\n{header}---\n",
+        f"# scitune: {EXPORT_TITLES[fmt]}\n",
+        f"{stats.rows:,} records from {len(stats.paper_license):,} scientific papers, exported from a "
+        f"scitune dataset by `scitune-curate export {fmt}` (`{extractor_version()}`, schema version "
+        f"{SCHEMA_VERSION}). "
+        "Captions, in-figure text and mention paragraphs are the authors' own words; only the instruction "
+        "wording comes from scitune's versioned templates.\n",
+        (tasks + "\n") if tasks else "",
+        left_out,
+        "## How to train on it\n",
+        usage.replace("{repo}", EXPORT_PLACEHOLDER),
+        "## Papers and licences\n",
+        "Each record keeps its paper's licence where the format has room for it (`license`); reuse each "
+        "record under that licence. Papers per licence:\n\n" + _count_table(papers, "license") + "\n",
+        "## Features\n",
+        "\n".join(lines) + "\n",
+        "## Citation\n",
+        "```bibtex\n"
+        + SCITUNE_BIBTEX
+        + ("\n\n" + SCICAP_BIBTEX if fmt.startswith("scicap") else "")
+        + "\n```\n",
+    ]
+    path = dest / "README.md"
+    text = "\n".join(part for part in body if part)
     _atomic_write(path, lambda f: f.write(text.encode("utf-8")))
     return path

@@ -1,6 +1,9 @@
 """`scitune-curate`: thin typer wrappers around plain functions in this package."""
 
 import os
+import re
+import shlex
+import sys
 from pathlib import Path
 
 import typer
@@ -11,7 +14,37 @@ app = typer.Typer(
     pretty_exceptions_show_locals=False,
 )
 
+ARXIV_URL_DEFAULT = "https://export.arxiv.org"  # = arxiv.client.ARXIV_URL, kept out of start-up imports
+
 # --- extract, validate (runner.py, scitune.schemas.validate) ---
+
+
+def _license_choices(values: list[str]) -> set[str] | None:
+    from .arxiv.licenses import license_choices
+
+    return license_choices(values) or None
+
+
+def _normalised(license: str | None) -> str | None:
+    from .arxiv.licenses import normalize_license
+
+    return normalize_license(license)
+
+
+def _arxiv_inputs(inputs: list[Path], arxiv_url: str, cache: Path | None, progress: bool) -> list[Path]:
+    """`arxiv:ID` inputs downloaded into the cache, replaced by their files (metadata.jsonl beside)."""
+    from .arxiv.download import default_cache, fetch_inputs, split_arxiv_inputs
+
+    paths, ids = split_arxiv_inputs(inputs)
+    if not ids:
+        return paths
+    try:
+        files, summary = fetch_inputs(ids, cache or default_cache(), arxiv_url, progress=progress)
+    except ValueError as e:
+        raise typer.BadParameter(str(e)) from e
+    for line in summary.lines():
+        typer.echo(line, err=True)
+    return paths + files
 
 
 def _parse_pairs(pairs: list[str]) -> dict[Path, Path]:
@@ -29,7 +62,8 @@ def extract(
     inputs: list[Path] = typer.Argument(
         ...,
         help="PDFs, arXiv source bundles (.tar.gz .tgz .tar .zip .gz), "
-        "LaTeX source folders, or folders holding these (searched recursively).",
+        "LaTeX source folders, or folders holding these (searched recursively); "
+        "arxiv:ID downloads the paper first.",
     ),
     out: Path = typer.Option(..., "--out", "-o", help="Output folder (a Hugging Face dataset folder)."),
     workers: int = typer.Option(os.cpu_count() or 1, help="Documents processed in parallel."),
@@ -46,7 +80,27 @@ def extract(
         help="OCR engine: rapidocr (installed with scitune) or tesseract (the Debian package tesseract-ocr).",
     ),
     force: bool = typer.Option(False, "--force", help="Redo everything instead of resuming."),
-    license: str | None = typer.Option(None, help="Licence of all inputs, when known (e.g. CC-BY-4.0)."),
+    licenses: list[str] = typer.Option(
+        [],
+        "--license",
+        help="Extract only papers under this licence (repeatable; `permissive` = CC0/CC-BY/CC-BY-SA; "
+        "`unknown` = none known). Decided before extraction, from arXiv metadata or --default-license.",
+    ),
+    default_license: str | None = typer.Option(
+        None,
+        "--default-license",
+        help="Licence of inputs that arXiv metadata does not cover, when you know it (e.g. CC-BY-4.0).",
+    ),
+    metadata: list[Path] = typer.Option(
+        [],
+        "--metadata",
+        help="arXiv metadata to join into the rows: a `download` metadata.jsonl or the arXiv snapshot "
+        "(arxiv-metadata-oai-snapshot.json). A metadata.jsonl beside the inputs is joined by itself.",
+    ),
+    arxiv_url: str = typer.Option(ARXIV_URL_DEFAULT, "--arxiv-url", help="Base URL for arxiv:ID inputs."),
+    cache: Path | None = typer.Option(
+        None, help="Folder for arxiv:ID downloads (default $XDG_CACHE_HOME/scitune/arxiv)."
+    ),
     pair: list[str] = typer.Option(
         [], help="Pair a PDF with its source explicitly: PAPER.pdf=SOURCE. Repeatable."
     ),
@@ -56,13 +110,22 @@ def extract(
         False, "--instructions", help="Also build OUT/instructions afterwards."
     ),
     progress: bool = typer.Option(True, help="Show a progress bar."),
+    engine: str = typer.Option(
+        "local", help="local: a process pool on this machine; ray: Ray tasks on a cluster (scitune[ray])."
+    ),
+    address: str | None = typer.Option(
+        None,
+        help="Ray cluster to join with --engine ray (e.g. ray://head:10001; default: local Ray or "
+        "RAY_ADDRESS).",
+    ),
 ) -> None:
     """Extract every captioned figure and table into OUT/figures (errors into OUT/errors).
 
     Re-running on the same OUT skips inputs already done (by content hash), also after a killed run.
     """
+    # lazy: `--help` and the other commands start without pymupdf, the OCR engines and the worker pool
     from .ocr import ENGINES, engine_problem
-    from .runner import run_extract
+    from .runner import RunError, run_extract
 
     if ocr not in ("auto", "always", "off"):
         raise typer.BadParameter("--ocr must be auto, always or off")
@@ -75,22 +138,31 @@ def extract(
         probe.unlink()
     except OSError as e:
         typer.echo(f"error: cannot write to {out}: {e}. Choose another --out.", err=True)
-        raise typer.Exit(2)
-    summary = run_extract(
-        inputs,
-        out,
-        workers=workers,
-        timeout=timeout,
-        dpi=dpi,
-        ocr=ocr,
-        ocr_engine=ocr_engine,
-        force=force,
-        license=license,
-        pairs=_parse_pairs(pair),
-        max_memory_mb=max_memory,
-        shard_rows=shard_rows,
-        progress=progress,
-    )
+        raise typer.Exit(2) from None
+    inputs = _arxiv_inputs(inputs, arxiv_url, cache, progress)
+    try:
+        summary = run_extract(
+            inputs,
+            out,
+            workers=workers,
+            timeout=timeout,
+            dpi=dpi,
+            ocr=ocr,
+            ocr_engine=ocr_engine,
+            force=force,
+            license=_normalised(default_license),
+            licenses=_license_choices(licenses),
+            metadata=metadata,
+            pairs=_parse_pairs(pair),
+            max_memory_mb=max_memory,
+            shard_rows=shard_rows,
+            progress=progress,
+            engine=engine,
+            address=address,
+        )
+    except RunError as e:  # OUT in use, disk full, Ctrl-C, bad limits: one clear line, no traceback
+        typer.echo(f"error: {e}", err=True)
+        raise typer.Exit(e.code) from None
     for line in summary.lines():
         typer.echo(line, err=True)
     missing = engine_problem(ocr_engine) if ocr != "off" else None
@@ -103,6 +175,7 @@ def extract(
             err=True,
         )
     if instructions:
+        # lazy: `--help` and the other commands start without datasets and pyarrow
         from .instructions import build_instructions
 
         for line in build_instructions(out, progress=progress).lines():
@@ -111,8 +184,93 @@ def extract(
 
 
 @app.command()
+def download(
+    ids: list[str] = typer.Argument(
+        None,
+        help="arXiv ids in any pasted form: 2307.01139, 2307.01139v2, arXiv:2307.01139, hep-th/9901001, "
+        "https://arxiv.org/abs/2307.01139 (or a query / category instead).",
+        show_default=False,
+    ),
+    out: Path = typer.Option(..., "--out", "-o", help="PAPERS folder: PDFs, sources and metadata.jsonl."),
+    query: str | None = typer.Option(None, help="arXiv search query, e.g. 'cat:cs.CV AND ti:chart'."),
+    categories: list[str] = typer.Option(
+        [], "--category", help="Harvest a category (repeatable), e.g. cs.CV, with --from/--to."
+    ),
+    date_from: str | None = typer.Option(None, "--from", help="First submitted on or after (YYYY-MM-DD)."),
+    date_to: str | None = typer.Option(None, "--to", help="First submitted on or before (YYYY-MM-DD)."),
+    licenses: list[str] = typer.Option(
+        [],
+        "--license",
+        help="Download only papers under this licence (repeatable): CC-BY-4.0, CC-BY-SA-4.0, CC0-1.0, ... "
+        "or `permissive` (CC0, CC-BY, CC-BY-SA).",
+    ),
+    pdf: bool = typer.Option(True, "--pdf/--no-pdf", help="Fetch the PDFs."),
+    source: bool = typer.Option(True, "--source/--no-source", help="Fetch the LaTeX sources (e-prints)."),
+    max_papers: int | None = typer.Option(None, "--max", min=1, help="Stop after this many papers."),
+    snapshot: Path | None = typer.Option(
+        None,
+        "--metadata",
+        help="Choose papers from the arXiv metadata snapshot (arxiv-metadata-oai-snapshot.json) instead of "
+        "asking the API: ids, --category, --from/--to and --license apply to it.",
+    ),
+    arxiv_url: str = typer.Option(
+        ARXIV_URL_DEFAULT, "--arxiv-url", help="Base URL (/api/query, /oai2, /pdf/ID, /e-print/ID)."
+    ),
+    delay: float = typer.Option(
+        3.0, help="Seconds between requests; arXiv asks for at least 3 (less only for a mirror's URL)."
+    ),
+    contact: str | None = typer.Option(None, help="E-mail put in the User-Agent, so arXiv can reach you."),
+    progress: bool = typer.Option(True, help="Show a progress bar."),
+) -> None:
+    """Download arXiv papers (PDF + LaTeX source) and their metadata and licences into PAPERS.
+
+    One request at a time, `--delay` seconds apart, retrying politely on 429/503. Re-running skips the
+    papers already complete. Then: `scitune-curate extract PAPERS -o OUT`.
+    """
+    from .arxiv.download import Selection
+    from .arxiv.download import download as run_download
+    from .arxiv.snapshot import SnapshotError
+
+    ids = ids or []
+    chosen = sum(map(bool, (ids, query, categories)))
+    if chosen != 1 and not (snapshot and chosen <= 1):
+        raise typer.BadParameter("give arXiv IDS, or --query Q, or --category C (with --from/--to): one only")
+    for name, value in (("--from", date_from), ("--to", date_to)):
+        if value and not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+            raise typer.BadParameter(f"{name} {value!r}: write the date as YYYY-MM-DD")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        typer.echo(f"error: cannot write to {out}: {e}. Choose another --out.", err=True)
+        raise typer.Exit(2) from e
+    sel = Selection(
+        ids=ids,
+        query=query,
+        categories=categories,
+        date_from=date_from,
+        date_to=date_to,
+        snapshot=snapshot,
+        licenses=_license_choices(licenses),
+        max_papers=max_papers,
+    )
+    try:
+        summary = run_download(
+            out, sel, arxiv_url, delay, pdf=pdf, source=source, contact=contact, progress=progress
+        )
+    except SnapshotError as e:
+        typer.echo(f"error: {e}", err=True)
+        raise typer.Exit(2) from e
+    except ValueError as e:  # a delay below arXiv's limit for arXiv's host
+        raise typer.BadParameter(str(e)) from e
+    for line in summary.lines():
+        typer.echo(line, err=True)
+    typer.echo(f"wrote {out}/ (next: scitune-curate extract {out} -o OUT)", err=True)
+
+
+@app.command()
 def validate(out: Path = typer.Argument(..., help="An extract output folder.")) -> None:
     """Check every row of OUT against the schema; exit 0 only when all rows obey it."""
+    # lazy: `--help` and the other commands start without datasets and pyarrow
     from ..schemas import validate_folder
 
     report = validate_folder(out)
@@ -130,9 +288,6 @@ def validate(out: Path = typer.Argument(..., help="An extract output folder.")) 
 
 
 def _command_line() -> str:
-    import shlex
-    import sys
-
     return shlex.join(["scitune-curate", *sys.argv[1:]])
 
 
@@ -144,6 +299,7 @@ def _criteria(
     max_words: int | None,
     dedupe: bool,
 ):
+    # lazy: `--help` and the other commands start without pyarrow and PIL
     from .filters import Criteria
 
     try:
@@ -156,7 +312,7 @@ def _criteria(
             dedupe=dedupe,
         )
     except ValueError as e:
-        raise typer.BadParameter(str(e))
+        raise typer.BadParameter(str(e)) from None
 
 
 TYPE_OPT = typer.Option([], "--type", help="Keep only this figure type (repeatable), e.g. line_plot.")
@@ -164,7 +320,8 @@ KIND_OPT = typer.Option([], "--kind", help="Keep only figures or tables: figure 
 LICENSE_OPT = typer.Option(
     [],
     "--license",
-    help="Keep only this licence (repeatable), e.g. CC-BY-4.0; `unknown` keeps rows without one.",
+    help="Keep only this licence (repeatable), e.g. CC-BY-4.0; `permissive` = CC0, CC-BY, CC-BY-SA; "
+    "`unknown` keeps rows without one.",
 )
 MIN_WORDS_OPT = typer.Option(None, "--min-words", help="Keep captions of at least this many words.")
 MAX_WORDS_OPT = typer.Option(None, "--max-words", help="Keep captions of at most this many words.")
@@ -197,6 +354,7 @@ def instructions(
     progress: bool = typer.Option(True, help="Show a progress bar."),
 ) -> None:
     """Build OUT/instructions (SciTune's instruction tasks) from OUT/figures; replaces earlier ones."""
+    # lazy: `--help` and the other commands start without datasets and pyarrow
     from .instructions import TASKS, build_instructions
 
     if not any((out / "figures").glob("*.parquet")):
@@ -216,14 +374,14 @@ def instructions(
             progress=progress,
         )
     except ValueError as e:
-        raise typer.BadParameter(str(e))
+        raise typer.BadParameter(str(e)) from None
     for line in stats.lines():
         typer.echo(line, err=True)
 
 
 @app.command("export")
 def export_cmd(
-    fmt: str = typer.Argument(..., help="llava | messages | prompt-completion | scicap"),
+    fmt: str = typer.Argument(..., help="llava | messages | prompt-completion | scicap | scicap-2021"),
     out: Path = typer.Argument(..., help="An extract output folder."),
     dest: Path = typer.Option(..., "--output", "-o", help="Folder to write the export into."),
     task: list[str] = typer.Option(
@@ -231,18 +389,21 @@ def export_cmd(
         "--task",
         help="Export only this instruction task (repeatable); e.g. --task ctom for SciTune's stage 1.",
     ),
+    licenses: list[str] = LICENSE_OPT,
     progress: bool = typer.Option(True, help="Show a progress bar."),
 ) -> None:
-    """Export OUT to LLaVA JSON, TRL messages, prompt/completion JSONL or SciCap Challenge COCO JSON."""
+    """Export OUT to LLaVA JSON, TRL messages / prompt-completion Parquet or SciCap (Challenge, 2021) JSON."""
+    # lazy: `--help` and the other commands start without datasets and pyarrow
     from .exports import NothingToExport, export
 
     try:
-        stats = export(fmt, out, dest, tasks=task or None, progress=progress)
+        chosen = _license_choices(licenses)
+        stats = export(fmt, out, dest, tasks=task or None, progress=progress, licenses=chosen)
     except NothingToExport as e:
         typer.echo(f"error: {e}", err=True)
-        raise typer.Exit(2)
+        raise typer.Exit(2) from None
     except ValueError as e:
-        raise typer.BadParameter(str(e))
+        raise typer.BadParameter(str(e)) from None
     for line in stats.lines():
         typer.echo(line, err=True)
 
@@ -263,6 +424,7 @@ def filter_cmd(
     progress: bool = typer.Option(True, help="Show a progress bar."),
 ) -> None:
     """Write the figure rows of OUT that pass the filters into a new dataset folder DEST, with its card."""
+    # lazy: `--help` and the other commands start without datasets and huggingface_hub
     from .card import write_card
     from .filters import filter_folder
 
@@ -271,9 +433,10 @@ def filter_cmd(
             out, dest, _criteria(types, kinds, licenses, min_words, max_words, dedupe), progress
         )
     except ValueError as e:
-        raise typer.BadParameter(str(e))
+        raise typer.BadParameter(str(e)) from None
     write_card(dest, command=_command_line())
     if with_instructions:
+        # lazy: `--help` and the other commands start without datasets and pyarrow
         from .instructions import build_instructions
 
         for line in build_instructions(dest, progress=progress).lines():
@@ -299,7 +462,9 @@ def push_to_hub_cmd(
     ),
     dry_run: bool = typer.Option(False, "--dry-run", help="List what would be sent; change nothing."),
 ) -> None:
-    """Publish OUT (card, shards, charts) to a Hub dataset repo in one commit; unchanged folders send nothing."""
+    """Publish OUT (card, shards, charts) to a Hub dataset repo in one commit; unchanged folders send
+    nothing."""
+    # lazy: `--help` and the other commands start without huggingface_hub
     from .hub import push_to_hub
 
     try:
@@ -321,7 +486,7 @@ def push_to_hub_cmd(
         elif status == 412:
             hint = " The repo changed while pushing: run the command again."
         typer.echo(f"error: push to {repo_id} failed: {type(e).__name__}: {message}{hint}", err=True)
-        raise typer.Exit(1)
+        raise typer.Exit(1) from None
     for line in result.lines():
         typer.echo(line)
 

@@ -16,9 +16,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pyarrow.parquet as pq
+from PIL import Image
+from tqdm import tqdm
 
 from ..schemas import FIGURE_FEATURES, FIGURE_TYPES, KINDS
-from .writer import shard_paths
+from .arxiv.licenses import license_choices
+from .writer import shard_paths, write_table
 
 VERSION = re.compile(r"v(\d+)$")
 
@@ -39,8 +42,6 @@ def iter_rows(
     """Every row of OUT/{table}/*.parquet as a dict (images as {"bytes", "path"}), in shard order."""
     bar = None
     if progress:
-        from tqdm import tqdm
-
         bar = tqdm(total=count_rows(out, table), unit=" rows", desc=desc or table, dynamic_ncols=True)
     try:
         for path in shard_paths(out, table):
@@ -63,8 +64,6 @@ def image_key(image: dict | None) -> bytes | None:
     """Content hash of an image's pixels (not its file bytes, so re-encoding does not hide a duplicate)."""
     if not image or not image.get("bytes"):
         return None
-    from PIL import Image
-
     try:
         with Image.open(io.BytesIO(image["bytes"])) as im:
             digest = hashlib.blake2b(f"{im.mode}{im.size}".encode(), digest_size=16)
@@ -98,8 +97,8 @@ class Criteria:
         bad = sorted(set(self.kinds or ()) - set(KINDS))
         if bad:
             raise ValueError(f"unknown kind(s) {bad}; choose from: {', '.join(KINDS)}")
-        if self.licenses:
-            self.licenses = {lic.lower() for lic in self.licenses}
+        if self.licenses:  # URLs and loose spellings normalised, `permissive` expanded
+            self.licenses = {lic.lower() for lic in license_choices(self.licenses)}
 
     def predicate(self, out: Path) -> Callable[[dict], bool]:
         """A row test for OUT's figures, duplicates included (computes the preferred copies once)."""
@@ -190,8 +189,6 @@ def filtered_rows(
 
 def filter_folder(out: Path, dest: Path, criteria: Criteria, progress: bool = False) -> FilterStats:
     """Write the kept figure rows of OUT into DEST/figures (a new dataset folder; OUT is not changed)."""
-    from .writer import write_table
-
     out, dest = Path(out), Path(dest)
     if out.resolve() == dest.resolve():
         raise ValueError("DEST must differ from OUT: filtering never edits a dataset in place")

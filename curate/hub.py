@@ -15,10 +15,20 @@ keep one atomic commit with uploads done (and retried) beforehand, batch by batc
 from __future__ import annotations
 
 import hashlib
+import os
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from huggingface_hub import CommitOperationAdd, CommitOperationDelete, HfApi
+from huggingface_hub.errors import (
+    HfHubHTTPError,
+    OfflineModeIsEnabled,
+    RepositoryNotFoundError,
+    RevisionNotFoundError,
+)
 
 from .card import card_for_repo, write_card
 
@@ -28,6 +38,12 @@ MANAGED = PUBLISHED + (ASSETS,)  # remote folders we own: files there that OUT l
 TRANSIENT_STATUS = {408, 429, 500, 502, 503, 504}
 BATCH_FILES = 64  # files per pre-upload batch
 BATCH_BYTES = 2 * 2**30  # bytes per pre-upload batch
+# Seconds a request may wait to connect or for the next bytes of an answer (not the whole transfer): a commit
+# the server never answers fails, and is retried, instead of hanging for ever (huggingface_hub sets none).
+REQUEST_TIMEOUT_S = 60.0
+# Hub tokens and Authorization headers, wherever they came from, scrubbed from anything we print.
+_HUB_TOKEN = re.compile(r"\bhf_[A-Za-z0-9]{20,}")
+_BEARER = re.compile(r"(?i)\b(bearer\s+)[^\s'\",}]+")
 
 
 @dataclass
@@ -101,8 +117,6 @@ def compare(files: list[LocalFile], remote: dict[str, object], head: str | None)
 
 def is_transient(error: BaseException) -> bool:
     """Worth retrying: network trouble or a 408/429/5xx answer (not auth, not-found, offline mode)."""
-    from huggingface_hub.errors import HfHubHTTPError, OfflineModeIsEnabled
-
     if isinstance(error, OfflineModeIsEnabled):
         return False
     if isinstance(error, HfHubHTTPError):
@@ -125,8 +139,36 @@ def with_retries(what: str, fn: Callable, attempts: int = 5, delay: float = 2.0,
             time.sleep(wait)
 
 
+def _known_tokens(token: str | None) -> list[str]:
+    """Every token this process could send: --token, HF_TOKEN, the legacy variable, the saved login."""
+    found = [token, os.environ.get("HF_TOKEN"), os.environ.get("HUGGING_FACE_HUB_TOKEN")]
+    try:
+        from huggingface_hub import get_token
+
+        found.append(get_token())
+    except Exception:  # noqa: BLE001 - no saved login is not an error here
+        pass
+    return sorted({t for t in found if t and len(t) >= 8}, key=len, reverse=True)
+
+
 def _scrub(text: str, token: str | None) -> str:
-    return text.replace(token, "***") if token else text
+    """`text` without any token (from any source) or Authorization header value: a server that echoes the
+    request headers in an error must not put the token on the user's terminal or in CI logs."""
+    for t in _known_tokens(token):
+        text = text.replace(t, "***")
+    return _BEARER.sub(r"\1***", _HUB_TOKEN.sub("hf_***", text))
+
+
+def _use_request_timeout() -> None:
+    from huggingface_hub import set_client_factory
+    from huggingface_hub.utils._http import default_client_factory
+
+    def client():
+        c = default_client_factory()
+        c.timeout = REQUEST_TIMEOUT_S
+        return c
+
+    set_client_factory(client)
 
 
 def _human(n: float) -> str:
@@ -176,9 +218,6 @@ def push_to_hub(
     log: Callable[[str], None] = print,
 ) -> PushResult:
     """Publish OUT to the dataset repo `repo_id` (created if missing) in one commit; see the module doc."""
-    from huggingface_hub import CommitOperationAdd, CommitOperationDelete, HfApi
-    from huggingface_hub.errors import RepositoryNotFoundError, RevisionNotFoundError
-
     out = Path(out)
     if not any((out / "figures").glob("*.parquet")):
         raise ValueError(
@@ -186,6 +225,7 @@ def push_to_hub(
         )
     if not (out / "README.md").is_file() and not dry_run:
         write_card(out)
+    _use_request_timeout()
     api = HfApi(endpoint=endpoint, token=token)
     url = f"{api.endpoint}/datasets/{repo_id}" + (f"/tree/{revision}" if revision else "")
 
@@ -208,7 +248,8 @@ def push_to_hub(
             info = retry("repo info", lambda: api.repo_info(repo_id, repo_type="dataset", revision=revision))
             if private and not info.private:
                 log(
-                    f"note: {repo_id} already exists and is public; --private only applies when creating a repo"
+                    f"note: {repo_id} already exists and is public; --private only applies when creating a "
+                    "repo"
                 )
             tree = retry(
                 "list remote files",
@@ -251,10 +292,15 @@ def push_to_hub(
         )
         return PushResult(url, plan, commit=commit.oid)
     except Exception as e:
-        # Library errors never contain the token, but make sure nothing we re-raise could show it.
-        if token and token in str(e):
-            raise RuntimeError(_scrub(str(e), token)) from None
-        raise
+        # A server may echo the request headers in its error: nothing we re-raise may show a token, whether
+        # it came from --token, HF_TOKEN or the saved login.
+        message = str(e)
+        if _scrub(message, token) == message:
+            raise
+        e.args = (_scrub(message, token),)  # same exception (its status still gives the user a hint)
+        if _scrub(str(e), token) != str(e):
+            raise RuntimeError(f"{type(e).__name__}: {_scrub(message, token)}") from None
+        raise e.with_traceback(None) from None
 
 
 def _preupload(api, repo_id: str, revision: str | None, operations: list, plan: Plan, retry, log) -> None:

@@ -9,7 +9,9 @@ Inputs that are not usable become `Problem`s, which the runner writes as `errors
 from __future__ import annotations
 
 import hashlib
+import os
 import re
+import stat
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -17,12 +19,11 @@ from pathlib import Path
 
 from tqdm import tqdm
 
+from . import ids
 from .archives import archive_format
+from .arxiv.identifiers import arxiv_id_from_name
 
 ARCHIVE_SUFFIXES = (".tar.gz", ".tgz", ".tar", ".zip", ".gz")
-# New-style (0704.0001 onwards) and old-style (hep-th/9901001, written hep-th9901001 in file names).
-ARXIV_NEW = re.compile(r"(?<![\d.])(\d{4}\.\d{4,5})(v\d+)?(?![\d])")
-ARXIV_OLD = re.compile(r"\b([a-z][a-z\-]+(?:\.[A-Z]{2})?)[/_]?(\d{7})(v\d+)?\b")
 DOCUMENTCLASS = re.compile(rb"^[^%\n]*\\documentclass", re.MULTILINE)
 MAX_TEX_SNIFF = 4 * 2**20
 
@@ -36,8 +37,9 @@ class Document:
     key: str = ""  # content hash: resume identity
     pdf_sha256: str | None = None
     source_sha256: str | None = None
-    stem_id: str = ""  # paper id from the file name (arXiv id or stem)
-    paper_id: str = ""  # final id (stem_id, made unique by the planner when stems collide)
+    stem_id: str = ""  # paper id from the file names (ids.name_paper_id)
+    paper_id: str = ""  # stem_id made unique by the planner; the worker and runner may refine it (ids.py)
+    metadata: dict | None = None  # arXiv metadata joined by extract: {"license", "paper"} (arxiv/attach.py)
 
     @property
     def input(self) -> str:
@@ -62,9 +64,20 @@ class Plan:
     ignored: int = 0  # files of other types met while walking folders
 
 
+def open_regular(path: Path):
+    """Open a regular file for reading, never blocking: a named pipe (FIFO) called `x.pdf` would hang the
+    run for ever in `open` or `read`, before any worker (and its time limit) exists."""
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise OSError(f"{path} is not a regular file (a named pipe, socket or device)")
+    os.set_blocking(fd, True)
+    return os.fdopen(fd, "rb")
+
+
 def sha256_file(path: Path) -> str:
     h = hashlib.sha256()
-    with open(path, "rb") as f:
+    with open_regular(path) as f:
         for chunk in iter(lambda: f.read(2**20), b""):
             h.update(chunk)
     return h.hexdigest()
@@ -74,7 +87,9 @@ def sha256_folder(path: Path) -> str:
     """Hash of a source folder: relative paths and contents of all files, in sorted order."""
     h = hashlib.sha256()
     for f in sorted(p for p in path.rglob("*") if p.is_file() and not p.is_symlink()):
-        h.update(f.relative_to(path).as_posix().encode() + b"\0" + sha256_file(f).encode() + b"\n")
+        # surrogateescape: a member name that is not UTF-8 hashes as its bytes instead of crashing
+        name = f.relative_to(path).as_posix().encode("utf-8", "surrogateescape")
+        h.update(name + b"\0" + sha256_file(f).encode() + b"\n")
     return h.hexdigest()
 
 
@@ -85,24 +100,16 @@ def strip_suffix(name: str) -> str:
     return name
 
 
-def arxiv_id_from_name(name: str) -> str | None:
-    """`2307.01139v2.pdf`, `arXiv-2307.01139.tar.gz`, `hep-th9901001v1.pdf` -> the arXiv id."""
-    m = ARXIV_NEW.search(name)
-    if m:
-        return m.group(1) + (m.group(2) or "")
-    m = ARXIV_OLD.search(name)
-    if m:
-        return f"{m.group(1)}/{m.group(2)}{m.group(3) or ''}"
-    return None
-
-
 def is_source_folder(path: Path) -> bool:
     """A folder holding a `.tex` file with `\\documentclass` is a LaTeX source root."""
     for tex in path.glob("*.tex"):
         try:
-            with open(tex, "rb") as f:
-                if DOCUMENTCLASS.search(f.read(MAX_TEX_SNIFF)):
-                    return True
+            with open_regular(tex) as f:
+                head = f.read(MAX_TEX_SNIFF)
+            if head.startswith((b"\xff\xfe", b"\xfe\xff")):  # UTF-16 with its BOM
+                head = head.decode("utf-16", "replace").encode("utf-8")
+            if DOCUMENTCLASS.search(head):
+                return True
         except OSError:
             continue
     return False
@@ -121,9 +128,12 @@ def _walk(root: Path, skip: set[Path], plan: Plan) -> Iterator[Path]:
     if root.resolve() in skip:
         return
     if is_source_folder(root):
+        for tex in sorted(root.glob("*.tex")):  # a FIFO beside the main file: reported, never opened
+            if not tex.is_file() and not tex.is_dir():
+                plan.problems.append(_not_regular(tex))
         yield root
         return
-    if any(root.glob("*.tex")):
+    if any(t.is_file() for t in root.glob("*.tex")):
         # Not silently skipped: the user may have meant this folder as a source.
         plan.problems.append(
             Problem(
@@ -136,6 +146,8 @@ def _walk(root: Path, skip: set[Path], plan: Plan) -> Iterator[Path]:
         )
     for child in sorted(root.iterdir()):
         if child.name.startswith("."):
+            continue
+        if _refused_name(child, plan):
             continue
         if child.is_symlink():
             if not child.exists():
@@ -162,17 +174,48 @@ def _walk(root: Path, skip: set[Path], plan: Plan) -> Iterator[Path]:
                 continue
         if child.is_dir():
             yield from _walk(child, skip, plan)
+        elif not child.is_file():
+            plan.problems.append(_not_regular(child))
         elif _is_pdf(child) or _is_archive(child):
             yield child
         else:
             plan.ignored += 1
 
 
+def _not_regular(path: Path) -> Problem:
+    return Problem(
+        str(path),
+        "input",
+        "not_regular_file",
+        f"{path} is not a regular file (a named pipe, socket or device); it was skipped, since reading it "
+        "could block the run for ever. Give the file itself.",
+    )
+
+
+def _refused_name(path: Path, plan: Plan) -> bool:
+    """A name that is not valid UTF-8 (Linux allows any bytes) cannot be written into rows as it is."""
+    try:
+        str(path).encode("utf-8")
+        return False
+    except UnicodeEncodeError:
+        shown = os.fsencode(path).decode("utf-8", "backslashreplace")
+        plan.problems.append(
+            Problem(
+                shown,
+                "input",
+                "bad_file_name",
+                f"the name {shown!r} is not valid UTF-8 (shown with \\x escapes); it was skipped. Rename it "
+                "to UTF-8 (e.g. `convmv -f latin1 -t utf8`) and re-run to include it.",
+            )
+        )
+        return True
+
+
 def _classify_file(path: Path) -> str | None:
     """`pdf` or `source` by name, else by content; None when it is neither."""
     if _is_pdf(path) or _is_archive(path):
         return "pdf" if _is_pdf(path) else "source"
-    with open(path, "rb") as f:
+    with open_regular(path) as f:
         if f.read(5).startswith(b"%PDF"):
             return "pdf"
     return "source" if archive_format(path) != "unknown" else None
@@ -223,6 +266,11 @@ def plan_inputs(
                 Problem(str(given), "input", "not_found", f"{given} does not exist: check the path.")
             )
             continue
+        if _refused_name(given, plan):
+            continue
+        if not given.is_dir() and not given.is_file():
+            plan.problems.append(_not_regular(given))
+            continue
         found = list(_walk(given, skip_set, plan)) if given.is_dir() else [given]
         for path in found:
             if path.resolve() in seen:
@@ -243,7 +291,7 @@ def plan_inputs(
                         f"(.tar.gz, .tgz, .tar, .zip, .gz) nor a source folder.",
                     )
                 )
-    for pdf, src in pairs.items():
+    for src in pairs.values():
         if src.exists() and src not in sources:
             sources.append(src)
     docs = _pair(pdfs, sources, pairs)
@@ -272,7 +320,7 @@ def _identify(doc: Document, plan: Plan) -> None:
     parts = [h for h in (doc.pdf_sha256, doc.source_sha256) if h]
     doc.key = parts[0] if len(parts) == 1 else hashlib.sha256(":".join(parts).encode()).hexdigest()
     names = [p.name for p in (doc.pdf, doc.source) if p is not None]
-    doc.stem_id = next((a for a in map(arxiv_id_from_name, names) if a), None) or strip_suffix(names[0])
+    doc.stem_id = ids.name_paper_id(map(arxiv_id_from_name, names), strip_suffix(names[0]))
     plan.documents.append(doc)
 
 
@@ -283,8 +331,4 @@ def assign_paper_ids(documents: list[Document], taken: dict[str, str]) -> None:
     """
     owner = {pid: key for key, pid in taken.items()}
     for doc in sorted(documents, key=lambda d: d.key):
-        pid = doc.stem_id
-        if owner.get(pid, doc.key) != doc.key:
-            pid = f"{doc.stem_id}-{doc.key[:8]}"
-        owner[pid] = doc.key
-        doc.paper_id = pid
+        doc.paper_id = ids.unique_paper_id(doc.stem_id, doc.key, owner)

@@ -3,9 +3,11 @@
 `build_instructions(OUT)` streams `OUT/figures` shard by shard and writes `OUT/instructions` (schema
 `scitune.schemas.INSTRUCTION_FEATURES`). Each figure yields one row per task it has material for; a
 task whose input is empty (no OCR words, no mention paragraph) is skipped for that figure, never
-emitted with an empty target. The user-turn wording is drawn from the template pool of
-`curate/templates/v{version}.yaml` by a hash of (seed, figure_id, task, index), so the same OUT and
-seed always give the same rows, whatever the order or sharding of the figures.
+emitted with an empty target. Turns are stored as content parts (text, and the image where the
+template's `<image>` stands), the form TRL and transformers' chat templates read. The user-turn
+wording is drawn from the template pool of `curate/templates/v{version}.yaml` by a hash of (seed,
+figure_id, task, index), so the same OUT and seed always give the same rows, whatever the order or
+sharding of the figures.
 
 Targets are the authors' own text (caption, words in the figure, mention paragraphs); only the
 instruction wording and two short answer frames (figure type, mention) are ours.
@@ -24,7 +26,8 @@ from pathlib import Path
 
 import yaml
 
-from ..schemas import INSTRUCTION_FEATURES
+from ..schemas import IMAGE_TOKEN, INSTRUCTION_FEATURES, content_parts
+from ..schemas.instructions import text_part
 from .card import write_card
 from .filters import iter_rows
 from .writer import write_table
@@ -33,7 +36,6 @@ TASKS = ("caption", "ctom", "figure_type", "ocr", "mention", "caption_with_conte
 LATEST_TEMPLATE_VERSION = "1"
 MAX_MENTION_ROWS = 3  # mention rows per figure: a figure cited ten times should not weigh ten times more
 MAX_CONTEXT_CHARS = 3000  # paragraphs shown in caption_with_context prompts
-IMAGE_TAG = "<image>"
 
 
 @dataclass(frozen=True)
@@ -58,8 +60,10 @@ def load_templates(version: str = LATEST_TEMPLATE_VERSION) -> Templates:
         if not pool:
             raise ValueError(f"{path.name}: empty pool for task {task!r}")
         for template in pool:
-            if template.count(IMAGE_TAG) != 1:
-                raise ValueError(f"{path.name}: {task} template needs exactly one {IMAGE_TAG}: {template!r}")
+            if template.count(IMAGE_TOKEN) != 1:
+                raise ValueError(
+                    f"{path.name}: {task} template needs exactly one {IMAGE_TOKEN}: {template!r}"
+                )
     return Templates(str(version), tasks, dict(data.get("answers") or {}))
 
 
@@ -164,18 +168,24 @@ def figure_instructions(
             choice = pick(pool, fig["figure_id"], task, seed, index)
             # Paper text quoted into the user turn must not add image slots of its own.
             quoted = {
-                k: v.replace(IMAGE_TAG, "image") if isinstance(v, str) else v for k, v in fields.items()
+                k: v.replace(IMAGE_TOKEN, "image") if isinstance(v, str) else v for k, v in fields.items()
             }
             user = pool[choice].format(kind=kind, **quoted)
             if target is None:  # worded answers (figure type, mention)
                 target = templates.answers[task].format(**fields)
+            # A literal `<image>` in paper text would be read as an image slot by LLaVA's tokenizer.
+            target = target.replace(IMAGE_TOKEN, "image")
             yield {
                 "id": f"{fig['figure_id']}/{task}" + (f"/{index}" if task == "mention" else ""),
                 "figure_id": fig["figure_id"],
                 "paper_id": fig.get("paper_id"),
                 "task": task,
                 "images": [{"bytes": image["bytes"], "path": None}],
-                "messages": [{"role": "user", "content": user}, {"role": "assistant", "content": target}],
+                # The template's `<image>` becomes an image part where it stands (schema version 2).
+                "messages": [
+                    {"role": "user", "content": content_parts(user)},
+                    {"role": "assistant", "content": [text_part(target)]},
+                ],
                 "template_id": f"{task}/{choice}",
                 "template_version": templates.version,
                 "license": fig.get("license"),

@@ -76,6 +76,7 @@ def merge(pdf: Float, tex: Float) -> Float:
         ocr_boxes=pdf.ocr_boxes if pdf.ocr else [],
         # what the PDF draws, plus what the source says (TikZ, graphic file names)
         type_signals={**tex.type_signals, **pdf.type_signals},
+        region_source=pdf.region_source if pdf.image_png else None,
     )
 
 

@@ -32,6 +32,7 @@ class Float:
     graphics: list[str] = field(default_factory=list)  # LaTeX source files behind it
     # what the figure-type classifier reads (scitune.curate.figure_types.signals); both sides add theirs
     type_signals: dict = field(default_factory=dict)
+    region_source: str | None = None  # PDF side: "rules" or "layout_model" (how the region was found)
 
 
 @dataclass
@@ -52,5 +53,6 @@ class SideResult:
     floats: list[Float] = field(default_factory=list)
     errors: list[FloatError] = field(default_factory=list)
     pages: int = 0  # PDF pages processed (0 on the LaTeX side)
+    layout_model_pages: int = 0  # PDF pages on which the layout model gave a second opinion
     arxiv_id: str | None = None  # with version when known, e.g. "2307.01139v2"
     license: str | None = None  # normalised licence when the document states one

@@ -1,14 +1,14 @@
 """Streaming Parquet shards with atomic commits.
 
-Two writers, both built on `encode_rows`:
+Two writers, both built on `encode_rows` (schemas/parquet.py, shared with train/):
 
 - `RunWriter` serves `extract`: it buffers the rows of finished documents and commits them as a
   `figures` shard, an `errors` shard and a manifest naming the input keys they cover. Each file is
   written to a temporary name and renamed; the manifest is renamed last, so a shard without a
   manifest is the trace of an interrupted commit and `recover()` deletes it. A re-run therefore
   skips exactly the inputs whose rows are on disk, and never duplicates a row.
-- `write_table` serves derived tables (`instructions`): it streams rows into fresh shards in a
-  temporary folder and swaps the folder in only when it is complete.
+- `write_table` (schemas/parquet.py, re-exported here) serves derived tables (`instructions`): it
+  streams rows into fresh shards in a temporary folder and swaps the folder in only when it is complete.
 
 Every shard carries the `huggingface` schema metadata of its `Features`, so `datasets` decodes
 images without further help.
@@ -16,24 +16,27 @@ images without further help.
 
 from __future__ import annotations
 
+import errno
+import fcntl
 import hashlib
 import json
 import os
 import shutil
+import socket
+import sys
+import time
 import uuid
-from collections.abc import Iterable
 from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
-from datasets import Features
 
 from ..schemas import ERROR_FEATURES, FIGURE_FEATURES
+from ..schemas.parquet import SHARD_BYTES, SHARD_ROWS, encode_rows, row_bytes, write_parquet_atomically
+from ..schemas.parquet import write_table as write_table  # re-exported: curate's derived tables use it
 
 STATE_DIR = ".scitune"  # resume state inside OUT; not part of the published dataset
-SHARD_ROWS = 1000
-SHARD_BYTES = 128 * 2**20  # keeps the parent's buffer (images included) bounded
-ROW_GROUP_ROWS = 100  # small row groups keep readers' memory low when rows hold images
+LOCK_FILE = "lock"  # in STATE_DIR: held (flock) by the one run writing to OUT
 
 
 def shard_paths(out: Path, table: str) -> list[Path]:
@@ -41,16 +44,58 @@ def shard_paths(out: Path, table: str) -> list[Path]:
     return sorted((Path(out) / table).glob("*.parquet"))
 
 
-def encode_rows(rows: list[dict], features: Features) -> pa.Table:
-    """Rows as plain Python values (images as PNG bytes or {"bytes", "path"}) -> Arrow table."""
-    encoded = [features.encode_example(row) for row in rows]
-    return pa.Table.from_pylist(encoded, schema=features.arrow_schema)
+def printable(value):
+    """`value` with strings made valid UTF-8: a file name that is not (Linux allows any bytes) arrives as
+    lone surrogates, which Arrow cannot write; it is kept readable with `\\xNN` escapes instead."""
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+            return value
+        except UnicodeEncodeError:
+            return value.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    if isinstance(value, dict):
+        return {k: printable(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [printable(v) for v in value]
+    return value
 
 
-def _write_parquet_atomically(table: pa.Table, path: Path) -> None:
-    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.tmp")
-    pq.write_table(table, tmp, row_group_size=ROW_GROUP_ROWS, compression="zstd")
-    os.replace(tmp, path)
+class OutLocked(Exception):
+    """Another run holds OUT."""
+
+
+class OutLock:
+    """One `extract` per OUT at a time: an exclusive `flock` on OUT/.scitune/lock.
+
+    The kernel drops the lock when its holder exits in any way (kill -9 included), so a crashed run
+    never leaves it stuck; the file only says who held it last.
+    """
+
+    def __init__(self, out: Path):
+        path = Path(out) / STATE_DIR / LOCK_FILE
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(self.fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as e:
+            if e.errno not in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
+                # A file system without locks (some NFS mounts): run, but say what is not guarded.
+                print(f"warning: cannot lock {path} ({e}); start no second run on {out}", file=sys.stderr)
+                return
+            holder = os.pread(self.fd, 200, 0).decode("utf-8", "replace").strip() or "another process"
+            os.close(self.fd)
+            raise OutLocked(
+                f"{out} is in use by another extract run ({holder}); two runs on one OUT would duplicate "
+                "rows. Wait for it to finish, or give this run another --out."
+            ) from None
+        os.ftruncate(self.fd, 0)
+        os.pwrite(self.fd, f"pid {os.getpid()} on {socket.gethostname()}, since {time.ctime()}".encode(), 0)
+
+    def __enter__(self) -> OutLock:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        os.close(self.fd)  # releases the flock
 
 
 def write_json_atomically(data, path: Path) -> None:
@@ -60,18 +105,15 @@ def write_json_atomically(data, path: Path) -> None:
     os.replace(tmp, path)
 
 
-def _row_bytes(row: dict) -> int:
-    size = 0
-    for value in row.values():
-        if isinstance(value, (bytes, str)):
-            size += len(value)
-        elif isinstance(value, dict) and isinstance(value.get("bytes"), bytes):
-            size += len(value["bytes"])
-        elif isinstance(value, list):
-            size += sum(
-                len(v["bytes"]) for v in value if isinstance(v, dict) and isinstance(v.get("bytes"), bytes)
-            )
-    return size + 256
+def _shard_ok(path: Path, size: int | None) -> bool:
+    """The shard is there, has the size it was committed with, and its Parquet footer reads."""
+    try:
+        if size is not None and path.stat().st_size != size:
+            return False
+        pq.ParquetFile(path).metadata  # noqa: B018 - reads and checks the footer
+        return True
+    except (OSError, pa.ArrowException):
+        return False
 
 
 class RunWriter:
@@ -113,6 +155,25 @@ class RunWriter:
             removed += 1
         return removed
 
+    def drop_damaged(self) -> list[str]:
+        """Forget each commit whose shards are missing, truncated or unreadable; returns their names.
+
+        The commit's manifest goes first (its inputs are no longer done, so this run redoes them), then
+        its shards: a damaged shard never stays in OUT beside the redone rows."""
+        damaged = []
+        for path in sorted(self.manifests.glob("*.json")):
+            try:
+                m = json.loads(path.read_text(encoding="utf-8"))
+                bad = [f for f in m["files"] if not _shard_ok(self.out / f, m.get("sizes", {}).get(f))]
+            except (OSError, ValueError, KeyError, TypeError):
+                m, bad = {"files": []}, [path.name]
+            if bad:
+                path.unlink()
+                for f in m.get("files", []):
+                    (self.out / f).unlink(missing_ok=True)
+                damaged += bad
+        return damaged
+
     def done(self) -> dict[str, str]:
         """Input keys already committed -> their paper_id."""
         done: dict[str, str] = {}
@@ -125,28 +186,44 @@ class RunWriter:
     def add(self, key: str, paper_id: str, figures: list[dict], errors: list[dict]) -> None:
         """Buffer all rows of one finished input; commits when the buffer is full."""
         self._keys.append(key)
-        self._papers[key] = paper_id
-        self._figures += figures
-        self._errors += errors
-        self._bytes += sum(_row_bytes(r) for r in figures)
+        self._papers[printable(key)] = printable(paper_id)
+        self._figures += [printable(r) for r in figures]
+        self._errors += [printable(r) for r in errors]
+        self._bytes += sum(row_bytes(r) for r in figures)
         if len(self._figures) + len(self._errors) >= self.shard_rows or self._bytes >= self.shard_bytes:
             self.commit()
 
     def commit(self) -> None:
         if not self._keys:
             return
-        name = hashlib.sha256("\n".join(sorted(self._keys)).encode()).hexdigest()[:16]
-        files = []
-        for table, rows, features in (
-            ("figures", self._figures, FIGURE_FEATURES),
-            ("errors", self._errors, ERROR_FEATURES),
-        ):
-            if rows:
-                rel = f"{table}/part-{name}.parquet"
-                _write_parquet_atomically(encode_rows(rows, features), self.out / rel)
-                files.append(rel)
-        # The manifest is the commit point: written last, atomically.
-        write_json_atomically({"papers": self._papers, "files": files}, self.manifests / f"{name}.json")
+        name = hashlib.sha256("\n".join(sorted(printable(self._keys))).encode()).hexdigest()[:16]
+        files, sizes = [], {}
+        try:
+            for table, rows, features in (
+                ("figures", self._figures, FIGURE_FEATURES),
+                ("errors", self._errors, ERROR_FEATURES),
+            ):
+                if rows:
+                    rel = f"{table}/part-{name}.parquet"
+                    files.append(rel)
+                    write_parquet_atomically(encode_rows(rows, features), self.out / rel)
+                    sizes[rel] = (self.out / rel).stat().st_size
+            # The manifest is the commit point: written last, atomically. Sizes let the next run notice a
+            # shard truncated later (a copy cut short, a disk error).
+            manifest = {"papers": self._papers, "files": files, "sizes": sizes}
+            write_json_atomically(manifest, self.manifests / f"{name}.json")
+        except BaseException:  # a full disk, Ctrl-C: nothing of this commit stays half-written
+            for rel in files:
+                (self.out / rel).unlink(missing_ok=True)
+            for path in [*self.manifests.glob(".*.tmp"), *(self.out / "figures").glob(".*.tmp")]:
+                path.unlink(missing_ok=True)
+            for path in (self.out / "errors").glob(".*.tmp"):
+                path.unlink(missing_ok=True)
+            raise
+        self.discard()
+
+    def discard(self) -> None:
+        """Drop the buffered rows (their inputs stay not done, so a re-run redoes them)."""
         self._keys, self._papers, self._figures, self._errors, self._bytes = [], {}, [], [], 0
 
 
@@ -154,58 +231,3 @@ def reset(out: Path) -> None:
     """Forget all previous work in OUT (`extract --force`)."""
     for name in ("figures", "errors", "instructions", STATE_DIR):
         shutil.rmtree(Path(out) / name, ignore_errors=True)
-
-
-def write_table(
-    rows: Iterable[dict],
-    folder: Path,
-    features: Features,
-    shard_rows: int = SHARD_ROWS,
-    shard_bytes: int = SHARD_BYTES,
-    prefix: str = "part",
-) -> list[Path]:
-    """Stream rows into Parquet shards replacing `folder` as a whole, once all are written.
-
-    Shard names are `{prefix}-00000.parquet`, ...; the old folder survives until the new one is
-    complete, so a crash leaves either the old or the new table, never a mix.
-    """
-    folder = Path(folder)
-    folder.parent.mkdir(parents=True, exist_ok=True)
-    tmp = folder.with_name(f".{folder.name}.{uuid.uuid4().hex[:8]}.tmp")
-    tmp.mkdir()
-    written: list[str] = []
-    group: list[dict] = []
-    shard: pq.ParquetWriter | None = None
-    shard_count = shard_size = 0
-
-    # Rows are written a row group at a time, so memory holds one group, not one shard.
-    def write_group() -> None:
-        nonlocal group, shard, shard_count, shard_size
-        if shard is None:
-            written.append(f"{prefix}-{len(written):05d}.parquet")
-            shard = pq.ParquetWriter(tmp / written[-1], features.arrow_schema, compression="zstd")
-        shard.write_table(encode_rows(group, features))
-        shard_count += len(group)
-        shard_size += sum(_row_bytes(r) for r in group)
-        group = []
-        if shard_count >= shard_rows or shard_size >= shard_bytes:
-            shard.close()
-            shard, shard_count, shard_size = None, 0, 0
-
-    try:
-        for row in rows:
-            group.append(row)
-            if len(group) >= min(ROW_GROUP_ROWS, shard_rows - shard_count):
-                write_group()
-        if group:
-            write_group()
-        if shard is not None:
-            shard.close()
-        old = folder.with_name(f".{folder.name}.{uuid.uuid4().hex[:8]}.old")
-        if folder.exists():
-            os.replace(folder, old)
-        os.replace(tmp, folder)
-        shutil.rmtree(old, ignore_errors=True)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-    return [folder / name for name in written]

@@ -7,7 +7,15 @@ card are all derived from these declarations.
 
 from .errors import ERROR_COLUMNS, ERROR_FEATURES, ERROR_STAGES
 from .figures import FIGURE_COLUMNS, FIGURE_FEATURES, KINDS, OCR_SOURCES, SOURCES
-from .instructions import INSTRUCTION_COLUMNS, INSTRUCTION_FEATURES
+from .instructions import (
+    CONTENT_PART,
+    IMAGE_TOKEN,
+    INSTRUCTION_COLUMNS,
+    INSTRUCTION_FEATURES,
+    content_parts,
+    content_text,
+    count_images,
+)
 from .taxonomy import FIGURE_TYPES, SCICAP_TYPE_MAP
 from .validate import validate_folder, validate_row
 from .version import SCHEMA_VERSION, extractor_version
@@ -19,12 +27,14 @@ TABLES = {
 }
 
 __all__ = [
+    "CONTENT_PART",
     "ERROR_COLUMNS",
     "ERROR_FEATURES",
     "ERROR_STAGES",
     "FIGURE_COLUMNS",
     "FIGURE_FEATURES",
     "FIGURE_TYPES",
+    "IMAGE_TOKEN",
     "INSTRUCTION_COLUMNS",
     "INSTRUCTION_FEATURES",
     "KINDS",
@@ -33,6 +43,9 @@ __all__ = [
     "SCICAP_TYPE_MAP",
     "SOURCES",
     "TABLES",
+    "content_parts",
+    "content_text",
+    "count_images",
     "extractor_version",
     "validate_folder",
     "validate_row",

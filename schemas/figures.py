@@ -9,6 +9,7 @@ from datasets import Features, Image, List, Value
 KINDS = ("figure", "table")
 SOURCES = ("pdf", "latex", "pdf+latex")
 OCR_SOURCES = ("text_layer", "ocr", "mixed", "latex")
+REGION_SOURCES = ("rules", "layout_model")
 
 PROVENANCE = {
     "input": Value("string"),
@@ -18,6 +19,16 @@ PROVENANCE = {
     "latex_input": Value("string"),
     "latex_sha256": Value("string"),
     "dpi": Value("int32"),
+}
+
+# arXiv metadata of the paper (null when none was joined): `download` writes it, `extract` joins it.
+PAPER = {
+    "title": Value("string"),
+    "authors": List(Value("string")),
+    "abstract": Value("string"),
+    "categories": List(Value("string")),
+    "published": Value("string"),
+    "doi": Value("string"),
 }
 
 FIGURE_FEATURES = Features(
@@ -46,7 +57,9 @@ FIGURE_FEATURES = Features(
         "subfigure_images": List(Image()),
         "pdf_caption": Value("string"),
         "alignment_score": Value("float32"),
-        # Schema version 2
+        # Schema version 2 (appended; see the README's "Schema version 2").
+        "paper": PAPER,
+        "region_source": Value("string"),
         "figure_type_score": Value("float32"),
         "ocr_boxes": List(List(Value("float32"), length=4)),
     }
@@ -54,7 +67,9 @@ FIGURE_FEATURES = Features(
 
 FIGURE_COLUMNS: dict[str, str] = {
     "figure_id": "Unique and stable across re-runs: `{paper_id}/{kind}{number}`.",
-    "paper_id": "arXiv id with version when known (file name, bundle or PDF text), else the input's file stem.",
+    "paper_id": (
+        "arXiv id with version when known (file name, bundle or PDF text), else the input's file stem."
+    ),
     "kind": "`figure` or `table`.",
     "number": "As printed: `3`, `S2`, `A.1`, `II`.",
     "source": "`pdf`, `latex` or `pdf+latex` (found on both sides and joined).",
@@ -73,11 +88,19 @@ FIGURE_COLUMNS: dict[str, str] = {
     "subfigures": "Panels with their own captions: `{label, caption}`.",
     "provenance": "`input` path as given, its `sha256`, `extractor` version, `schema_version`, "
     "the LaTeX input and hash for joined rows, render `dpi`.",
-    "license": "Licence of the paper when known, normalised (`CC-BY-4.0`, `arXiv-nonexclusive-1.0`, ...).",
+    "license": "Licence of the paper when known, normalised (`CC-BY-4.0`, `arXiv-nonexclusive-1.0`, ...): "
+    "arXiv's record first (`download`'s metadata.jsonl or `--metadata`), then `--default-license`, then a "
+    "licence stated on page 1 or in the LaTeX source.",
     "graphics": "Source files behind the float (LaTeX side), relative to the source root.",
-    "subfigure_images": "Per-panel images aligned with `subfigures` (LaTeX side; empty when panels have no own file).",
+    "subfigure_images": (
+        "Per-panel images aligned with `subfigures` (LaTeX side; empty when panels have no own file)."
+    ),
     "pdf_caption": "For `pdf+latex` rows: the caption as read from the PDF, kept for comparison.",
     "alignment_score": "For `pdf+latex` rows: agreement of the two sides (caption token-F1), 0 to 1.",
+    "paper": "arXiv metadata of the paper (null when none was joined): `title`, `authors`, `abstract`, "
+    "`categories` (primary first), `published` (date of v1, YYYY-MM-DD), `doi`.",
+    "region_source": "How the PDF region (`bbox`) was found: `rules` (captions, graphics and text flow) or "
+    "`layout_model` (PyMuPDF's layout model, asked where the rules were unsure); null without a PDF region.",
     "figure_type_score": "Confidence of the classifier in `figure_type`, 0 to 1 (below "
     "`scitune.curate.figure_types.MIN_SCORE` the type is `other`); null for tables.",
     "ocr_boxes": "One box per word of `ocr`, `[x0, y0, x1, y1]` as fractions (0-1) of the figure image, "

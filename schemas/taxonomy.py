@@ -35,8 +35,9 @@ FIGURE_TYPES: dict[str, str] = {
     "bar_chart": "Bars over categories, grouped or stacked.",
     "histogram": "Bars over binned continuous values, or a density estimate.",
     "box_plot": "Box-and-whisker or violin plots.",
-    "heatmap": "A colour-coded matrix or 2-D field (confusion matrix, correlation map, image of a 2-D "
-    "function).",
+    "heatmap": (
+        "A colour-coded matrix or 2-D field (confusion matrix, correlation map, image of a 2-D function)."
+    ),
     "pie_chart": "Pie or donut charts.",
     "area_chart": "Filled areas over an axis, stacked or not.",
     "other_plot": "A chart with axes not covered above (contours, corner plots, polar, 3-D surfaces).",

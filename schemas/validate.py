@@ -7,6 +7,7 @@ stays flat however large the dataset is.
 
 from __future__ import annotations
 
+import io
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,8 +16,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from .errors import ERROR_FEATURES, ERROR_STAGES
-from .figures import FIGURE_FEATURES, KINDS, OCR_SOURCES, SOURCES
-from .instructions import INSTRUCTION_FEATURES
+from .figures import FIGURE_FEATURES, KINDS, OCR_SOURCES, REGION_SOURCES, SOURCES
+from .instructions import IMAGE_TOKEN, INSTRUCTION_FEATURES, PART_TYPES, count_images
 from .taxonomy import FIGURE_TYPES
 
 FEATURES = {"figures": FIGURE_FEATURES, "errors": ERROR_FEATURES, "instructions": INSTRUCTION_FEATURES}
@@ -30,6 +31,10 @@ LATEX_MARKUP = re.compile(
     r"includegraphics|caption|begin|end|footnote|url|href|section|subsection)\b\s*[\[{]"
 )
 ROLES = {"system", "user", "assistant"}
+ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+# An image with a side under 20 px is a strip (a rule, one line of text), not a float: the size below
+# which the PDF side's region check (curate/pdf/checks.py) refuses a region too.
+MIN_IMAGE_SIDE = 20
 
 
 def _is_image(value) -> bool:
@@ -38,6 +43,25 @@ def _is_image(value) -> bool:
     if not isinstance(data, (bytes, bytearray)):
         return False
     return data.startswith(PNG_MAGIC) or data.startswith(JPEG_MAGIC)
+
+
+def _image_size(value) -> tuple[int, int] | None:
+    """Width and height from the PNG header or the JPEG frame header (None when unreadable)."""
+    data = bytes(value.get("bytes") if isinstance(value, dict) else value)
+    if data.startswith(PNG_MAGIC) and len(data) >= 24:
+        return int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
+    stream = io.BytesIO(data[2:])
+    while True:  # JPEG: walk the segments to the start-of-frame marker
+        head = stream.read(4)
+        if len(head) < 4 or head[0] != 0xFF:
+            return None
+        marker, length = head[1], int.from_bytes(head[2:4], "big")
+        if 0xC0 <= marker <= 0xCF and marker not in (0xC4, 0xC8, 0xCC):
+            frame = stream.read(5)  # precision, height, width
+            if len(frame) < 5:
+                return None
+            return int.from_bytes(frame[3:5], "big"), int.from_bytes(frame[1:3], "big")
+        stream.seek(length - 2, 1)
 
 
 def _text_problems(name: str, text: str | None) -> list[str]:
@@ -62,6 +86,14 @@ def _figure_problems(row: dict) -> list[str]:
         p.append(f"figure_id {row.get('figure_id')!r} should be {expected_id!r}")
     if not _is_image(row.get("image")):
         p.append("image is missing or not PNG/JPEG bytes")
+    else:
+        size = _image_size(row["image"])
+        if size and min(size) < MIN_IMAGE_SIDE:
+            p.append(f"image is degenerate ({size[0]} x {size[1]} px, a side under {MIN_IMAGE_SIDE} px)")
+    if row.get("region_source") not in (None, *REGION_SOURCES):
+        p.append(f"region_source {row.get('region_source')!r} not in {REGION_SOURCES}")
+    if row.get("region_source") and row.get("bbox") is None:
+        p.append("region_source set on a row without a PDF region (bbox)")
     if "pdf" in str(row.get("source")).split("+"):
         if row.get("page") is None or row["page"] < 1:
             p.append("page must be >= 1 for PDF rows")
@@ -91,11 +123,27 @@ def _figure_problems(row: dict) -> list[str]:
     for key in ("input", "sha256", "extractor", "schema_version"):
         if prov.get(key) in (None, ""):
             p.append(f"provenance.{key} is missing")
+    p += _paper_problems(row.get("paper"))
     for col in ("caption", "caption_no_index"):
         p += _text_problems(col, row.get(col))
     for col in ("paragraphs", "mentions"):
         for text in row.get(col) or []:
             p += _text_problems(col, text)
+    return p
+
+
+def _paper_problems(paper: dict | None) -> list[str]:
+    """The `paper` struct (schema version 2): null, or arXiv metadata with at least a title."""
+    if paper is None:
+        return []
+    p = []
+    if not (paper.get("title") or "").strip():
+        p.append("paper.title is empty")
+    published = paper.get("published")
+    if published is not None and not ISO_DATE.match(published):
+        p.append(f"paper.published {published!r} is not a YYYY-MM-DD date")
+    if not all(isinstance(a, str) and a.strip() for a in paper.get("authors") or []):
+        p.append("paper.authors holds an empty name")
     return p
 
 
@@ -111,17 +159,35 @@ def _instruction_problems(row: dict) -> list[str]:
     messages = row.get("messages") or []
     if len(messages) < 2:
         p.append("messages needs at least a user and an assistant turn")
+    n_slots = 0
     for m in messages:
-        if m.get("role") not in ROLES:
-            p.append(f"message role {m.get('role')!r} not in {sorted(ROLES)}")
-        if not (m.get("content") or "").strip():
-            p.append(f"empty {m.get('role')} message")
+        role, content = m.get("role"), m.get("content")
+        if role not in ROLES:
+            p.append(f"message role {role!r} not in {sorted(ROLES)}")
+        if isinstance(content, str):
+            p.append(f"{role} content is a string (schema version 1): run `scitune-curate instructions`")
+            continue
+        parts = content or []
+        for part in parts:
+            if part.get("type") not in PART_TYPES:
+                p.append(f"{role} content part type {part.get('type')!r} not in {PART_TYPES}")
+            elif part["type"] == "text" and not (part.get("text") or "").strip():
+                p.append(f"empty text part in a {role} message")
+            elif part["type"] == "text" and IMAGE_TOKEN in part["text"]:
+                p.append(f"a {role} text part holds a literal {IMAGE_TOKEN}: images are image parts")
+            elif part["type"] == "image" and part.get("text") is not None:
+                p.append(f"an image part of a {role} message carries text")
+        if not any(part.get("type") == "text" for part in parts):
+            p.append(f"empty {role} message")
+        slots = count_images(parts)
+        if slots and role != "user":
+            p.append(f"an image part in a {role} message")
+        n_slots += slots
     if messages and messages[-1].get("role") != "assistant":
         p.append("the last message must be the assistant's")
-    n_tags = sum((m.get("content") or "").count("<image>") for m in messages if m.get("role") == "user")
     images = row.get("images") or []
-    if n_tags != len(images):
-        p.append(f"{n_tags} <image> tags but {len(images)} images")
+    if n_slots != len(images):
+        p.append(f"{n_slots} image parts but {len(images)} images")
     if not all(_is_image(im) for im in images):
         p.append("an image is not PNG/JPEG bytes")
     return p
@@ -156,9 +222,27 @@ def _schema_problems(path: Path, schema: pa.Schema, table: str) -> list[str]:
             p.append(f"{path}: column {f.name!r} missing")
         elif not schema.field(f.name).type.equals(f.type):
             p.append(f"{path}: column {f.name!r} is {schema.field(f.name).type}, expected {f.type}")
+            if table == "instructions" and f.name == "messages":
+                p.append(f"{path}: schema version 1 instructions; rebuild: `scitune-curate instructions OUT`")
     if b"huggingface" not in (schema.metadata or {}):
         p.append(f"{path}: no `huggingface` features metadata (images would not decode)")
     return p
+
+
+def _damaged(table: str, path: Path, e: Exception) -> str:
+    return (
+        f"{table}/{path.name}: damaged shard, not readable ({e}); re-run the same `extract` command "
+        "to redo its inputs"
+    )
+
+
+def _rows_of(pf: pq.ParquetFile, table: str, path: Path, report: Report):
+    """Rows in small batches (images a few at a time); a shard damaged mid-way ends as one problem."""
+    try:
+        for batch in pf.iter_batches(batch_size=64):
+            yield batch.to_pylist()
+    except (OSError, pa.ArrowException) as e:
+        report.problems.append(_damaged(table, path, e))
 
 
 def validate_folder(out: str | Path, max_problems: int = 200) -> Report:
@@ -173,10 +257,14 @@ def validate_folder(out: str | Path, max_problems: int = 200) -> Report:
     for table in FEATURES:
         report.rows[table] = 0
         for path in sorted((out / table).glob("*.parquet")):
-            pf = pq.ParquetFile(path)
+            try:
+                pf = pq.ParquetFile(path)
+            except (OSError, pa.ArrowException) as e:  # a truncated copy, a disk error: name it, go on
+                report.problems.append(_damaged(table, path, e))
+                continue
             report.problems += _schema_problems(path, pf.schema_arrow, table)
-            for batch in pf.iter_batches(batch_size=64):
-                for i, row in enumerate(batch.to_pylist()):
+            for batch in _rows_of(pf, table, path, report):
+                for row in batch:
                     report.rows[table] += 1
                     where = f"{path.name} row {report.rows[table] - 1}"
                     for problem in validate_row(row, table):

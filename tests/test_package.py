@@ -1,4 +1,5 @@
-"""Packaging promises: one `scitune` namespace, curation without torch, the schema documented in the README."""
+"""Packaging promises: one `scitune` namespace, curation without torch, the schema documented in the
+README."""
 
 from __future__ import annotations
 
@@ -16,7 +17,8 @@ ROOT = Path(__file__).resolve().parents[1]
 def test_curation_never_imports_torch():
     code = (
         "import sys, tempfile\n"
-        "import scitune.curate.cli, scitune.curate.runner, scitune.curate.instructions, scitune.curate.exports\n"
+        "import scitune.curate.cli, scitune.curate.runner, scitune.curate.instructions, "
+        "scitune.curate.exports\n"
         "import scitune.curate.hub, scitune.curate.card, scitune.curate.filters\n"
         "from scitune.curate.document import Options, process_document\n"
         "from scitune.curate.inputs import assign_paper_ids, plan_inputs\n"

@@ -27,13 +27,17 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import pyarrow.parquet as pq
+
 from ..schemas import FIGURE_TYPES, SCICAP_TYPE_MAP
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
 SCICAP_REFERENCES = ("caption_no_index", "original", "lowercase", "basic-num", "advanced")
 # VisText's chart types (first entry of L1_properties) and the taxonomy classes that name them.
 VISTEXT_TYPE_MAP = {"line_plot": "line", "bar_chart": "bar", "area_chart": "area"}
-_INDEX_PREFIX = re.compile(r"^\s*(?:fig(?:ure)?|table)\.?\s*[A-Z]?[\dIVX]+[a-z]?\s*[:.|]\s*", re.I)
+# "Figure 3:", "Fig. 2b.", "Table IV |": the label a caption starts with. References (strip_index) and
+# predictions (metrics.clean_prediction) lose it before scoring.
+FIGURE_LABEL = re.compile(r"^\s*(?:fig(?:ure)?|table)\.?\s*[A-Z]?[\dIVX]+[a-z]?\s*[:.|]\s*", re.I)
 
 
 @dataclass
@@ -60,7 +64,7 @@ class ReadError:
 
 def strip_index(caption: str) -> str:
     """`Figure 3: text` -> `text` (SciCap's caption_no_index)."""
-    return _INDEX_PREFIX.sub("", caption, count=1).strip()
+    return FIGURE_LABEL.sub("", caption, count=1).strip()
 
 
 def _find_image(name: str, folders: list[Path]) -> Path | None:
@@ -158,7 +162,8 @@ def read_scicap_challenge(
                 str(path),
                 str(ann.get("id")),
                 "orphan_annotation",
-                f"annotation {ann.get('id')} names image_id {ann.get('image_id')!r}, which is not in `images`",
+                f"annotation {ann.get('id')} names image_id {ann.get('image_id')!r}, which is not in "
+                "`images`",
             )
             continue
         by_image.setdefault(ann["image_id"], []).append(ann)
@@ -272,8 +277,6 @@ def read_vistext(
 
 def read_figures(out: str | Path) -> Iterator[CaptionItem | ReadError]:
     """Our own `figures` rows (OUT/figures/*.parquet), streamed batch by batch."""
-    import pyarrow.parquet as pq
-
     out = Path(out)
     for shard in sorted((out / "figures").glob("*.parquet")):
         pf = pq.ParquetFile(shard)

@@ -4,7 +4,11 @@ Each command parses its options and calls one function; the work happens elsewhe
 (`loop.py` for finetune, `evaluate.py` for evaluate and compare).
 """
 
+import os
+
 import typer
+
+from .config import ConfigError, load_config
 
 app = typer.Typer(
     help="Train and evaluate LLaVA-style models on scitune instruction data.",
@@ -40,9 +44,7 @@ def finetune(
 
     Several GPUs: torchrun --nproc_per_node=8 $(which scitune-train) finetune scitune-7b --data ...
     """
-    import os
-
-    from .config import ConfigError, load_config
+    # lazy: `--help`, evaluate and compare start without torch and transformers
     from .loop import close_distributed
     from .loop import finetune as run
 
@@ -132,6 +134,7 @@ def evaluate(
     ),
 ) -> None:
     """Evaluate a checkpoint (or score a prediction file) on ScienceQA, SciCap or VisText."""
+    # lazy: `--help` and the other commands start without torch and transformers
     from .evaluate import evaluate as run_evaluation
     from .evaluate import summary
     from .generate import Decoding
@@ -179,6 +182,7 @@ def compare(
     out: Path | None = typer.Option(None, "-o", "--out", help="Also write the Markdown to this file."),
 ) -> None:
     """Put several result files side by side (Markdown), optionally with the published rows."""
+    # lazy: `--help` and the other commands start without pyarrow
     from .report import compare as build
 
     if not results and not published:
@@ -213,6 +217,7 @@ def prepare_scienceqa(
     ),
 ) -> None:
     """Write a ScienceQA split in one of LLaVA's prompt formats as training data."""
+    # lazy: `--help` and the other commands start without pyarrow
     from .scienceqa import export
 
     try:

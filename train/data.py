@@ -3,7 +3,8 @@
 The flow, one stage each:
 
 1. `open_rows(path)` reads `instructions` rows (a scitune OUT folder, Parquet files, a Hub dataset
-   id, streamed when asked) or LLaVA conversation JSON, as dicts `{id, messages, images}`.
+   id, streamed when asked) or LLaVA conversation JSON, as dicts `{id, messages, images}`. Message
+   content may be a string with `<image>` (schema version 1) or a list of parts (version 2).
 2. `Encoder.encode(row)` renders the conversation with the model's chat template turn by turn and
    tokenizes each prefix; every turn's tokens must extend the previous prefix exactly (else the
    row is refused, never mis-masked). Prompt turns, image tokens and padding are -100 in the
@@ -30,10 +31,13 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
+import datasets
 import numpy as np
 import torch
+from PIL import Image
 
-from .model import IMAGE_TOKEN, image_seq_length
+from ..schemas import IMAGE_TOKEN, content_text
+from .model import image_seq_length
 
 log = logging.getLogger(__name__)
 
@@ -63,7 +67,16 @@ class LlavaJsonRows:
             self.records = [json.loads(line) for line in text.splitlines() if line.strip()]
         else:
             self.records = json.loads(text)
-        self.image_folder = image_folder or path.parent
+        self.image_folder = image_folder or self._default_folder(path)
+
+    def _default_folder(self, path: Path) -> Path:
+        """LLaVA's --image_folder when none is given: beside the JSON, or the `images/` folder that
+        `scitune-curate export llava` writes beside it (where the records' file names are found)."""
+        first = next((r["image"] for r in self.records if isinstance(r.get("image"), str)), None)
+        beside = path.parent / "images"
+        if first and not (path.parent / first).exists() and (beside / first).is_file():
+            return beside
+        return path.parent
 
     def __len__(self) -> int:
         return len(self.records)
@@ -87,7 +100,8 @@ class LlavaJsonRows:
 def _instruction_files(path: Path) -> list[str]:
     if path.is_file():
         return [str(path)]
-    folder = path / "instructions" if (path / "instructions").is_dir() else path
+    # an OUT folder, a `scitune-curate export messages` folder (data/), or a folder of shards
+    folder = next((path / sub for sub in ("instructions", "data") if (path / sub).is_dir()), path)
     files = sorted(str(p) for p in folder.glob("*.parquet"))
     if not files:
         raise FileNotFoundError(
@@ -103,8 +117,6 @@ def open_rows(source: str, split: str = "train", streaming: bool = False, image_
     `source` is an OUT folder (its `instructions/*.parquet`), a folder of Parquet shards, one Parquet
     file, a LLaVA `.json`/`.jsonl` file, or a Hub dataset id (config `instructions`).
     """
-    import datasets
-
     path = Path(source)
     if path.suffix in (".json", ".jsonl") and path.is_file():
         if streaming:
@@ -133,7 +145,7 @@ def row_texts(rows, limit: int):
         if n >= limit:
             break
         for m in row["messages"]:
-            yield m["content"].replace(IMAGE_TOKEN, " ")
+            yield content_text(m["content"], " ")
 
 
 # --- 2. tokens and labels -------------------------------------------------------------------------
@@ -204,7 +216,11 @@ class Encoder:
         self.pad_id = self.tokenizer.pad_token_id
 
     def encode(self, row: dict) -> Sample:
-        messages = [{"role": m["role"], "content": m["content"]} for m in row["messages"]]
+        # Schema version 2 stores content parts, version 1 strings with `<image>`; our chat templates
+        # take strings, so an image part becomes the `<image>` token where it stands.
+        messages = [
+            {"role": m["role"], "content": content_text(m["content"], IMAGE_TOKEN)} for m in row["messages"]
+        ]
         if not any(m["role"] == "assistant" for m in messages):
             raise Skip("no assistant turn")
         if any(IMAGE_TOKEN in m["content"] for m in messages if m["role"] != "user"):
@@ -406,16 +422,12 @@ class BatchStream:
 
 
 def _load_image(image: dict):
-    from PIL import Image
-
     im = Image.open(io.BytesIO(image["bytes"])) if image.get("bytes") else Image.open(image["path"])
     return im.convert("RGB")
 
 
 def _check_image(image: dict) -> None:
     """Cheap check (header only) that an image can be opened; full decoding waits for the batch."""
-    from PIL import Image
-
     Image.open(io.BytesIO(image["bytes"])) if image.get("bytes") else Image.open(image["path"])
 
 
@@ -454,8 +466,6 @@ def collate(
                 problems.append(f"{s.id}: image does not decode ({type(e).__name__}: {e})")
                 labels[r, at : at + n] = IGNORE
                 side = _processor_side(image_processor)
-                from PIL import Image
-
                 loaded = [Image.new("RGB", (side, side)) for _ in s.images]
             images += loaded
             at += n

@@ -17,6 +17,12 @@ from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+import torch
+from PIL import Image
+from transformers.utils import logging as hf_logging
+
+from .model import load_model
+
 
 @dataclass
 class Decoding:
@@ -81,11 +87,6 @@ class Progress:
 
 def load_checkpoint(path: str | Path):
     """(model, processor) from a checkpoint folder saved as a normal transformers model + processor."""
-    import torch
-    from transformers.utils import logging as hf_logging
-
-    from .model import load_model
-
     path = Path(path)
     if not (path / "config.json").is_file():
         raise FileNotFoundError(
@@ -127,8 +128,6 @@ def chat_template_name(processor) -> str:
 
 
 def _open_image(image: str | bytes):
-    from PIL import Image
-
     with Image.open(io.BytesIO(image) if isinstance(image, bytes) else image) as im:
         return im.convert("RGB")
 
@@ -143,8 +142,6 @@ def _cut(text: str, stop: Iterable[str]) -> str:
 
 
 def _run_batch(model, processor, batch: list[Request], decoding: Decoding) -> list[tuple[str, int]]:
-    import torch
-
     tok = processor.tokenizer
     tok.padding_side = "left"  # generation continues from the right end of every row
     if tok.pad_token_id is None:

@@ -34,7 +34,17 @@ from pathlib import Path
 import numpy as np
 import torch
 import torch.distributed as dist
+import torch.distributed.checkpoint as dcp
 import torch.nn.functional as F
+from torch.distributed.checkpoint.state_dict import (
+    StateDictOptions,
+    get_model_state_dict,
+    get_state_dict,
+    set_state_dict,
+)
+from torch.nn.parallel import DistributedDataParallel as DDP
+from tqdm.auto import tqdm
+from transformers import AutoTokenizer
 
 from .config import Config, StageConfig, save_config
 from .data import BatchStream, Encoder, StreamState, collate, open_rows, row_texts
@@ -156,6 +166,7 @@ class TrainModule(torch.nn.Module):
 def wrap(module: TrainModule, d: Dist, cast: torch.dtype | None):
     """Move to the device and wrap for DDP or FSDP2."""
     if d.mode == "fsdp":
+        # FSDP2 only: importing it costs ~2 s, paid by FSDP runs alone
         from torch.distributed.device_mesh import init_device_mesh
         from torch.distributed.fsdp import MixedPrecisionPolicy, fully_shard
 
@@ -175,8 +186,6 @@ def wrap(module: TrainModule, d: Dist, cast: torch.dtype | None):
         return module
     module.to(d.device)
     if d.mode == "ddp":
-        from torch.nn.parallel import DistributedDataParallel as DDP
-
         return DDP(module, device_ids=[d.local_rank] if d.device.type == "cuda" else None)
     return module
 
@@ -203,7 +212,8 @@ def flop_counter(llava, stage: str, lora: bool = False):
 
     LLM: 6 FLOPs per parameter per token when its weights train (instruct), 4 when only gradients
     flow through it (align, or instruct with LoRA: the adapters' own FLOPs are left out); attention
-    12 * layers * width * sum(len^2) (forward + backward); LM head only at learned tokens; vision tower forward only (frozen): 2 per parameter per patch.
+    12 * layers * width * sum(len^2) (forward + backward); LM head only at learned tokens; vision tower
+    forward only (frozen): 2 per parameter per patch.
     """
     text = llava.config.text_config
     lm = llava.model.language_model
@@ -396,9 +406,6 @@ def _set_rng_state(state: dict) -> None:
 
 def save_checkpoint(folder: Path, module, optimizer, meta: dict, d: Dist, keep: int) -> None:
     """Model + optimizer (sharded by torch.distributed.checkpoint) and per-rank state, atomically."""
-    import torch.distributed.checkpoint as dcp
-    from torch.distributed.checkpoint.state_dict import get_state_dict
-
     tmp = folder.with_name(folder.name + ".tmp")
     if d.main:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -441,9 +448,6 @@ def latest_checkpoint(stage_dir: Path) -> Path | None:
 
 
 def load_checkpoint(folder: Path, module, optimizer, d: Dist) -> dict:
-    import torch.distributed.checkpoint as dcp
-    from torch.distributed.checkpoint.state_dict import get_state_dict, set_state_dict
-
     model_sd, optim_sd = get_state_dict(module, optimizer)
     state = {"model": model_sd, "optim": optim_sd}
     with _single_process_ok():
@@ -464,8 +468,6 @@ def load_checkpoint(folder: Path, module, optimizer, d: Dist) -> dict:
 
 def export_model(module, processor, path: Path, d: Dist) -> Path:
     """The final transformers checkpoint (full weights gathered from FSDP shards on rank 0)."""
-    from torch.distributed.checkpoint.state_dict import StateDictOptions, get_model_state_dict
-
     llava = unwrap(module).llava
     state = None
     if d.mode == "fsdp":
@@ -498,8 +500,6 @@ def _metrics_writer(path: Path | None):
 
 def _tokenizer_for_run(cfg: Config, out: Path, rows, d: Dist):
     """A trained tokenizer is trained once (rank 0), saved in OUTPUT/tokenizer, and reused on resume."""
-    from transformers import AutoTokenizer
-
     if cfg.model.tokenizer != "train":
         return None
     folder = out / "tokenizer"
@@ -509,7 +509,46 @@ def _tokenizer_for_run(cfg: Config, out: Path, rows, d: Dist):
     return AutoTokenizer.from_pretrained(folder)
 
 
-def train_stage(cfg: Config, name: str, stage: StageConfig, d: Dist, init: Path | None, resume: bool) -> Path:
+@dataclass
+class StageRun:
+    """What `setup_stage` builds for one stage, and where its steps stand."""
+
+    name: str
+    stage: StageConfig
+    stage_dir: Path
+    source: str
+    model: torch.nn.Module  # the transformers Llava model, inside `module`
+    processor: object
+    module: torch.nn.Module  # TrainModule(model), wrapped for DDP or FSDP2
+    optimizer: torch.optim.Optimizer
+    params: list[torch.nn.Parameter]  # the trained ones
+    stream: BatchStream
+    total: int  # optimiser steps of the stage
+    epochs: float  # inf when max_steps decides
+    cast: torch.dtype | None  # autocast dtype
+    step: int = 0
+    tokens_seen: int = 0
+    skipped: dict = field(default_factory=dict)  # reason -> rows skipped
+
+
+def train_stage(
+    cfg: Config, name: str, stage: StageConfig, d: Dist, init: Path | None, resume: bool
+) -> Path | None:
+    """One stage: setup (data, model, optimiser, resume) -> steps -> finish (merge LoRA, save).
+
+    Returns the saved model's folder, or None when `train.stop_at` stopped it (a checkpoint holds it).
+    """
+    run = setup_stage(cfg, name, stage, d, init, resume)
+    if not run_steps(cfg, run, d):
+        return None
+    return finish_stage(cfg, run, d)
+
+
+def setup_stage(
+    cfg: Config, name: str, stage: StageConfig, d: Dist, init: Path | None, resume: bool
+) -> StageRun:
+    """Rows, model (LoRA, trainable parameters), batch stream, step count, wrapped module, optimiser,
+    and the state of the latest checkpoint when resuming."""
     out = Path(cfg.train.output)
     stage_dir = out / name
     source = stage.data or cfg.data.path
@@ -566,15 +605,29 @@ def train_stage(cfg: Config, name: str, stage: StageConfig, d: Dist, init: Path 
         eps=cfg.train.adam_eps,
         fused=(d.device.type == "cuda" and d.mode != "fsdp") or None,  # FSDP: foreach over DTensors
     )
+    run = StageRun(
+        name,
+        stage,
+        stage_dir,
+        source,
+        model,
+        processor,
+        module,
+        optimizer,
+        params,
+        stream,
+        total,
+        epochs,
+        cast,
+    )
 
-    step, tokens_seen = 0, 0
     ckpt = latest_checkpoint(stage_dir) if resume else None
     if ckpt is not None:
         meta = load_checkpoint(ckpt, module, optimizer, d)
-        step, tokens_seen = meta["step"], meta["tokens_seen"]
+        run.step, run.tokens_seen = meta["step"], meta["tokens_seen"]
         stream.state, stream.skipped = StreamState(**meta["stream"]), type(stream.skipped)(meta["skipped"])
         if d.main:
-            log.info("resumed %s from %s (step %d)", name, ckpt, step)
+            log.info("resumed %s from %s (step %d)", name, ckpt, run.step)
     if d.main:
         stage_dir.mkdir(parents=True, exist_ok=True)
         log.info(
@@ -588,24 +641,41 @@ def train_stage(cfg: Config, name: str, stage: StageConfig, d: Dist, init: Path 
             stage.batch_size,
             source,
         )
+    return run
 
-    flops_of = flop_counter(model, name, lora=bool(stage.lora_r))
+
+@dataclass
+class _Window:
+    """What happened since the last log line: summed loss (a device tensor), tokens, FLOPs, start time."""
+
+    loss: torch.Tensor
+    tokens: int = 0
+    flops: float = 0.0
+    start: float = field(default_factory=time.perf_counter)
+
+    def reset(self) -> None:
+        self.loss.zero_()
+        self.tokens, self.flops, self.start = 0, 0.0, time.perf_counter()
+
+
+def run_steps(cfg: Config, run: StageRun, d: Dist) -> bool:
+    """The optimiser steps of the stage, from `run.step` on; False when `train.stop_at` stopped them."""
+    stage, name, total = run.stage, run.name, run.total
+    flops_of = flop_counter(run.model, name, lora=bool(stage.lora_r))
     peak = peak_flops(cfg, d.device)
-    metrics = _metrics_writer(stage_dir / "metrics.jsonl" if cfg.train.metrics_file and d.main else None)
+    metrics = _metrics_writer(run.stage_dir / "metrics.jsonl" if cfg.train.metrics_file and d.main else None)
     bar = None
     if cfg.train.progress and d.main:
-        from tqdm.auto import tqdm
-
         # a bar on a terminal; in a log file (no terminal) a line per log step instead
-        bar = tqdm(total=total, initial=step, desc=name, unit="step", dynamic_ncols=True, disable=None)
+        bar = tqdm(total=total, initial=run.step, desc=name, unit="step", dynamic_ncols=True, disable=None)
 
     def make_steps(worker: int, workers: int):
         return step_batches(
-            stream,
+            run.stream,
             d,
             stage.grad_accum,
-            epochs,
-            processor,
+            run.epochs,
+            run.processor,
             cfg.data.packing,
             cfg.data.pad_to_multiple_of,
             worker,
@@ -613,19 +683,20 @@ def train_stage(cfg: Config, name: str, stage: StageConfig, d: Dist, init: Path 
         )
 
     batches = StepLoader(make_steps, cfg.data.workers, cfg.data.prefetch, pin=d.device.type == "cuda")
+    cast = run.cast
     autocast = (lambda: torch.autocast(d.device.type, dtype=cast)) if cast else contextlib.nullcontext
-    loss_acc = torch.zeros((), device=d.device)
-    window_tokens, window_flops, t_window, t_start = 0, 0.0, time.perf_counter(), time.perf_counter()
+    window = _Window(torch.zeros((), device=d.device))
+    t_start = time.perf_counter()
     stop_at = cfg.train.stop_at
-    first_step = step
-    state_after, skipped = stream.state, dict(stream.skipped)
+    first_step = run.step
+    state_after, skipped = run.stream.state, dict(run.stream.skipped)
     grad_norm = torch.zeros(())
 
     for micro_batches, step_tokens, state_after, skipped in batches:
-        if step >= total:
+        if run.step >= total:
             break
-        lr = lr_at(step, total, stage)
-        for group in optimizer.param_groups:
+        lr = lr_at(run.step, total, stage)
+        for group in run.optimizer.param_groups:
             group["lr"] = lr
         n_targets = float(sum(b["n_targets"] for b in micro_batches))
         if d.world > 1:  # the step's learned tokens on all ranks: the loss denominator
@@ -636,109 +707,137 @@ def train_stage(cfg: Config, name: str, stage: StageConfig, d: Dist, init: Path 
             scale = 1.0 / max(n_targets, 1.0)  # a host number: no device traffic
         for i, b in enumerate(micro_batches):
             last = i == len(micro_batches) - 1
-            with _grad_sync(module, d, last):
+            with _grad_sync(run.module, d, last):
                 with autocast():
-                    loss_sum = module(**_to_device(b, d.device))
+                    loss_sum = run.module(**_to_device(b, d.device))
                 (loss_sum * scale).backward()
-            loss_acc += loss_sum.detach() * (scale / d.world)
-            window_flops += flops_of(b)
+            window.loss += loss_sum.detach() * (scale / d.world)
+            window.flops += flops_of(b)
             for problem in b["problems"]:
                 log.warning("%s", problem)
         if cfg.train.grad_clip > 0:
-            grad_norm = torch.nn.utils.clip_grad_norm_(params, cfg.train.grad_clip)
-        optimizer.step()
-        optimizer.zero_grad(set_to_none=True)
-        step += 1
-        tokens_seen += step_tokens
-        window_tokens += step_tokens
+            grad_norm = torch.nn.utils.clip_grad_norm_(run.params, cfg.train.grad_clip)
+        run.optimizer.step()
+        run.optimizer.zero_grad(set_to_none=True)
+        run.step += 1
+        run.tokens_seen += step_tokens
+        window.tokens += step_tokens
         if bar is not None:
             bar.update(1)
 
-        if step % cfg.train.log_every == 0 or step == total:
-            if d.world > 1:
-                dist.all_reduce(loss_acc)
+        if run.step % cfg.train.log_every == 0 or run.step == total:
             now = time.perf_counter()
-            steps_in_window = step % cfg.train.log_every or cfg.train.log_every
-            tps = window_tokens / (now - t_window)
-            record = {
-                "stage": name,
-                "step": step,
-                "tokens": tokens_seen,
-                "loss": loss_acc.item() / steps_in_window,
-                "lr": lr,
-                "grad_norm": float(getattr(grad_norm, "full_tensor", lambda: grad_norm)()),
-                "tokens_per_s": round(tps, 1),
-                "epoch": round(stream.epoch_progress(state_after), 4),
-                "elapsed_s": round(now - t_start, 2),
-            }
+            epoch = run.stream.epoch_progress(state_after)
+            record = _step_record(cfg, run, d, window, lr, grad_norm, epoch, now)
+            record["elapsed_s"] = round(now - t_start, 2)
             if peak:
-                record["mfu"] = round(window_flops / (now - t_window) / peak, 4)  # rank 0, as nanoGPT
+                record["mfu"] = round(window.flops / (now - window.start) / peak, 4)  # rank 0, as nanoGPT
             metrics(record)
-            if bar is not None and not bar.disable:
-                bar.set_postfix(
-                    loss=f"{record['loss']:.4f}",
-                    lr=f"{lr:.2e}",
-                    tok_s=f"{tps:.0f}",
-                    **({"mfu": f"{record['mfu']:.1%}"} if "mfu" in record else {}),
-                )
-            elif bar is not None:
-                eta = (total - step) * (now - t_start) / max(1, step - first_step)
-                log.info(
-                    "%s step %d/%d loss %.4f lr %.2e %.0f tokens/s%s eta %s",
-                    name,
-                    step,
-                    total,
-                    record["loss"],
-                    lr,
-                    tps,
-                    f" mfu {record['mfu']:.1%}" if "mfu" in record else "",
-                    time.strftime("%H:%M:%S", time.gmtime(eta)),
-                )
-            loss_acc.zero_()
-            window_tokens, window_flops, t_window = 0, 0.0, time.perf_counter()
+            _show(bar, record, name, total, first_step, t_start)
+            window.reset()
 
-        stopping = stop_at is not None and step >= stop_at and step < total
-        if step < total and ((stage.save_every and step % stage.save_every == 0) or stopping):
-            meta = {
-                "step": step,
-                "tokens_seen": tokens_seen,
-                "stream": asdict(state_after),
-                "skipped": skipped,
-                "world": d.world,
-                "stage": name,
-            }
-            save_checkpoint(
-                stage_dir / "checkpoints" / f"step-{step:07d}",
-                module,
-                optimizer,
-                meta,
-                d,
-                cfg.train.keep_checkpoints,
-            )
+        stopping = stop_at is not None and run.step >= stop_at and run.step < total
+        if run.step < total and ((stage.save_every and run.step % stage.save_every == 0) or stopping):
+            _save(cfg, run, d, state_after, skipped)
         if stopping:
             batches.close()
             if bar is not None:
                 bar.close()
             if d.main:
-                log.info("stopped at step %d of %d (train.stop_at); continue with --resume", step, total)
-            return None
+                log.info("stopped at step %d of %d (train.stop_at); continue with --resume", run.step, total)
+            return False
 
     batches.close()
     if bar is not None:
         bar.close()
+    run.skipped = skipped
+    return True
+
+
+def _step_record(
+    cfg: Config, run: StageRun, d: Dist, window: _Window, lr: float, grad_norm, epoch: float, now: float
+) -> dict:
+    """The metrics.jsonl line of a log step (loss: the mean over the window's steps, all ranks)."""
+    if d.world > 1:
+        dist.all_reduce(window.loss)
+    steps_in_window = run.step % cfg.train.log_every or cfg.train.log_every
+    norm = grad_norm.full_tensor() if hasattr(grad_norm, "full_tensor") else grad_norm  # FSDP: a DTensor
+    return {
+        "stage": run.name,
+        "step": run.step,
+        "tokens": run.tokens_seen,
+        "loss": window.loss.item() / steps_in_window,
+        "lr": lr,
+        "grad_norm": float(norm),
+        "tokens_per_s": round(window.tokens / (now - window.start), 1),
+        "epoch": round(epoch, 4),
+    }
+
+
+def _show(bar, record: dict, name: str, total: int, first_step: int, t_start: float) -> None:
+    """The log step on the terminal: the bar's postfix, or (no terminal) a log line with an ETA."""
+    mfu = {"mfu": f"{record['mfu']:.1%}"} if "mfu" in record else {}
+    if bar is not None and not bar.disable:
+        bar.set_postfix(
+            loss=f"{record['loss']:.4f}",
+            lr=f"{record['lr']:.2e}",
+            tok_s=f"{record['tokens_per_s']:.0f}",
+            **mfu,
+        )
+    elif bar is not None:
+        step = record["step"]
+        eta = (total - step) * (time.perf_counter() - t_start) / max(1, step - first_step)
+        log.info(
+            "%s step %d/%d loss %.4f lr %.2e %.0f tokens/s%s eta %s",
+            name,
+            step,
+            total,
+            record["loss"],
+            record["lr"],
+            record["tokens_per_s"],
+            f" mfu {mfu['mfu']}" if mfu else "",
+            time.strftime("%H:%M:%S", time.gmtime(eta)),
+        )
+
+
+def _save(cfg: Config, run: StageRun, d: Dist, state_after: StreamState, skipped: dict) -> None:
+    """A resumable checkpoint at `run.step`: weights, optimiser and the data position after the step."""
+    meta = {
+        "step": run.step,
+        "tokens_seen": run.tokens_seen,
+        "stream": asdict(state_after),
+        "skipped": skipped,
+        "world": d.world,
+        "stage": run.name,
+    }
+    save_checkpoint(
+        run.stage_dir / "checkpoints" / f"step-{run.step:07d}",
+        run.module,
+        run.optimizer,
+        meta,
+        d,
+        cfg.train.keep_checkpoints,
+    )
+
+
+def finish_stage(cfg: Config, run: StageRun, d: Dist) -> Path:
+    """Report skipped rows, merge LoRA adapters, save the model, and mark the stage done."""
+    name, skipped = run.name, run.skipped
     if skipped and d.main:
         log.warning(
             "stage %s skipped rows: %s", name, ", ".join(f"{n} x {r}" for r, n in sorted(skipped.items()))
         )
-    path = stage_dir / "model"
-    if stage.lora_r:
-        merge_lora(unwrap(module).llava)  # the saved model is a plain transformers model
+    path = run.stage_dir / "model"
+    if run.stage.lora_r:
+        merge_lora(unwrap(run.module).llava)  # the saved model is a plain transformers model
     if cfg.train.save_model or name != stages_last(cfg):
-        export_model(module, processor, path, d)
+        export_model(run.module, run.processor, path, d)
     if d.main:
-        done = {"steps": step, "tokens": tokens_seen, "skipped": skipped}
-        (stage_dir / "done.json").write_text(json.dumps(done))
-        log.info("stage %s done: %d steps, %d tokens; model saved to %s", name, step, tokens_seen, path)
+        done = {"steps": run.step, "tokens": run.tokens_seen, "skipped": skipped}
+        (run.stage_dir / "done.json").write_text(json.dumps(done))
+        log.info(
+            "stage %s done: %d steps, %d tokens; model saved to %s", name, run.step, run.tokens_seen, path
+        )
     return path
 
 

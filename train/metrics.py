@@ -17,6 +17,7 @@ Nothing here downloads anything: no nltk data, no `evaluate.load`.
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import io
 import re
@@ -25,16 +26,29 @@ import subprocess
 from functools import lru_cache
 from importlib import metadata
 
+from nltk.translate.gleu_score import corpus_gleu
+from pycocoevalcap.bleu.bleu import Bleu
+from pycocoevalcap.cider.cider import Cider
+from pycocoevalcap.meteor.meteor import Meteor
+from pycocoevalcap.rouge.rouge import Rouge
+from pycocoevalcap.tokenizer.ptbtokenizer import PTBTokenizer
+from rouge_score import rouge_scorer
+from sacrebleu.metrics import BLEU
+from sacrebleu.tokenizers.tokenizer_13a import Tokenizer13a
+
+from ..schemas import IMAGE_TOKEN
+from .captions import FIGURE_LABEL
+
 # Chat artefacts a model may leave around its answer.
 _TEMPLATE_TOKENS = re.compile(
-    r"</?s>|<\|[a-z_]+\|>|<image>|\[/?INST\]|<<SYS>>|<</SYS>>|<pad>|<unk>|<\|endoftext\|>", re.I
+    rf"</?s>|<\|[a-z_]+\|>|{re.escape(IMAGE_TOKEN)}|\[/?INST\]|<<SYS>>|<</SYS>>|<pad>|<unk>|<\|endoftext\|>",
+    re.I,
 )
 # "ASSISTANT:", "### Assistant:", or ChatML's role line "assistant\n"
 _ROLE_PREFIX = re.compile(
     r"^\s*(?:#+\s*)?(?:assistant|gpt|asst|ai|answer|response)(?:\s*:|[ \t]*\n)\s*", re.I
 )
 _CAPTION_PREFIX = re.compile(r"^\s*(?:caption|description)\s*:\s*", re.I)
-_FIGURE_INDEX = re.compile(r"^\s*(?:fig(?:ure)?|table)\.?\s*[A-Z]?\d+[a-z]?\s*[:.|]\s*", re.I)
 
 
 def clean_prediction(text: str) -> str:
@@ -44,7 +58,7 @@ def clean_prediction(text: str) -> str:
     previous = None
     while previous != text:  # prefixes can stack: "ASSISTANT: Caption: Figure 2: ..."
         previous = text
-        for pattern in (_ROLE_PREFIX, _CAPTION_PREFIX, _FIGURE_INDEX):
+        for pattern in (_ROLE_PREFIX, _CAPTION_PREFIX, FIGURE_LABEL):
             text = pattern.sub("", text, count=1)
     return " ".join(text.split())
 
@@ -96,8 +110,6 @@ METRIC_SCALES = {
 
 
 def _ptb_tokenize(captions: dict) -> dict:
-    from pycocoevalcap.tokenizer.ptbtokenizer import PTBTokenizer
-
     # The Java tokenizer reads one caption per line: inner newlines and the METEOR field separator go.
     clean = {
         k: [{"caption": " ".join(c.replace("|||", " ").split())} for c in v] for k, v in captions.items()
@@ -111,10 +123,6 @@ def _ptb_tokenize(captions: dict) -> dict:
 def _meteor():
     """One METEOR Java process per Python process: loading its paraphrase table takes seconds, so every
     evaluation (and every reference level) in this process shares it. Stopped at exit."""
-    import atexit
-
-    from pycocoevalcap.meteor.meteor import Meteor
-
     meteor = Meteor()
 
     def stop() -> None:
@@ -153,10 +161,6 @@ def coco_scores(predictions: dict[str, str], references: dict[str, list[str]]) -
             "coco_error": "Java not found: pycocoevalcap's tokenizer and METEOR need it "
             "(Debian: apt-get install default-jre-headless)",
         }
-    from pycocoevalcap.bleu.bleu import Bleu
-    from pycocoevalcap.cider.cider import Cider
-    from pycocoevalcap.rouge.rouge import Rouge
-
     tokens = _ptb_tokenize(
         {**{("ref", i): references[i] for i in ids}, **{("hyp", i): [predictions[i]] for i in ids}}
     )
@@ -177,9 +181,6 @@ def coco_scores(predictions: dict[str, str], references: dict[str, list[str]]) -
 
 def google_bleu_per_sample(predictions: list[str], references: list[list[str]]) -> list[float]:
     """HF `evaluate`'s google_bleu on each sample alone (13a tokens, nltk GLEU, n-grams 1..4)."""
-    from nltk.translate.gleu_score import corpus_gleu
-    from sacrebleu.tokenizers.tokenizer_13a import Tokenizer13a
-
     tok = Tokenizer13a()
     return [
         corpus_gleu([[tok(r).split() for r in refs]], [tok(pred).split()], min_len=1, max_len=4)
@@ -188,16 +189,12 @@ def google_bleu_per_sample(predictions: list[str], references: list[list[str]]) 
 
 
 def rouge_l_per_sample(predictions: list[str], references: list[list[str]]) -> list[float]:
-    from rouge_score import rouge_scorer
-
     scorer = rouge_scorer.RougeScorer(["rougeL"], use_stemmer=False)
     return [scorer.score_multi(refs, pred)["rougeL"].fmeasure for pred, refs in zip(predictions, references)]
 
 
 def sacrebleu_score(predictions: list[str], references: list[list[str]]) -> tuple[float, str]:
     """Corpus BLEU (0-100) and sacreBLEU's signature; a variable number of references is allowed."""
-    from sacrebleu.metrics import BLEU
-
     width = max(len(r) for r in references)
     streams = [[refs[k] if k < len(refs) else None for refs in references] for k in range(width)]
     bleu = BLEU()

@@ -22,12 +22,30 @@ from collections.abc import Iterable
 from pathlib import Path
 
 import torch
+import transformers
+from PIL import Image
+from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
+from transformers import (
+    AutoConfig,
+    AutoModel,
+    AutoModelForCausalLM,
+    AutoProcessor,
+    AutoTokenizer,
+    CLIPVisionConfig,
+    LlamaConfig,
+    LlamaForCausalLM,
+    LlavaConfig,
+    LlavaForConditionalGeneration,
+    LlavaProcessor,
+    PreTrainedTokenizerFast,
+)
+from transformers.models.llava.modeling_llava import LlavaMultiModalProjector
 
+from ..schemas import IMAGE_TOKEN
 from .config import ModelConfig
 
 log = logging.getLogger(__name__)
 
-IMAGE_TOKEN = "<image>"
 
 # Chat formats as documented by their authors (LLaVA's conv_vicuna_v1, OpenAI ChatML, Meta's
 # Llama 2 and Llama 3 model cards). `eos` is the token that ends an assistant turn (generation
@@ -100,9 +118,6 @@ def train_tokenizer(texts: Iterable[str], vocab_size: int = 2048, chat_template:
     Byte-level means any text encodes (no unknown token); the pad token is the end-of-turn token,
     which is safe because training masks are built from lengths, not from pad ids.
     """
-    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
-    from transformers import PreTrainedTokenizerFast
-
     spec = CHAT_TEMPLATES[chat_template]
     special = [t for t in dict.fromkeys([spec["bos"], spec["eos"], *spec["special"], IMAGE_TOKEN]) if t]
     tok = Tokenizer(models.BPE())
@@ -132,8 +147,6 @@ def load_tokenizer(cfg: ModelConfig, texts: Iterable[str] | None = None):
     `tokenizer: train` trains one on `texts`; otherwise it is the tokenizer's (or LLM's) own, with
     `chat_template` (a built-in name or Jinja) replacing its template and adding missing tokens.
     """
-    from transformers import AutoTokenizer
-
     template = cfg.chat_template
     if cfg.tokenizer == "train":
         if texts is None:
@@ -178,8 +191,6 @@ def load_tokenizer(cfg: ModelConfig, texts: Iterable[str] | None = None):
 
 
 def _vision_config(cfg: ModelConfig):
-    from transformers import AutoConfig, CLIPVisionConfig
-
     if cfg.vision == "config":
         kwargs = dict(cfg.vision_config)
         model_type = kwargs.pop("model_type", "clip_vision_model")  # e.g. siglip_vision_model
@@ -193,8 +204,6 @@ def _vision_config(cfg: ModelConfig):
 
 
 def _llm(cfg: ModelConfig, vocab_size: int):
-    from transformers import AutoModelForCausalLM, LlamaConfig, LlamaForCausalLM
-
     if cfg.llm == "config":
         kwargs = dict(cfg.llm_config)
         kwargs["vocab_size"] = max(-(-vocab_size // 64) * 64, kwargs.get("vocab_size", 0))  # a multiple of 64
@@ -211,8 +220,6 @@ def _llm(cfg: ModelConfig, vocab_size: int):
 
 
 def _make_projector(config):
-    from transformers.models.llava.modeling_llava import LlavaMultiModalProjector
-
     projector = LlavaMultiModalProjector(config)
     if config.scitune_projector == "linear":
         with torch.no_grad():
@@ -223,8 +230,6 @@ def _make_projector(config):
 
 
 def _image_processor(cfg: ModelConfig, vision_config):
-    import transformers
-
     if cfg.vision == "config":
         cls = getattr(transformers, "CLIPImageProcessorPil", None) or transformers.CLIPImageProcessor
         size = vision_config.image_size
@@ -249,8 +254,6 @@ def _input_size(image_processor) -> int:
 
 def image_seq_length(processor) -> int:
     """How many `<image>` tokens the processor expands one image into (asked of the processor itself)."""
-    from PIL import Image
-
     side = _input_size(processor.image_processor)
     out = processor(text=IMAGE_TOKEN, images=Image.new("RGB", (side, side)), return_tensors="pt")
     return int((out["input_ids"] == processor.image_token_id).sum())
@@ -261,8 +264,6 @@ def build_model(cfg: ModelConfig, texts: Iterable[str] | None = None, tokenizer=
 
     `texts` train the tokenizer when `cfg.tokenizer == "train"`; a ready `tokenizer` skips that.
     """
-    from transformers import AutoModel, LlavaConfig, LlavaForConditionalGeneration, LlavaProcessor
-
     if cfg.init_from:
         return load_model(cfg.init_from)
     if cfg.projector not in ("linear", "mlp2x_gelu"):
@@ -389,6 +390,7 @@ def add_lora(model, r: int, alpha: float, dropout: float, targets: list[str]) ->
     The adapters are injected in place (no wrapper model), so the training forward, FLOP counts and
     checkpoints see the same module tree; `merge_lora` folds them back before the model is saved.
     """
+    # peft only for LoRA runs (instruct.lora_r): full finetunes do not pay its import
     from peft import LoraConfig, inject_adapter_in_model
     from peft.tuners.lora import LoraLayer
 
@@ -404,7 +406,7 @@ def add_lora(model, r: int, alpha: float, dropout: float, targets: list[str]) ->
 
 def merge_lora(model) -> int:
     """Fold LoRA adapters into their base weights and put the plain layers back (a normal model)."""
-    from peft.tuners.lora import LoraLayer
+    from peft.tuners.lora import LoraLayer  # LoRA runs only, as in add_lora
 
     layers = [(name, m) for name, m in model.named_modules() if isinstance(m, LoraLayer)]
     for name, m in layers:
@@ -433,8 +435,6 @@ def load_model(path: str | Path, dtype: torch.dtype | None = None, device: str |
     (`LlavaProcessor`, chat template included). `dtype` defaults to the saved one; `device` to CPU.
     This signature is stable: evaluation and generation code load models through it.
     """
-    from transformers import AutoProcessor, LlavaForConditionalGeneration
-
     model = LlavaForConditionalGeneration.from_pretrained(str(path), dtype=dtype or "auto")
     processor = AutoProcessor.from_pretrained(str(path))
     if getattr(model.config, "scitune_projector", None) == "linear":

@@ -82,7 +82,8 @@ def type_table(name: str, types: dict) -> str:
     ]
     for label, c in types.get("per_class", {}).items():
         lines.append(
-            f"| {label} | {_fmt(c['precision'], 3)} | {_fmt(c['recall'], 3)} | {_fmt(c['f1'], 3)} | {c['support']} |"
+            f"| {label} | {_fmt(c['precision'], 3)} | {_fmt(c['recall'], 3)} | {_fmt(c['f1'], 3)} | "
+            f"{c['support']} |"
         )
     return "\n".join(lines) + "\n"
 
@@ -91,7 +92,7 @@ def bar_chart(
     values: dict[str, float | None], path: str | Path, title: str, ylabel: str, ymax: float | None = None
 ) -> Path:
     """A bar per category (matplotlib, Agg backend: no display needed)."""
-    import matplotlib
+    import matplotlib  # lazy: ~0.5 s to import, and only reports with charts need it
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt

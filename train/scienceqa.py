@@ -27,11 +27,15 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import pyarrow.parquet as pq
+
+from ..schemas import IMAGE_TOKEN, INSTRUCTION_FEATURES, content_parts
+from ..schemas.parquet import write_table
+
 OPTIONS = ("A", "B", "C", "D", "E")
 FORMATS = ("CQM-A", "QCM-LEA", "QCM-LEPA")
 # LLaVA-1.5 appends this to CQM-A questions at evaluation time (`--single-pred-prompt`).
 SINGLE_PRED_PROMPT = "Answer with the option's letter from the given choices directly."
-IMAGE_TAG = "<image>"
 LICENSE = "CC-BY-NC-SA-4.0"  # ScienceQA data licence (lupantech/ScienceQA)
 # The Hub copy names the validation split `validation`; pid_splits.json calls it `val`.
 HUB_SPLIT = {"train": "train", "val": "validation", "validation": "validation", "test": "test"}
@@ -133,8 +137,6 @@ def hub_id(split: str, index: int, question: str) -> str:
 
 
 def _read_parquet(files: list[Path], split: str | None) -> Iterator[Problem]:
-    import pyarrow.parquet as pq
-
     for path in files:
         # Hub shards are named `{split}-00000-of-00001-....parquet`.
         file_split = path.name.split("-")[0]
@@ -212,7 +214,7 @@ def prompt(p: Problem, fmt: str, for_eval: bool = True) -> str:
     text = question_text(p, fmt)
     if for_eval and fmt == "CQM-A":
         text = f"{text}\n{SINGLE_PRED_PROMPT}"
-    return f"{IMAGE_TAG}\n{text}" if p.has_image else text
+    return f"{IMAGE_TOKEN}\n{text}" if p.has_image else text
 
 
 def target(p: Problem, fmt: str) -> str:
@@ -264,8 +266,9 @@ def to_instruction(p: Problem, fmt: str) -> dict:
         "task": "scienceqa",
         "images": [{"bytes": data, "path": None}] if p.has_image else [],
         "messages": [
-            {"role": "user", "content": prompt(p, fmt, for_eval=False)},
-            {"role": "assistant", "content": target(p, fmt)},
+            # schema version 2: content parts, the image part where `<image>` stands in the prompt
+            {"role": "user", "content": content_parts(prompt(p, fmt, for_eval=False))},
+            {"role": "assistant", "content": [{"type": "text", "text": target(p, fmt)}]},
         ],
         "template_id": f"llava-sqa-{fmt}",
         "template_version": "1",
@@ -282,9 +285,6 @@ def export(
     kind `llava`: OUT/llava_{split}_{fmt}.json with the images under OUT/images/{pid}/.
     Questions whose image is missing are skipped and listed in the returned `errors`.
     """
-    from ..curate.writer import write_table
-    from ..schemas import INSTRUCTION_FEATURES
-
     if fmt not in FORMATS:
         raise ValueError(f"unknown prompt format {fmt!r}; choose one of {FORMATS}")
     if kind not in ("instructions", "llava"):
@@ -309,10 +309,18 @@ def export(
             yield p
 
     if kind == "instructions":
-        write_table((to_instruction(p, fmt) for p in usable()), out / "instructions", INSTRUCTION_FEATURES)
+        shards = write_table(
+            (to_instruction(p, fmt) for p in usable()), out / "instructions", INSTRUCTION_FEATURES
+        )
+        # download_size keys datasets' cache of a local folder (see curate/card.py): a re-export must not
+        # load the rows cached from an earlier one (or from an older schema)
+        size = sum(p.stat().st_size for p in shards)
         (out / "README.md").write_text(
-            "---\nconfigs:\n- config_name: instructions\n  data_files: instructions/*.parquet\nlicense: cc-by-nc-sa-4.0\n"
-            f"---\n\nScienceQA {split} split in LLaVA's {fmt} format, written by `scitune.train.scienceqa.export`.\n",
+            "---\nconfigs:\n- config_name: instructions\n  data_files: instructions/*.parquet\n"
+            "license: cc-by-nc-sa-4.0\n"
+            f"dataset_info:\n  config_name: instructions\n  download_size: {size}\n---\n\n"
+            f"ScienceQA {split} split in LLaVA's {fmt} format, written by "
+            "`scitune.train.scienceqa.export`.\n",
             encoding="utf-8",
         )
         return {"path": str(out / "instructions"), **counts, "errors": errors}
@@ -488,9 +496,12 @@ def score(problems: Iterable[Problem], judged: list[Judged], variant: str = "sta
 
 
 PARSER_RULES = (
-    "LLaVA eval_science_qa.py order: a bare letter; a letter and a full stop ('B.' or 'B. text'); exactly one "
-    "'The answer is B' (the letter followed by any character or the end); then QCM-LEPA's 'ANSWER: B'. The letter "
-    "must name one of the question's options. Anything else is unreadable and counted wrong (no random guess)."
+    "LLaVA eval_science_qa.py order: a bare letter; a letter and a full stop ('B.' or 'B. text'); exactly "
+    "one "
+    "'The answer is B' (the letter followed by any character or the end); then QCM-LEPA's 'ANSWER: B'. The "
+    "letter "
+    "must name one of the question's options. Anything else is unreadable and counted wrong (no random "
+    "guess)."
 )
 
 

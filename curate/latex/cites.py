@@ -16,7 +16,8 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .macros import read_group
+from .project import decode_tex
+from .syntax import read_group
 
 AUTHORYEAR_CLASSES = re.compile(
     r"^(aastex\d*|aa|mnras|emulateapj|elsarticle-harv|apa\d*|copernicus|agujournal\w*|"
@@ -43,6 +44,7 @@ class Bibliography:
     authoryear: bool = False
     source: str | None = None  # "bbl", "thebibliography", "bib" or None
     order: list[str] = field(default_factory=list)  # keys in order of first citation (bib fallback)
+    refused: list[str] = field(default_factory=list)  # bibliography files naming a path outside the source
 
     def _number(self, key: str) -> str:
         e = self.entries.get(key)
@@ -257,18 +259,22 @@ def is_authoryear(preamble: str, body: str) -> bool:
 def load_bibliography(
     root: Path, main: Path, files: list[str], preamble: str, body: str, cited_in_order: list[str]
 ) -> Bibliography:
+    from .project import inside_source
+
     authoryear = is_authoryear(preamble, body)
     bib = Bibliography(authoryear=authoryear)
-    bbl = main.with_suffix(".bbl")
-    if not bbl.is_file():
+    # Every file read here goes through the source guard: `\bibliography{/abs/x}`, `{../../x}` and a
+    # .bbl/.bib linked out of the tree are refused (and reported), never read into a row.
+    bbl = inside_source(main.with_suffix(".bbl"), root)
+    if bbl is None:
         others = [f for f in files if f.endswith(".bbl")]
-        bbl = root / others[0] if len(others) == 1 else bbl
+        bbl = inside_source(root / others[0], root) if len(others) == 1 else None
+    if bbl is None and main.with_suffix(".bbl").is_symlink():  # a link out of the tree
+        bib.refused.append(main.with_suffix(".bbl").name)
     texts = []
     if "\\begin{thebibliography}" in body or "\\bibitem" in body:
         texts.append(("thebibliography", body[body.find("\\begin{thebibliography}") :]))
-    if bbl.is_file():
-        from .project import decode_tex
-
+    if bbl is not None:
         texts.insert(0, ("bbl", decode_tex(bbl.read_bytes())))
     for source, text in texts:
         entries = parse_bibitems(text)
@@ -282,15 +288,19 @@ def load_bibliography(
     for group in bib_names:
         for name in group.split(","):
             name = name.strip()
-            cand = main.parent / (name if name.endswith(".bib") else name + ".bib")
-            if cand.is_file():
+            if not name:
+                continue
+            named = main.parent / (name if name.endswith(".bib") else name + ".bib")
+            cand = inside_source(named, root)
+            if cand is not None:
                 bib_files.append(cand)
+            elif not named.resolve().is_relative_to(Path(root).resolve()):
+                # (missing inside the tree is common, no .bib shipped: not worth a row; outside is refused)
+                bib.refused.append(name)
     if not bib_files:
-        bib_files = [root / f for f in files if f.endswith(".bib")][:3]
+        bib_files = [p for p in (inside_source(root / f, root) for f in files if f.endswith(".bib")) if p][:3]
     if not bib_files:
         return bib
-    from .project import decode_tex
-
     wanted = set(cited_in_order)
     amp = "&" if authoryear else "and"
     found: dict[str, dict] = {}

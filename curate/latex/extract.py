@@ -22,7 +22,7 @@ from ..archives import unpack
 from ..figure_types.signals import latex_votes
 from ..records import Float, FloatError, SideResult
 from .cites import load_bibliography
-from .floats import RawFloat, Walk
+from .floats import DocumentWalker, RawFloat, Walk
 from .graphics import GraphicIndex, RenderError, compose, render_file, to_png
 from .macros import expand_macros
 from .numbering import Counters, rule_from_class_file
@@ -52,6 +52,7 @@ class Analysis:
     preamble: str
     body: str
     macro_limit_hit: bool
+    groups_flattened: bool = False
 
 
 # Bodies no caption, label, graphic or sentence lives in: emptied before parsing (code listings and
@@ -91,6 +92,32 @@ def _empty_opaque(text: str) -> str:
     return _OPAQUE.sub(keep_graphics, text)
 
 
+# Deeper groups than this are flattened before parsing: the parser recurses once per level and Python's
+# stack ends near 400 (100,000 nested braces lost the whole paper); real papers nest under 30 deep.
+MAX_GROUP_DEPTH = 200
+_BRACE_TOKEN = re.compile(r"\\.|[{}]", re.DOTALL)
+
+
+def cap_group_depth(text: str, limit: int = MAX_GROUP_DEPTH) -> tuple[str, bool]:
+    """`text` with the braces nested deeper than `limit` removed (their content kept); whether any were."""
+    out, pos, depth, cut = [], 0, 0, False
+    for m in _BRACE_TOKEN.finditer(text):
+        tok = m.group(0)
+        if tok == "{":
+            depth += 1
+        elif tok == "}":
+            depth -= 1
+        else:
+            continue
+        if depth > limit or (tok == "}" and depth >= limit):
+            out.append(text[pos : m.start()])
+            pos, cut = m.end(), True
+    if not cut:
+        return text, False
+    out.append(text[pos:])
+    return "".join(out), True
+
+
 def _document_class(preamble: str) -> str:
     m = re.search(r"\\documentclass\s*(?:\[[^\]]*\])?\s*\{([^}]*)\}", preamble)
     return m.group(1).strip() if m else "article"
@@ -100,6 +127,7 @@ def analyse(project: Project) -> Analysis:
     """Parse and walk the document; render nothing yet."""
     text = _DEF_THE.sub(r"\\renewcommand{\\the\1}{", project.text)
     text, expander = expand_macros(text)
+    text, flattened = cap_group_depth(text)
     m = re.search(r"\\begin\s*\{document\}", text)
     preamble, body = (text[: m.start()], text[m.end() :]) if m else ("", text)
     end = body.find("\\end{document}")
@@ -112,8 +140,6 @@ def analyse(project: Project) -> Analysis:
         cls_rule = None if looks_binary(data) else rule_from_class_file(data.decode("utf-8", "replace"))
     counters = Counters(cls, cls_rule)
     # The preamble sets formats, graphicspath and caption options; its "paragraphs" are discarded.
-    from .floats import DocumentWalker
-
     walker = DocumentWalker(counters)
     walker.walk(parse(_empty_opaque(preamble)))
     walker.out.paragraphs, walker.par = [], []
@@ -127,7 +153,7 @@ def analyse(project: Project) -> Analysis:
     renderer = Renderer(walk.labels, bib)
     for label, nodes in walk.titles.items():
         walk.labels[label].title = renderer.text(nodes) or None
-    return Analysis(project, walk, renderer, cls, preamble, body, expander.truncated)
+    return Analysis(project, walk, renderer, cls, preamble, body, expander.truncated, flattened)
 
 
 def _caption_and_number(raw: RawFloat, renderer: Renderer) -> tuple[str, str]:
@@ -246,7 +272,8 @@ def attach_graphics(
                         "float",
                         "missing_graphic",
                         f"{f.kind} {f.number}: graphic '{g.name}' is not in the source (looked in "
-                        f"{', '.join(repr(d or '.') for d in index._folders(g.base_dir))} with the usual extensions); "
+                        f"{', '.join(repr(d or '.') for d in index._folders(g.base_dir))} with the usual "
+                        "extensions); "
                         "the float is kept without it",
                     )
                 )
@@ -350,6 +377,24 @@ def extract_latex(source: Path, workdir: Path, dpi: int = 150, render: bool = Tr
                 "parse",
                 "missing_input",
                 f"\\input{{{name}}} names a file that is not in the source; its text is missing",
+            )
+        )
+    if a.groups_flattened:
+        errors.append(
+            FloatError(
+                "parse",
+                "nesting_too_deep",
+                f"braces nested deeper than {MAX_GROUP_DEPTH} levels were flattened to parse the document; "
+                "text inside them is kept but its grouping is lost",
+            )
+        )
+    for name in a.renderer.bib.refused:
+        errors.append(
+            FloatError(
+                "parse",
+                "outside_source",
+                f"the bibliography {name} names a file outside the source tree (absolute path, ../ or a "
+                "link); it was not read, so citations it would number print as [?]",
             )
         )
     for name in project.skipped_inputs:

@@ -20,50 +20,9 @@ from dataclasses import dataclass, field
 from pylatexenc import latexwalker as lw
 
 from .numbering import Counters
+from .syntax import FIGURE_ENVS, SUB_ENVS, TABLE_ENVS, TABULAR_ENVS
 from .text import Target, arg_nodes, arg_text, is_starred
 
-FIGURE_ENVS = {
-    "figure",
-    "figure*",
-    "wrapfigure",
-    "wrapfig",
-    "SCfigure",
-    "sidewaysfigure",
-    "sidewaysfigure*",
-    "floatingfigure",
-    "widefigure",
-    "fullwidthfigure",
-}
-TABLE_ENVS = {
-    "table",
-    "table*",
-    "wraptable",
-    "SCtable",
-    "sidewaystable",
-    "sidewaystable*",
-    "deluxetable",
-    "deluxetable*",
-    "splitdeluxetable",
-    "splitdeluxetable*",
-    "longtable",
-    "longtable*",
-    "floatingtable",
-    "widetable",
-}
-SUB_ENVS = {"subfigure": "figure", "subtable": "table"}
-TABULAR_ENVS = {
-    "tabular",
-    "tabular*",
-    "tabularx",
-    "tabulary",
-    "tblr",
-    "longtabu",
-    "tabu",
-    "array",
-    "supertabular",
-    "xtabular",
-    "NiceTabular",
-}
 DRAWING_ENVS = {"tikzpicture", "pgfpicture", "picture", "pspicture", "axis", "forest", "circuitikz", "tikzcd"}
 # Environments whose body is never prose: no paragraphs are taken from them.
 NON_PROSE_ENVS = {
@@ -146,7 +105,6 @@ GRAPHIC_MACROS = {
     "includesvg",
 }
 BREAK_MACROS = {"\\", "par", "newline", "vspace", "vskip", "bigskip", "medskip", "smallskip", "linebreak"}
-KNOWN_ENVIRONMENTS = FIGURE_ENVS | TABLE_ENVS | set(SUB_ENVS) | TABULAR_ENVS | {"document", "minipage"}
 
 TEXT_WIDTH_CM = 16.5  # for absolute widths (`width=8cm`): a typical one-column text width
 
@@ -276,6 +234,28 @@ class _Caption:
     group: int | None
     order: int
     kind: str | None = None  # \captionof{table} inside a figure environment names its own kind
+
+
+@dataclass
+class _Event:
+    """One thing met inside a float environment, in source order; `_emit_floats` gives each to a float.
+
+    kind -> value: graphic -> Graphic, caption -> _Caption, label -> label name, cells -> the tabular
+    node, drawing -> None, number -> the AASTeX number, labelformat -> True when empty, continued -> None.
+    """
+
+    kind: str
+    value: object = None
+    group: int | None = None  # the captioned minipage it sits in (None: none, or a caption/number/format)
+
+
+@dataclass
+class _Parts:
+    """What `_collect` gathers from one float environment."""
+
+    events: list[_Event] = field(default_factory=list)
+    panels: list[Panel] = field(default_factory=list)
+    groups: int = 0  # captioned minipages met so far: each is a group of its own
 
 
 class DocumentWalker:
@@ -531,170 +511,169 @@ class DocumentWalker:
     # -- floats --
 
     def float_env(self, node, kind: str) -> None:
-        events: list[tuple] = []
-        panels: list[Panel] = []
-        groups = [0]
+        parts = _Parts()
         self._brk = False
         wrap = node.environmentname.startswith("wrap")
         scale = (width_fraction(arg_text(node, 3)) or 1.0) if wrap else 1.0
         if node.environmentname.rstrip("*") in ("deluxetable", "splitdeluxetable", "longtable"):
-            events.append(("cells", node, None))  # the environment is the table itself
-        self._collect(node.nodelist, _Ctx(scale=scale), events, panels, groups)
-        self._emit_floats(node.environmentname, kind, events, panels)
+            parts.events.append(_Event("cells", node))  # the environment is the table itself
+        self._collect(node.nodelist, _Ctx(scale=scale), parts)
+        self._emit_floats(node.environmentname, kind, parts.events, parts.panels)
 
     def _captionof(self, node) -> None:
         kind = (arg_text(node, 1) or "").strip()
         if kind not in ("figure", "table"):
             return
-        events = [("graphic", g, None) for g in self.loose_graphics]
-        events.append(("caption", _Caption(arg_nodes(node, 3), is_starred(node), None, 0)))
+        events = [_Event("graphic", g) for g in self.loose_graphics]
+        events.append(_Event("caption", _Caption(arg_nodes(node, 3), is_starred(node), None, 0)))
         self.loose_graphics = []
         self._emit_floats("captionof", kind, events, [])
 
-    def _collect(self, nodes, ctx: _Ctx, events: list, panels: list[Panel], groups: list[int]) -> None:
+    def _collect(self, nodes, ctx: _Ctx, parts: _Parts) -> None:
+        """Events and panels of a float's body, in order; macros go to their handler in `_MACRO_HANDLERS`."""
         for n in nodes or []:
             if n is None or n.isNodeType(lw.LatexCommentNode):
                 continue
             if n.isNodeType(lw.LatexCharsNode):
                 if re.search(r"\n[ \t]*\n", n.chars):
                     self._brk = True
+            elif n.isNodeType(lw.LatexGroupNode):
+                self._collect(n.nodelist, ctx, parts)
+            elif n.isNodeType(lw.LatexMathNode) or n.isNodeType(lw.LatexSpecialsNode):
                 continue
-            if n.isNodeType(lw.LatexGroupNode):
-                self._collect(n.nodelist, ctx, events, panels, groups)
-                continue
-            if n.isNodeType(lw.LatexMathNode) or n.isNodeType(lw.LatexSpecialsNode):
-                continue
-            if n.isNodeType(lw.LatexEnvironmentNode):
-                name = n.environmentname
-                if name in SUB_ENVS:
-                    panels.append(Panel())
-                    width = width_fraction(arg_text(n, 3)) or 1.0
-                    self._collect(
-                        n.nodelist,
-                        _Ctx(len(panels) - 1, ctx.group, ctx.scale * width),
-                        events,
-                        panels,
-                        groups,
-                    )
-                elif name == "minipage":
-                    width = width_fraction(arg_text(n, 3)) or 1.0
-                    if (
-                        ctx.panel is None
-                        and contains_macro(n.nodelist, {"subcaption"})
-                        and not contains_macro(n.nodelist, {"caption"})
-                    ):
-                        panels.append(Panel())
-                        self._collect(
-                            n.nodelist,
-                            _Ctx(len(panels) - 1, ctx.group, ctx.scale * width),
-                            events,
-                            panels,
-                            groups,
-                        )
-                    elif ctx.panel is None and contains_macro(n.nodelist, {"caption", "captionof"}):
-                        groups[0] += 1
-                        self._collect(
-                            n.nodelist, _Ctx(None, groups[0], ctx.scale * width), events, panels, groups
-                        )
-                    else:
-                        self._collect(
-                            n.nodelist, _Ctx(ctx.panel, ctx.group, ctx.scale * width), events, panels, groups
-                        )
-                elif name in TABULAR_ENVS:
-                    events.append(("cells", n, ctx.group))
-                elif name in DRAWING_ENVS:
-                    events.append(("drawing", None, ctx.group))
-                elif name in ("deluxetable", "deluxetable*", "splitdeluxetable", "splitdeluxetable*"):
-                    events.append(("cells", n, ctx.group))
-                    self._collect(n.nodelist, ctx, events, panels, groups)
-                elif name.rstrip("*") in NUMBERED_MATH:
-                    continue
-                else:
-                    self._collect(n.nodelist, ctx, events, panels, groups)
-                continue
-            name = n.macroname
-            if name in BREAK_MACROS:
-                self._brk = True
-            elif name in GRAPHIC_MACROS:
-                for g in self._graphics(n, ctx, self._brk):
-                    events.append(("graphic", g, ctx.group))
-                self._brk = False
-                if name == "includestandalone":
-                    events.append(("drawing", None, ctx.group))
-            elif name in ("caption", "tablecaption", "subcaption"):
-                caption = arg_nodes(n, 2) if name != "tablecaption" else arg_nodes(n, 0)
-                if ctx.panel is not None or name == "subcaption":
-                    if ctx.panel is not None:
-                        panels[ctx.panel].caption = caption
-                        self._panel_labels(caption, panels[ctx.panel])
-                    continue
-                events.append(
-                    (
-                        "caption",
-                        _Caption(caption, is_starred(n) and name == "caption", ctx.group, len(events)),
-                    )
-                )
-                for inner in iter_nodes(caption):
-                    if inner.isNodeType(lw.LatexMacroNode) and inner.macroname == "label":
-                        events.append(("label", arg_text(inner, 0), ctx.group))
-            elif name == "captionof" and ctx.panel is None:
-                kind = (arg_text(n, 1) or "").strip()
-                if kind in ("figure", "table"):
-                    events.append(
-                        ("caption", _Caption(arg_nodes(n, 3), is_starred(n), ctx.group, len(events), kind))
-                    )
-            elif name in ("subfloat", "subfigure", "subtable", "subcaptionbox"):
-                panels.append(Panel())
-                p = panels[-1]
-                if name == "subcaptionbox":
-                    p.caption = arg_nodes(n, 2)
-                    content, width = arg_nodes(n, 5), width_fraction(arg_text(n, 3)) or 1.0
-                else:
-                    given = arg_text(n, 1) is not None
-                    p.caption = (
-                        arg_nodes(n, 1)
-                        if given
-                        else (arg_nodes(n, 0) if arg_text(n, 0) is not None else None)
-                    )
-                    content, width = arg_nodes(n, 2), 1.0
-                self._panel_labels(p.caption or [], p)
-                self._collect(
-                    content, _Ctx(len(panels) - 1, ctx.group, ctx.scale * width), events, panels, groups
-                )
-            elif name == "label":
-                label = (arg_text(n, 0) or "").strip()
-                if ctx.panel is not None:
-                    if panels[ctx.panel].label is None:
-                        panels[ctx.panel].label = label
-                else:
-                    events.append(("label", label, ctx.group))
-            elif name in ("tablenum", "figurenum"):
-                events.append(("number", (arg_text(n, 0) or "").strip()))
-            elif name == "captionsetup":
-                fmt = _option(arg_text(n, 1) or "", "labelformat")
-                if fmt is not None:
-                    events.append(("labelformat", fmt.strip("{} ") == "empty"))
-            elif name in ("tikz", "pgfimage"):
-                events.append(("drawing", None, ctx.group))
-            elif name == "SciTuneEnterDir":
-                self.dirs.append((arg_text(n, 0) or "").strip())
-            elif name == "SciTuneLeaveDir":
-                if len(self.dirs) > 1:
-                    self.dirs.pop()
-            elif name in ("renewcommand", "setcounter", "addtocounter", "stepcounter"):
-                self.macro(n)  # counter changes inside a float still count
-            elif name == "ContinuedFloat":
-                events.append(("continued", None, ctx.group))
+            elif n.isNodeType(lw.LatexEnvironmentNode):
+                self._collect_environment(n, ctx, parts)
             else:
-                # Graphics, labels and tables also hide in arguments: \resizebox{..}{!}{\includegraphics..},
-                # \scalebox, \fbox, \parbox, \adjustbox, \centerline{...}.
-                argd = getattr(n, "nodeargd", None)
-                for arg in argd.argnlist if argd is not None and argd.argnlist else []:
-                    if arg is not None and not arg.isNodeType(lw.LatexCharsNode):
-                        self._collect([arg], ctx, events, panels, groups)
+                _MACRO_HANDLERS.get(n.macroname, DocumentWalker._in_arguments)(self, n, ctx, parts)
 
-    def _continue(self, kind: str, events: list, panels: list[Panel]) -> bool:
-        """`\\ContinuedFloat`: same number as the previous float of this kind; its graphics and panels join it."""
+    def _panel_ctx(self, ctx: _Ctx, parts: _Parts, width: float) -> _Ctx:
+        """A new subfigure panel: what is collected in it belongs to it."""
+        parts.panels.append(Panel())
+        return _Ctx(len(parts.panels) - 1, ctx.group, ctx.scale * width)
+
+    def _collect_environment(self, n, ctx: _Ctx, parts: _Parts) -> None:
+        name = n.environmentname
+        if name in SUB_ENVS:
+            width = width_fraction(arg_text(n, 3)) or 1.0
+            self._collect(n.nodelist, self._panel_ctx(ctx, parts, width), parts)
+        elif name == "minipage":
+            self._collect_minipage(n, ctx, parts)
+        elif name in TABULAR_ENVS:
+            parts.events.append(_Event("cells", n, ctx.group))
+        elif name in DRAWING_ENVS:
+            parts.events.append(_Event("drawing", None, ctx.group))
+        elif name in ("deluxetable", "deluxetable*", "splitdeluxetable", "splitdeluxetable*"):
+            parts.events.append(_Event("cells", n, ctx.group))
+            self._collect(n.nodelist, ctx, parts)
+        elif name.rstrip("*") not in NUMBERED_MATH:
+            self._collect(n.nodelist, ctx, parts)
+
+    def _collect_minipage(self, n, ctx: _Ctx, parts: _Parts) -> None:
+        """A minipage is a panel (it holds a \\subcaption), a group of its own (it holds a \\caption),
+        or just a narrower box."""
+        width = width_fraction(arg_text(n, 3)) or 1.0
+        if (
+            ctx.panel is None
+            and contains_macro(n.nodelist, {"subcaption"})
+            and not contains_macro(n.nodelist, {"caption"})
+        ):
+            self._collect(n.nodelist, self._panel_ctx(ctx, parts, width), parts)
+        elif ctx.panel is None and contains_macro(n.nodelist, {"caption", "captionof"}):
+            parts.groups += 1
+            self._collect(n.nodelist, _Ctx(None, parts.groups, ctx.scale * width), parts)
+        else:
+            self._collect(n.nodelist, _Ctx(ctx.panel, ctx.group, ctx.scale * width), parts)
+
+    # -- the macros of a float's body (dispatched by _MACRO_HANDLERS, below the class) --
+
+    def _on_break(self, n, ctx: _Ctx, parts: _Parts) -> None:
+        self._brk = True
+
+    def _on_graphic(self, n, ctx: _Ctx, parts: _Parts) -> None:
+        for g in self._graphics(n, ctx, self._brk):
+            parts.events.append(_Event("graphic", g, ctx.group))
+        self._brk = False
+        if n.macroname == "includestandalone":
+            parts.events.append(_Event("drawing", None, ctx.group))
+
+    def _on_caption(self, n, ctx: _Ctx, parts: _Parts) -> None:
+        name = n.macroname
+        caption = arg_nodes(n, 2) if name != "tablecaption" else arg_nodes(n, 0)
+        if ctx.panel is not None or name == "subcaption":
+            if ctx.panel is not None:
+                parts.panels[ctx.panel].caption = caption
+                self._panel_labels(caption, parts.panels[ctx.panel])
+            return
+        starred = is_starred(n) and name == "caption"
+        parts.events.append(_Event("caption", _Caption(caption, starred, ctx.group, len(parts.events))))
+        for inner in iter_nodes(caption):
+            if inner.isNodeType(lw.LatexMacroNode) and inner.macroname == "label":
+                parts.events.append(_Event("label", arg_text(inner, 0), ctx.group))
+
+    def _on_captionof(self, n, ctx: _Ctx, parts: _Parts) -> None:
+        if ctx.panel is not None:  # inside a panel it is just a box: look into its arguments
+            self._in_arguments(n, ctx, parts)
+            return
+        kind = (arg_text(n, 1) or "").strip()
+        if kind in ("figure", "table"):
+            caption = _Caption(arg_nodes(n, 3), is_starred(n), ctx.group, len(parts.events), kind)
+            parts.events.append(_Event("caption", caption))
+
+    def _on_subfloat(self, n, ctx: _Ctx, parts: _Parts) -> None:
+        if n.macroname == "subcaptionbox":
+            caption = arg_nodes(n, 2)
+            content, width = arg_nodes(n, 5), width_fraction(arg_text(n, 3)) or 1.0
+        else:
+            given = arg_text(n, 1) is not None
+            caption = arg_nodes(n, 1) if given else (arg_nodes(n, 0) if arg_text(n, 0) is not None else None)
+            content, width = arg_nodes(n, 2), 1.0
+        inner = self._panel_ctx(ctx, parts, width)
+        panel = parts.panels[inner.panel]
+        panel.caption = caption
+        self._panel_labels(caption or [], panel)
+        self._collect(content, inner, parts)
+
+    def _on_label(self, n, ctx: _Ctx, parts: _Parts) -> None:
+        label = (arg_text(n, 0) or "").strip()
+        if ctx.panel is None:
+            parts.events.append(_Event("label", label, ctx.group))
+        elif parts.panels[ctx.panel].label is None:
+            parts.panels[ctx.panel].label = label
+
+    def _on_number(self, n, ctx: _Ctx, parts: _Parts) -> None:
+        parts.events.append(_Event("number", (arg_text(n, 0) or "").strip()))
+
+    def _on_captionsetup(self, n, ctx: _Ctx, parts: _Parts) -> None:
+        fmt = _option(arg_text(n, 1) or "", "labelformat")
+        if fmt is not None:
+            parts.events.append(_Event("labelformat", fmt.strip("{} ") == "empty"))
+
+    def _on_drawing(self, n, ctx: _Ctx, parts: _Parts) -> None:
+        parts.events.append(_Event("drawing", None, ctx.group))
+
+    def _on_enter_dir(self, n, ctx: _Ctx, parts: _Parts) -> None:
+        self.dirs.append((arg_text(n, 0) or "").strip())
+
+    def _on_leave_dir(self, n, ctx: _Ctx, parts: _Parts) -> None:
+        if len(self.dirs) > 1:
+            self.dirs.pop()
+
+    def _on_counter(self, n, ctx: _Ctx, parts: _Parts) -> None:
+        self.macro(n)  # counter changes inside a float still count
+
+    def _on_continued(self, n, ctx: _Ctx, parts: _Parts) -> None:
+        parts.events.append(_Event("continued", None, ctx.group))
+
+    def _in_arguments(self, n, ctx: _Ctx, parts: _Parts) -> None:
+        # Graphics, labels and tables also hide in arguments: \resizebox{..}{!}{\includegraphics..},
+        # \scalebox, \fbox, \parbox, \adjustbox, \centerline{...}.
+        argd = getattr(n, "nodeargd", None)
+        for arg in argd.argnlist if argd is not None and argd.argnlist else []:
+            if arg is not None and not arg.isNodeType(lw.LatexCharsNode):
+                self._collect([arg], ctx, parts)
+
+    def _continue(self, kind: str, events: list[_Event], panels: list[Panel]) -> bool:
+        """`\\ContinuedFloat`: the previous float of this kind's number; its graphics and panels join it."""
         previous = next((f for f in reversed(self.out.floats) if f.kind == kind), None)
         if previous is None:
             return False
@@ -711,12 +690,12 @@ class DocumentWalker:
                 )
         previous.panels.extend(panels)
         for e in events:
-            if e[0] == "graphic":
-                g = e[1]
+            if e.kind == "graphic":
+                g = e.value
                 g.panel = g.panel + offset if g.panel is not None else None
                 previous.graphics.append(g)
-            elif e[0] == "label":
-                self.out.labels.setdefault(e[1], Target(kind, previous.number, index))
+            elif e.kind == "label":
+                self.out.labels.setdefault(e.value, Target(kind, previous.number, index))
         return True
 
     @staticmethod
@@ -725,26 +704,26 @@ class DocumentWalker:
             if inner.isNodeType(lw.LatexMacroNode) and inner.macroname == "label" and panel.label is None:
                 panel.label = (arg_text(inner, 0) or "").strip()
 
-    def _emit_floats(self, env: str, kind: str, events: list, panels: list[Panel]) -> None:
-        captions = [(i, e[1]) for i, e in enumerate(events) if e[0] == "caption"]
+    def _emit_floats(self, env: str, kind: str, events: list[_Event], panels: list[Panel]) -> None:
+        captions = [(i, e.value) for i, e in enumerate(events) if e.kind == "caption"]
         numbered = [(i, c) for i, c in captions if not c.starred]
         if env.startswith("longtable"):
             numbered = numbered[:1]  # one table; its caption repeats in the head of every page
         if not numbered:
             return
         if (
-            any(e[0] == "continued" for e in events)
+            any(e.kind == "continued" for e in events)
             and len(numbered) == 1
             and self._continue(kind, events, panels)
         ):
             return
-        override = next((e[1] for e in events if e[0] == "number" and e[1]), None)
+        override = next((e.value for e in events if e.kind == "number" and e.value), None)
         empty = self.labelformat_empty
         for e in events:
-            if e[0] == "labelformat":
-                empty = e[1]
+            if e.kind == "labelformat":
+                empty = e.value
         floats: list[RawFloat] = []
-        for pos, cap in numbered:
+        for _, cap in numbered:
             own = cap.kind or kind
             if override and len(numbered) == 1:
                 number = override
@@ -755,20 +734,20 @@ class DocumentWalker:
         owner = self._owners(events, numbered, kind)
         for i, e in enumerate(events):
             f = floats[owner[i]]
-            if e[0] == "graphic":
-                f.graphics.append(e[1])
-            elif e[0] == "label" and f.label is None:
-                f.label = e[1]
-            elif e[0] == "cells":
-                f.cells.append(e[1])
-            elif e[0] == "drawing":
+            if e.kind == "graphic":
+                f.graphics.append(e.value)
+            elif e.kind == "label" and f.label is None:
+                f.label = e.value
+            elif e.kind == "cells":
+                f.cells.append(e.value)
+            elif e.kind == "drawing":
                 f.drawing = True
         first = len(self.out.floats)
         # Panels belong to the float that owns their first graphic (or the first float).
         panel_owner = {
             g.panel: owner[i]
             for i, e in reversed(list(enumerate(events)))
-            if e[0] == "graphic" and (g := e[1]).panel is not None
+            if e.kind == "graphic" and (g := e.value).panel is not None
         }
         for k, f in enumerate(floats):
             index = first + k
@@ -797,7 +776,7 @@ class DocumentWalker:
         self.out.floats.extend(floats)
 
     @staticmethod
-    def _owners(events: list, numbered: list, kind: str) -> list[int]:
+    def _owners(events: list[_Event], numbered: list, kind: str) -> list[int]:
         """Which float (index into `numbered`) each event belongs to.
 
         One caption: all of them. Several: by minipage group when the captions sit in minipages; else
@@ -810,8 +789,8 @@ class DocumentWalker:
         positions = [pos for pos, _ in numbered]
         owners = []
         for i, e in enumerate(events):
-            group = e[2] if len(e) > 2 else None
-            if e[0] == "caption":
+            group = e.group
+            if e.kind == "caption":
                 owners.append(positions.index(i) if i in positions else 0)
                 continue
             if group in by_group:
@@ -819,11 +798,40 @@ class DocumentWalker:
                 continue
             before = [k for k, p in enumerate(positions) if p < i]
             after = [k for k, p in enumerate(positions) if p > i]
-            if e[0] == "label" or kind == "table":
+            if e.kind == "label" or kind == "table":
                 owners.append(before[-1] if before else 0)
             else:
                 owners.append(after[0] if after else len(positions) - 1)
         return owners
+
+
+def _handlers(*pairs) -> dict:
+    """{macro name: handler} from (names, handler) pairs; a name may have one handler only."""
+    table: dict = {}
+    for names, handler in pairs:
+        for name in names:
+            assert name not in table, f"two handlers for \\{name}"
+            table[name] = handler
+    return table
+
+
+# What `_collect` does with each macro in a float's body; any other macro is looked into for graphics,
+# labels and tables in its arguments (`_in_arguments`).
+_MACRO_HANDLERS = _handlers(
+    (BREAK_MACROS, DocumentWalker._on_break),
+    (GRAPHIC_MACROS, DocumentWalker._on_graphic),
+    (("caption", "tablecaption", "subcaption"), DocumentWalker._on_caption),
+    (("captionof",), DocumentWalker._on_captionof),
+    (("subfloat", "subfigure", "subtable", "subcaptionbox"), DocumentWalker._on_subfloat),
+    (("label",), DocumentWalker._on_label),
+    (("tablenum", "figurenum"), DocumentWalker._on_number),
+    (("captionsetup",), DocumentWalker._on_captionsetup),
+    (("tikz", "pgfimage"), DocumentWalker._on_drawing),
+    (("SciTuneEnterDir",), DocumentWalker._on_enter_dir),
+    (("SciTuneLeaveDir",), DocumentWalker._on_leave_dir),
+    (("renewcommand", "setcounter", "addtocounter", "stepcounter"), DocumentWalker._on_counter),
+    (("ContinuedFloat",), DocumentWalker._on_continued),
+)
 
 
 def walk_document(nodes: list, counters: Counters) -> Walk:

@@ -14,6 +14,7 @@ the requested dpi, every image capped at `MAX_SIDE` pixels on its longest side, 
 from __future__ import annotations
 
 import io
+import os
 import posixpath
 import re
 import shutil
@@ -22,8 +23,10 @@ import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
+import pymupdf
 from PIL import Image
 
+from ..children import die_with_parent
 from .floats import Graphic
 
 MAX_SIDE = 2000
@@ -145,8 +148,8 @@ def _trim(options: str) -> tuple[float, float, float, float] | None:
     values = re.findall(r"(-?[\d.]+)\s*(bp|pt|in|cm|mm)?", m.group(1))
     if len(values) != 4:
         return None
-    l, b, r, t = (float(v) * _BP[u] for v, u in values)
-    return l, b, r, t
+    left, bottom, right, top = (float(v) * _BP[u] for v, u in values)
+    return left, bottom, right, top
 
 
 def _page(options: str) -> int:
@@ -155,8 +158,6 @@ def _page(options: str) -> int:
 
 
 def _render_pdf(path: Path, dpi: int, options: str = "") -> Image.Image:
-    import pymupdf
-
     try:
         with pymupdf.open(path) as doc:
             if doc.page_count < 1:
@@ -165,8 +166,8 @@ def _render_pdf(path: Path, dpi: int, options: str = "") -> Image.Image:
             clip = page.rect
             trim = _trim(options)
             if trim:
-                l, b, r, t = trim
-                cut = pymupdf.Rect(clip.x0 + l, clip.y0 + t, clip.x1 - r, clip.y1 - b)
+                left, bottom, right, top = trim
+                cut = pymupdf.Rect(clip.x0 + left, clip.y0 + top, clip.x1 - right, clip.y1 - bottom)
                 clip = cut if cut.width > 1 and cut.height > 1 else clip
             w, h = clip.width, clip.height
             zoom = dpi / 72
@@ -200,6 +201,9 @@ def _render_eps(path: Path, dpi: int, workdir: Path) -> Image.Image:
     size = _eps_size_pt(path)
     if size and max(size) * dpi / 72 > MAX_SIDE:
         dpi = max(10, int(MAX_SIDE * 72 / max(size)))
+    # Absolute paths: gs runs in the scratch folder, where paths relative to the user's folder (the
+    # README's `extract examples/papers`) point at nothing.
+    path, workdir = Path(path).resolve(), Path(workdir).resolve()
     out = workdir / f"gs-{abs(hash(str(path)))}.png"
     cmd = [
         gs,
@@ -218,7 +222,19 @@ def _render_eps(path: Path, dpi: int, workdir: Path) -> Image.Image:
         str(path),
     ]
     try:
-        proc = subprocess.run(cmd, capture_output=True, timeout=GS_TIMEOUT_S, cwd=workdir, check=False)
+        # gs joins the worker's process group (killed with it on a document timeout) and dies with it.
+        # -dSAFER still lets PostScript read files in gs's temp folder (/tmp by default: an EPS drew the
+        # text of another user file there into its image), so its temp folder is this document's scratch.
+        private = {"TMPDIR": str(workdir), "TEMP": str(workdir), "TMP": str(workdir)}
+        proc = subprocess.run(
+            cmd,
+            capture_output=True,
+            timeout=GS_TIMEOUT_S,
+            cwd=workdir,
+            check=False,
+            env={**os.environ, **private},
+            preexec_fn=die_with_parent,
+        )
     except subprocess.TimeoutExpired as e:
         raise RenderError(f"{path.name}: ghostscript took more than {GS_TIMEOUT_S} s") from e
     if proc.returncode != 0 or not out.is_file():
@@ -241,7 +257,8 @@ def _render_raster(path: Path) -> Image.Image:
             w, h = img.size
             if w * h > MAX_PIXELS:
                 raise RenderError(
-                    f"{path.name} is {w}x{h} pixels, over the {MAX_PIXELS:,}-pixel limit (a decompression bomb "
+                    f"{path.name} is {w}x{h} pixels, over the {MAX_PIXELS:,}-pixel limit (a decompression "
+                    "bomb "
                     "or an oversized scan); not decoded"
                 )
             if img.format == "JPEG":

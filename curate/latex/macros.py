@@ -19,6 +19,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from .syntax import KNOWN_ENVIRONMENTS, read_group
+
 MAX_EXPANSIONS = 200_000
 MAX_GROWTH = 8  # the expanded text may be at most this many times the input (plus 1 MB)
 
@@ -113,32 +115,6 @@ def _skip_space(s: str, i: int, newlines: bool = True) -> int:
     while i < n and (s[i] in " \t" or (newlines and s[i] == "\n" and not s.startswith("\n\n", i))):
         i += 1
     return i
-
-
-def read_group(s: str, i: int, open_: str = "{", close: str = "}") -> tuple[str, int] | None:
-    """The balanced group starting at s[i] (which must be `open_`): (inside, index after it)."""
-    if i >= len(s) or s[i] != open_:
-        return None
-    depth, j, n = 0, i, len(s)
-    while j < n:
-        c = s[j]
-        if c == "\\":
-            j += 2
-            continue
-        if c == open_:
-            depth += 1
-        elif c == close:
-            depth -= 1
-            if depth == 0:
-                return s[i + 1 : j], j + 1
-        elif c == "{" and open_ == "[":
-            g = read_group(s, j)
-            if g is None:
-                return None
-            j = g[1]
-            continue
-        j += 1
-    return None
 
 
 def read_arg(s: str, i: int) -> tuple[str, int] | None:
@@ -300,8 +276,6 @@ class Expander:
         end = read_arg(s, begin[1])
         if end is None:
             return None
-        from .floats import KNOWN_ENVIRONMENTS  # environments we interpret ourselves
-
         if name in KNOWN_ENVIRONMENTS or _UNSAFE_BODY.search(begin[0] + end[0]):
             return None
         self.envs[name] = Env(nargs, default, begin[0], end[0])

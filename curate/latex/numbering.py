@@ -12,6 +12,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from .syntax import read_group
+
 DEFAULT_FORMATS = {
     "chapter": r"\arabic{chapter}",
     "section": r"\arabic{section}",
@@ -108,8 +110,6 @@ def rule_from_class_file(text: str) -> ClassRule | None:
 
     The body is the one of `\\def\\appendix`, `\\renewcommand\\appendix` or the begin code of an
     `appendix` environment (which is what `\\appendix` runs)."""
-    from .macros import read_group
-
     m = re.search(
         r"\\(?:g?def\s*\\appendix|(?:re)?newcommand\*?\s*\{?\\appendix\}?|"
         r"(?:re)?newenvironment\s*\{appendix\})\s*(?:\[[^\]]*\])?\s*",

@@ -19,6 +19,7 @@ MAX_TEXT_CHARS = 40_000_000  # the inlined document; real papers are well under 
 MAX_FILES = 20_000
 
 TEX_SUFFIXES = (".tex", ".ltx", ".latex")
+UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
 
 
 class LatexSourceError(Exception):
@@ -47,6 +48,8 @@ class Project:
 def looks_binary(data: bytes) -> bool:
     """NUL bytes or many control characters in the first 8 KiB: not a TeX file."""
     head = data[:8192]
+    if head.startswith(UTF16_BOMS):  # text saved as UTF-16 (Windows editors): NULs are half its bytes
+        return False
     if b"\x00" in head:
         return True
     controls = sum(1 for b in head if b < 32 and b not in (9, 10, 12, 13))
@@ -54,7 +57,9 @@ def looks_binary(data: bytes) -> bool:
 
 
 def decode_tex(data: bytes) -> str:
-    """UTF-8 (with or without BOM), else Latin-1 (older arXiv sources use it); never fails."""
+    """UTF-8 (with or without BOM), UTF-16 with its BOM, else Latin-1 (older arXiv sources); never fails."""
+    if data.startswith(UTF16_BOMS):
+        return data.decode("utf-16", "replace")
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
     try:
@@ -218,7 +223,8 @@ def find_main(root: Path, files: list[str]) -> Path:
                 f"every .tex file is binary data ({', '.join(binary[:3])}): not a LaTeX source"
             )
         raise LatexSourceError(
-            f"no main file: none of the {len(tex)} .tex files has both \\documentclass and \\begin{{document}}"
+            f"no main file: none of the {len(tex)} .tex files has both \\documentclass and "
+            "\\begin{document}"
         )
     if len(candidates) == 1:
         return root / candidates[0]
@@ -251,6 +257,17 @@ def find_main(root: Path, files: list[str]) -> Path:
 # --- input tree ----------------------------------------------------------------------------------
 
 
+def inside_source(path: Path, root: Path) -> Path | None:
+    """`path` with links resolved, if it is a regular file inside `root`; else None.
+
+    The one guard for every file a source names (`\\input`, `\\bibliography`, the `.bbl`): an absolute
+    name, `../` or a link pointing out of the tree must never bring another file of the machine into
+    a row.
+    """
+    p = Path(path).resolve()
+    return p if p.is_file() and p.is_relative_to(Path(root).resolve()) else None
+
+
 @dataclass
 class _Loader:
     root: Path
@@ -265,8 +282,8 @@ class _Loader:
             return None
         for folder in (base, self.main_dir):
             for cand in (name + ".tex", name) if not name.endswith(TEX_SUFFIXES) else (name,):
-                p = (folder / cand).resolve()
-                if p.is_file() and p.is_relative_to(self.root.resolve()):
+                p = inside_source(folder / cand, self.root)
+                if p is not None:
                     return p
         return None
 

@@ -27,12 +27,13 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 
+from .geometry import Rect, union_all
 from .layout import DocStats, PageText, Row
 
 LABEL = re.compile(
     r"""^\s*
     (?P<prefix>(?i:supplementary|supplemental|suppl\.|extended\s+data|appendix)\s+)?
-    (?P<word>(?i:figure|fig\.|fig|table|tab\.))
+    (?P<word>(?i:figure|fig\.|fig|table|tab\.|listing|algorithm))
     \s*
     (?P<number>
         (?:[A-Z]{1,3}[.\-]?)?\d{1,3}(?:[.\-]\d{1,3}){0,2}   # 3, S2, A.1, S2.3, SI.1, A1, 2.1
@@ -45,6 +46,22 @@ _STRONG_SEP = re.compile(r"^\s*(?:[:.|]|[—–-]\s|\u2014|\u2013)")
 _PAREN_SEP = re.compile(r"^\s*\([^()]{0,60}\)\s*[:.|—–]")
 _DOT_LEADER = re.compile(r"(\.\s?){4,}\s*\d+\s*$")
 _SENTENCE_END = re.compile(r"[.!?:;]['\")\]]*$")
+# "Table 2 (continued)", "Table 3 ... (Continued)", "Table 1. Continued": the rest of a float begun on an
+# earlier page. It is no float of its own (its number is the earlier one's), so it never makes a row.
+CONTINUED = re.compile(r"\(\s*cont(?:inued|\.|'d)?\s*\)|\bcontinued\b", re.IGNORECASE)
+
+
+# Floats that are figures numbered in a series of their own: code listings and algorithm boxes. Their
+# number carries the word ("Listing2", "Algorithm2"), so Figure 2 and Listing 2 are two floats.
+FLOAT_WORDS = {"listing": "Listing", "algorithm": "Algorithm"}
+
+
+def series(c) -> str:
+    """`listing`, `algorithm`, or the caption's kind: the series a float is numbered (and placed) in."""
+    for word in FLOAT_WORDS.values():
+        if c.number.startswith(word):
+            return word.lower()
+    return c.kind
 
 
 @dataclass
@@ -69,13 +86,8 @@ class Caption:
     extra: dict = field(default_factory=dict)
 
     @property
-    def bbox(self) -> tuple[float, float, float, float]:
-        return (
-            min(r.x0 for r in self.rows),
-            min(r.y0 for r in self.rows),
-            max(r.x1 for r in self.rows),
-            max(r.y1 for r in self.rows),
-        )
+    def bbox(self) -> Rect:
+        return union_all(r.rect for r in self.rows)
 
 
 def parse_label(text: str) -> Label | None:
@@ -84,8 +96,13 @@ def parse_label(text: str) -> Label | None:
     if not m:
         return None
     word = m.group("word")
-    kind = "figure" if word.lower().startswith("fig") else "table"
+    kind = "table" if word.lower().startswith("tab") else "figure"
     number = re.sub(r"\s+", "", m.group("number")).rstrip(".-")
+    if word.lower() in FLOAT_WORDS:
+        if not number.isdigit():
+            return None
+        # a listing or an algorithm box is a figure numbered apart from the figures: "Listing2"
+        number = FLOAT_WORDS[word.lower()] + number
     rest = m.group("rest")
     if number.isdigit() and rest[:1].isalpha() and rest[:1].islower():
         return None  # "Fig. 3b" and "Figure 3a shows": a panel reference, not a caption label
@@ -140,6 +157,14 @@ def _row_above(row: Row, rows: list[Row]) -> Row | None:
     return best
 
 
+def _continues(above: Row, row: Row) -> bool:
+    """`row` is the next line of the text in `above`: flush with it on the left, and `above` a full line
+    of words (a line of running text set in the caption's size) that breaks off mid-sentence."""
+    size = max(row.size, 1)
+    words = re.findall(r"[A-Za-z]{2,}", above.text)
+    return abs(above.x0 - row.x0) <= size and len(words) >= 6 and above.max_gap <= size
+
+
 def _score(row: Row, label: Label, page: PageText, stats: DocStats) -> float:
     score = 0.0
     if label.separator in ("strong", "paren"):
@@ -153,12 +178,17 @@ def _score(row: Row, label: Label, page: PageText, stats: DocStats) -> float:
     gap = row.y0 - above.y1 if above else 1e9
     if row.index_in_block == 0 or gap > 0.45 * max(row.size, 1):
         score += 1
-    if above is not None and gap < 0.45 * max(row.size, 1) and above.role == "body":
-        if not _SENTENCE_END.search(above.text) and abs(above.size - row.size) < 0.6:
+    if above is not None and gap < 0.45 * max(row.size, 1) and not _SENTENCE_END.search(above.text):
+        same_size = abs(above.size - row.size) < 0.6
+        if above.role == "body" and same_size:
             score -= 4  # "... as shown in / Figure 3. The next ..." continues a paragraph
+        elif above.role == "other" and same_size and _continues(above, row):
+            score -= 4  # "... are provided in / Supplementary Table 3." continues another caption's text
     after = row.text[label.prefix_end :].lstrip()
     if after[:1].islower():
-        score -= 2
+        # "Figure 3 shows ..." reads on as a sentence; after a separator a lower-case start is a unit or a
+        # symbol more often than not ("Figure 3. pH dependence of ...")
+        score -= 1 if label.separator == "strong" else 2
     if _DOT_LEADER.search(row.text):
         score -= 5
     if label.separator == "space" and not distinct:
@@ -221,6 +251,48 @@ def _caption_rows(
     return rows
 
 
+def _run_on_rows(rows: list[Row], page: PageText, starts: set[int], stats: DocStats) -> list[Row]:
+    """A caption under (or over) a float that spans the columns can run on at the top of the next column,
+    level with its first row (Nature, Frontiers): the rows there in the caption's type, up to a break
+    in line spacing, continue it when its last row fills the column and breaks off mid-sentence."""
+    first, last = rows[0], rows[-1]
+    col = stats.column_of(first.x0, first.x1)
+    if col is None or _SENTENCE_END.search(last.text) or col == stats.columns[-1]:
+        return []
+    if len(rows) < 2 or last.x1 < col[1] - 1.5 * max(last.size, 1):
+        return []  # a caption that runs on fills its column to the edge, as a justified paragraph does
+    nxt = stats.columns[stats.columns.index(col) + 1]
+    size = first.size if len(rows) == 1 else rows[1].size
+    taken = {id(r) for r in rows}
+    beside = sorted(
+        (
+            r
+            for r in page.rows
+            if r.horizontal
+            and id(r) not in taken
+            and r.role not in ("header", "linenumber", "body", "heading")
+            and nxt[0] - 3 <= r.x0
+            and r.x1 <= nxt[1] + 3
+            and abs(r.size - size) <= 0.6
+        ),
+        key=lambda r: r.y0,
+    )
+    top = [r for r in beside if abs(r.y0 - first.y0) <= 0.5 * stats.line_height]
+    if not top or id(top[0]) in starts or top[0].width < 0.6 * (nxt[1] - nxt[0]):
+        return []
+    out = [top[0]]
+    step = (rows[1].y1 - rows[0].y1) if len(rows) >= 2 else stats.line_height * size / max(stats.body_size, 1)
+    for r in beside:
+        if r.y0 <= out[-1].y0 or id(r) in starts:
+            continue
+        if r.y1 - out[-1].y1 > 1.3 * step:
+            break
+        out.append(r)
+        if _SENTENCE_END.search(r.text) and r.x1 < nxt[1] - 2 * size:
+            break  # the last row of the caption: it ends a sentence short of the column's edge
+    return out
+
+
 def _ends_caption(last: Row, right: float, zone: tuple[float, float]) -> bool:
     """The row ends a sentence and stops short of the caption's right edge: the caption's last row
     (a one-row caption centred in its zone counts too)."""
@@ -273,6 +345,7 @@ def find_captions(
     """All captions of the document, one per (kind, number), in page order; sets row roles."""
     candidates: list[tuple[Row, Label, float, PageText]] = []
     weak: list[tuple[Row, Label, float, PageText]] = []
+    continued: list[tuple[Row, Label, PageText]] = []
     for page in pages:
         for row in page.rows:
             if not row.horizontal or row.role in ("header", "linenumber"):
@@ -283,6 +356,9 @@ def find_captions(
             if label is None or row.text[: label.prefix_end].strip().lower().startswith(
                 ("figures", "tables")
             ):
+                continue
+            if CONTINUED.search(row.text[label.prefix_end :][:200]):
+                continued.append((row, label, page))
                 continue
             score = _score(row, label, page, stats)
             if score >= 3:
@@ -308,10 +384,13 @@ def find_captions(
             best[key] = (row, label, score, page)
 
     starts = {id(c[0]) for c in best.values()}
+    for row, _, _ in continued:
+        row.role = "caption"  # (a blocker for the floats of its page, as any caption)
     captions = []
     for row, label, score, page in sorted(best.values(), key=lambda c: (c[3].number, c[0].y0, c[0].x0)):
         rules = (rules_by_page or {}).get(page.number, [])
         rows = _caption_rows(row, page, starts, stats, rules, label.separator == "end")
+        rows += _run_on_rows(rows, page, starts, stats)
         for r in rows:
             r.role = "caption"
         text = join_rows([r.text for r in rows], vocabulary)
@@ -320,4 +399,9 @@ def find_captions(
         captions.append(
             Caption(label.kind, label.number, page.number, rows, text, no_index, score, style(row))
         )
+    by_key = {(c.kind, c.number): c for c in captions}
+    for _, label, page in continued:  # the pages a float goes on to (said in its errors rows)
+        first = by_key.get((label.kind, label.number))
+        if first is not None and page.number != first.page:
+            first.extra.setdefault("continued_on", []).append(page.number)
     return captions

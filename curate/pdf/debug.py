@@ -1,6 +1,6 @@
 """Draw what the PDF side saw on a page: row roles, captions and float regions (for diagnosis).
 
-    python -m scitune.curate.pdf.debug PAPER.pdf OUT_DIR [PAGE ...]   # 1-based pages; default: pages with captions
+    python -m scitune.curate.pdf.debug PAPER.pdf OUT_DIR [PAGE ...]   # 1-based; default: pages with captions
 
 Colours: body rows blue, other text grey, running heads/line numbers orange, captions green,
 graphic elements light red, float regions thick red.

@@ -25,6 +25,8 @@ from dataclasses import dataclass, field
 
 import pymupdf
 
+from .geometry import HEAD_BAND, PAGE_NUMBER_BAND, Rect
+
 # Ligatures expanded ("ﬁ" -> "fi"), no image payloads (we only need image positions, and
 # decoding them into the dict is the slowest part of "dict" extraction).
 TEXT_FLAGS = pymupdf.TEXT_PRESERVE_WHITESPACE | pymupdf.TEXT_MEDIABOX_CLIP
@@ -73,8 +75,8 @@ class Row:
         return self.y1 - self.y0
 
     @property
-    def rect(self) -> tuple[float, float, float, float]:
-        return (self.x0, self.y0, self.x1, self.y1)
+    def rect(self) -> Rect:
+        return Rect(self.x0, self.y0, self.x1, self.y1)
 
 
 @dataclass
@@ -84,6 +86,55 @@ class PageText:
     height: float
     rows: list[Row]
     image_rects: list[tuple[float, float, float, float]] = field(default_factory=list)
+    # A page set sideways (a landscape table: `/Rotate`, or text set at 90 degrees): the page is read in
+    # its upright frame, where the text runs left to right; `turn` is the rotation (90 or 270) that
+    # takes the page's own coordinates to that frame (`turn_matrix`), None for an upright page.
+    turn: int | None = None
+
+
+# Most of a page's characters on lines set at 90 degrees make it a page set sideways (a landscape table);
+# a rotated axis title or a margin stamp is a small share.
+TURNED_SHARE = 0.6
+
+
+def turn_matrix(page: pymupdf.Page, turn: int) -> pymupdf.Matrix:
+    """From the page's own (unrotated) coordinates to its frame turned by `turn` degrees clockwise."""
+    box = page.cropbox  # unrotated
+    if turn == 90:
+        return pymupdf.Matrix(0, 1, -1, 0, box.height, 0)
+    return pymupdf.Matrix(0, -1, 1, 0, 0, box.width)
+
+
+def _turn_of(data: dict) -> int | None:
+    """90 when most text runs upwards (read after turning the page clockwise), 270 downwards, else None."""
+    chars = Counter()
+    for block in data.get("blocks", []):
+        for line in block.get("lines", []):
+            n = sum(len(s.get("text", "").strip()) for s in line.get("spans", []))
+            dx, dy = line.get("dir", (1.0, 0.0))
+            chars["up" if dy < -0.95 else "down" if dy > 0.95 else "flat"] += n
+    total = sum(chars.values())
+    if not total:
+        return None
+    if chars["up"] >= TURNED_SHARE * total:
+        return 90
+    if chars["down"] >= TURNED_SHARE * total:
+        return 270
+    return None
+
+
+def _turned(data: dict, m: pymupdf.Matrix) -> None:
+    """Boxes, baselines and directions of the text dict moved into the turned frame (in place)."""
+    for block in data.get("blocks", []):
+        block["bbox"] = tuple(pymupdf.Rect(block["bbox"]) * m)
+        for line in block.get("lines", []):
+            line["bbox"] = tuple(pymupdf.Rect(line["bbox"]) * m)
+            dx, dy = line.get("dir", (1.0, 0.0))
+            line["dir"] = (dx * m.a + dy * m.c, dx * m.b + dy * m.d)
+            for s in line.get("spans", []):
+                s["bbox"] = tuple(pymupdf.Rect(s["bbox"]) * m)
+                if "origin" in s:
+                    s["origin"] = tuple(pymupdf.Point(s["origin"]) * m)
 
 
 @dataclass
@@ -222,6 +273,9 @@ def read_page(page: pymupdf.Page) -> PageText:
     Margin line numbers are found first so that they never join the text rows beside them.
     """
     data = page.get_text("dict", flags=TEXT_FLAGS)
+    turn = _turn_of(data)
+    if turn is not None:
+        _turned(data, turn_matrix(page, turn))
     lines = []
     for bno, block in enumerate(data.get("blocks", [])):
         if block.get("type", 0) != 0:
@@ -292,6 +346,9 @@ def read_page(page: pymupdf.Page) -> PageText:
         rows.extend(merged)
     keep = _merge_across_blocks(rows)
     rect = page.rect
+    if turn is not None:
+        box = page.cropbox
+        return PageText(page.number, box.height, box.width, [_finish(r) for r in keep], turn=turn)
     return PageText(page.number, rect.width, rect.height, [_finish(r) for r in keep])
 
 
@@ -340,8 +397,7 @@ def _mark_headers(pages: list[PageText]) -> None:
     or as the outermost row of its page (wide top margins put heads well inside the page), and bare page
     numbers that are the outermost row of their page: in the band, or a little further in when their
     value counts with the pages."""
-    band = 0.085  # where heads and feet sit on most pages
-    number_band = 0.13  # a bare number further in than this is no page number (a tick label, say)
+    band, number_band = HEAD_BAND, PAGE_NUMBER_BAND  # (see geometry.py)
     extremes: dict[int, tuple[float, float]] = {}
     heights = {p.number: p.height for p in pages}
     for p in pages:

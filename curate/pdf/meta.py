@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import re
 
+from ..arxiv.identifiers import arxiv_id_in_text
+from .geometry import EDGE_ZONE
 from .layout import PageText
 
-_NEW_ID = r"\d{4}\.\d{4,5}(?:v\d+)?"
-_OLD_ID = r"[a-z]+(?:-[a-z]+)*(?:\.[A-Z]{2})?/\d{7}(?:v\d+)?"
-ARXIV = re.compile(rf"ar[Xx]iv\s*:?\s*({_NEW_ID}|{_OLD_ID})")
 _STAMP = re.compile(
     r"\[[a-z\-]+(?:\.[A-Za-z\-]+)?\]"
 )  # the category in "arXiv:2307.01139v2 [cs.CL] 3 Jul 2023"
@@ -25,12 +24,12 @@ def arxiv_id(page: PageText | None) -> str | None:
         return None
     horizontal = None
     for r in page.rows:
-        m = ARXIV.search(r.text)
+        m = arxiv_id_in_text(r.text)
         if not m:
             continue
         if not r.horizontal or _STAMP.search(r.text[m.end() : m.end() + 20]):
             return m.group(1)
-        if horizontal is None and (r.y1 < 0.15 * page.height or r.y0 > 0.85 * page.height):
+        if horizontal is None and (r.y1 < EDGE_ZONE * page.height or r.y0 > (1 - EDGE_ZONE) * page.height):
             horizontal = m.group(1)
     return horizontal
 

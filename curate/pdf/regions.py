@@ -29,10 +29,22 @@ from dataclasses import dataclass, field
 
 import pymupdf
 
-from .captions import Caption
-from .layout import DocStats, PageText, Row
+from .captions import Caption, series
+from .geometry import BAND_PAD, EDGE_ZONE, Rect, union_all
+from .layout import DocStats, PageText, Row, turn_matrix
 
-Rect = tuple[float, float, float, float]
+# Notes under a ruled table: cut at the last rule across the table (`RULE_ACROSS` of its width) only when
+# it has at least three such rules (top, head and bottom rules of a journal table).
+RULE_ACROSS = 0.9
+RULES_FOR_NOTES = 3
+# Page furniture: the same drawing (to `FURNITURE_TOLERANCE` points) near the head or foot of at least
+# `FURNITURE_PAGES` pages; a figure repeated on three pages at the very same place is no float.
+FURNITURE_TOLERANCE = 2.0
+# A horizontal line thinner than this is a rule; one set this far from a figure's picture, above or below
+# it, is a layout rule (journals that rule off each figure), not a part of the figure.
+RULE_HEIGHT = 2.0
+EDGE_RULE_GAP = 3.0
+FURNITURE_PAGES = 3
 
 
 @dataclass
@@ -46,6 +58,9 @@ class Element:
     rects: int = 0
     strokes: int = 0
 
+    def __post_init__(self) -> None:
+        self.rect = Rect.of(self.rect)
+
 
 @dataclass
 class Graphics:
@@ -55,25 +70,6 @@ class Graphics:
     rules: list[Rect] = field(default_factory=list)
     images: list[Rect] = field(default_factory=list)
     n_paths: int = 0  # drawing operations before merging (a hint for figure_type)
-
-
-def _intersect(a: Rect, b: Rect) -> Rect | None:
-    r = (max(a[0], b[0]), max(a[1], b[1]), min(a[2], b[2]), min(a[3], b[3]))
-    if r[0] > r[2] or r[1] > r[3]:
-        return None
-    return r
-
-
-def _union(a: Rect, b: Rect) -> Rect:
-    return (min(a[0], b[0]), min(a[1], b[1]), max(a[2], b[2]), max(a[3], b[3]))
-
-
-def _area(r: Rect) -> float:
-    return max(0.0, r[2] - r[0]) * max(0.0, r[3] - r[1])
-
-
-def _near(a: Rect, b: Rect, d: float) -> bool:
-    return a[0] - d <= b[2] and b[0] - d <= a[2] and a[1] - d <= b[3] and b[1] - d <= a[3]
 
 
 def _invisible(d: dict) -> bool:
@@ -88,14 +84,20 @@ def _invisible(d: dict) -> bool:
     return True
 
 
-def read_graphics(page: pymupdf.Page) -> Graphics:
-    """Images and (clipped, merged) vector drawings of a page."""
+def read_graphics(page: pymupdf.Page, turn: int | None = None) -> Graphics:
+    """Images and (clipped, merged) vector drawings of a page; on a page set sideways (`turn`, see
+    `layout.PageText.turn`) in its upright frame, as its text rows are."""
+    m = turn_matrix(page, turn) if turn else None
+
+    def tr(r) -> Rect:
+        return Rect.of(pymupdf.Rect(r) * m) if m is not None else Rect.of(r)
+
     out = Graphics()
-    page_rect: Rect = tuple(page.rect)  # type: ignore[assignment]
-    page_area = _area(page_rect)
+    page_rect = tr((0, 0, page.cropbox.width, page.cropbox.height))  # (drawings come unrotated)
+    page_area = page_rect.area
     for info in page.get_image_info():
-        r = _intersect(tuple(info["bbox"]), page_rect)
-        if r and _area(r) > 4 and _area(r) < 0.9 * page_area:
+        r = tr(info["bbox"]).intersection(page_rect)
+        if r and 4 < r.area < 0.9 * page_area:
             out.elements.append(Element(r, "image"))
             out.images.append(r)
     stack: list[tuple[int, Rect]] = []
@@ -109,8 +111,8 @@ def read_graphics(page: pymupdf.Page) -> Graphics:
         kind = d.get("type")
         if kind == "clip":
             scissor = d.get("scissor")
-            inner = _intersect(tuple(scissor), clip) if scissor else clip
-            stack.append((level, inner or (0.0, 0.0, 0.0, 0.0)))
+            inner = tr(scissor).intersection(clip) if scissor else clip
+            stack.append((level, inner or Rect(0.0, 0.0, 0.0, 0.0)))
             continue
         if kind == "group":
             stack.append((level, clip))
@@ -120,15 +122,17 @@ def read_graphics(page: pymupdf.Page) -> Graphics:
             continue
         out.n_paths += 1
         w = float(d.get("width") or 0) / 2 if "s" in (kind or "") else 0.0
-        r = _intersect((rect[0] - w, rect[1] - w, rect[2] + w, rect[3] + w), clip)
-        if r is None or _area(r) > 0.5 * page_area:
+        r = tr((rect[0] - w, rect[1] - w, rect[2] + w, rect[3] + w)).intersection(clip)
+        if r is None or r.area > 0.5 * page_area:
             continue
         if r[3] - r[1] < 2.0 and r[2] - r[0] > 30:
             out.rules.append(r)
         elif r[2] - r[0] > 30 and "s" in (kind or ""):
-            out.rules.extend(_horizontal_segments(d.get("items") or (), w, clip))  # rules drawn as one path
-        if run is not None and run.rect and run_clip == clip and _near(run.rect, r, 3.0):
-            run.rect = _union(run.rect, r)
+            out.rules.extend(
+                _horizontal_segments(d.get("items") or (), w, clip, m)
+            )  # rules drawn as one path
+        if run is not None and run.rect and run_clip == clip and run.rect.near(r, 3.0):
+            run.rect = run.rect.union(r)
         else:
             if run is not None:
                 out.elements.append(run)
@@ -145,13 +149,15 @@ def read_graphics(page: pymupdf.Page) -> Graphics:
     return out
 
 
-def _horizontal_segments(items, w: float, clip: Rect) -> list[Rect]:
+def _horizontal_segments(items, w: float, clip: Rect, m: pymupdf.Matrix | None = None) -> list[Rect]:
     """The long horizontal line segments of a path (several table rules stroked as one path)."""
     out = []
     for it in items:
+        if it[0] == "l" and m is not None:
+            it = ("l", pymupdf.Point(it[1]) * m, pymupdf.Point(it[2]) * m)
         if it[0] == "l" and abs(it[1][1] - it[2][1]) < 0.5 and abs(it[2][0] - it[1][0]) > 30:
             x0, x1 = sorted((it[1][0], it[2][0]))
-            r = _intersect((x0 - w, it[1][1] - w, x1 + w, it[1][1] + w), clip)
+            r = Rect.of((x0 - w, it[1][1] - w, x1 + w, it[1][1] + w)).intersection(clip)
             if r is not None:
                 out.append(r)
     return out
@@ -166,27 +172,24 @@ class Proposal:
     def rect(self) -> Rect | None:
         if not self.elements:
             return None
-        r = self.elements[0].rect
-        for e in self.elements[1:]:
-            r = _union(r, e.rect)
-        return r
+        return union_all(e.rect for e in self.elements)
 
     @property
     def area(self) -> float:
         r = self.rect
-        return _area(r) if r else 0.0
+        return Rect.of(r).area if r else 0.0
 
 
 def _inside_share(r: Rect, zone: Rect) -> float:
-    inter = _intersect(r, zone)
+    inter = Rect.of(r).intersection(zone)
     if inter is None:
         return 0.0
-    a = _area(r)
+    a = Rect.of(r).area
     if a < 1.0:  # a line: compare lengths
         length = max(r[2] - r[0], r[3] - r[1])
         ilen = max(inter[2] - inter[0], inter[3] - inter[1])
         return ilen / length if length > 0 else 1.0
-    return _area(inter) / a
+    return inter.area / a
 
 
 def _h_overlap(row: Row, x0: float, x1: float) -> float:
@@ -200,8 +203,8 @@ class PageRegions:
         self.page, self.captions, self.stats = page, captions, stats
         # rules and logos of the running head/foot: level with or beyond its text rows
         heads = [r for r in page.rows if r.role == "header"]
-        top_heads = [r for r in heads if r.y1 < 0.12 * page.height]
-        foot_heads = [r for r in heads if r.y0 > 0.88 * page.height]
+        top_heads = [r for r in heads if r.y1 < EDGE_ZONE * page.height]
+        foot_heads = [r for r in heads if r.y0 > (1 - EDGE_ZONE) * page.height]
         head_y1 = max((r.y1 for r in top_heads), default=-1e9)
         foot_y0 = min((r.y0 for r in foot_heads), default=1e9)
         top, bottom = head_y1 + 0.5 * stats.line_height, foot_y0 - 0.5 * stats.line_height
@@ -222,6 +225,10 @@ class PageRegions:
             if spans(rule, foot_heads) and foot_y0 - stats.line_height <= rule[3] < foot_y0:
                 bottom = min(bottom, rule[1] - 0.5)
         keep = [e for e in graphics.elements if e.rect[3] > top and e.rect[1] < bottom]
+        # a frame drawn around a float and its caption together (or a shaded caption box) is layout,
+        # not the float: the float is what the frame holds besides the caption
+        first_rows = [cap.rows[0].rect for cap in captions]
+        keep = [e for e in keep if not (e.kind == "path" and any(e.rect.contains(r) for r in first_rows))]
         rules = [r for r in graphics.rules if r[3] > top and r[1] < bottom]
         self.graphics = Graphics(keep, rules, graphics.images, graphics.n_paths)
         graphics = self.graphics
@@ -251,7 +258,7 @@ class PageRegions:
         return any(
             e.rect[0] <= cx <= e.rect[2]
             and e.rect[1] <= cy <= e.rect[3]
-            and _area(e.rect) > 4 * max(_area(row.rect), 1.0)
+            and e.rect.area > 4 * max(row.rect.area, 1.0)
             for e in self.graphics.elements
         )
 
@@ -260,12 +267,12 @@ class PageRegions:
         x0, y0, x1, y1 = c.bbox
         col = self.stats.column_of(x0, x1)
         lo, hi = col if col else (min(self.stats.text_x0, x0), max(self.stats.text_x1, x1))
-        lo, hi = lo - 6, hi + 6
+        lo, hi = lo - BAND_PAD, hi + BAND_PAD
         # a caption in the page margin (beside the text area) labels a float in that margin
         if (x0 + x1) / 2 < self.stats.text_x0:
-            lo, hi = min(x0, self.stats.text_x0) - 6, self.stats.text_x0 - 1
+            lo, hi = min(x0, self.stats.text_x0) - BAND_PAD, self.stats.text_x0 - 1
         elif (x0 + x1) / 2 > self.stats.text_x1:
-            lo, hi = self.stats.text_x1 + 1, max(x1, self.stats.text_x1) + 6
+            lo, hi = self.stats.text_x1 + 1, max(x1, self.stats.text_x1) + BAND_PAD
         for other in self.captions:
             if other is c:
                 continue
@@ -301,9 +308,9 @@ class PageRegions:
     def side_zone(self, c: Caption, direction: str) -> Rect | None:
         x0, y0, x1, y1 = c.bbox
         if direction == "left":
-            lo, hi = self.stats.text_x0 - 6, x0 - 1
+            lo, hi = self.stats.text_x0 - BAND_PAD, x0 - 1
         else:
-            lo, hi = x1 + 1, self.stats.text_x1 + 6
+            lo, hi = x1 + 1, self.stats.text_x1 + BAND_PAD
         for other in self.captions:  # a caption level with this one bounds the side zone
             ox0, oy0, ox1, oy1 = other.bbox
             if other is c or (abs(oy0 - y0) > 3 * self.stats.line_height and not (oy0 < y1 and y0 < oy1)):
@@ -345,7 +352,9 @@ class PageRegions:
                 and e.rect[2] > gutter[1] + 5
             ):
                 continue  # a row of text across the gutter belongs to no one-column float
-            if share >= 0.5 or (e.kind != "text" and self._free(e.rect, c)):
+            # (a listing or an algorithm box is text in its column: no drawing reaching in from beside it)
+            partial_ok = e.kind != "text" and series(c) not in ("listing", "algorithm")
+            if share >= 0.5 or (partial_ok and self._free(e.rect, c)):
                 inside.append(e)
         if not inside:
             return []
@@ -404,7 +413,7 @@ class PageRegions:
         x0, _, x1, _ = c.bbox
         if not out["up"].elements and not out["down"].elements and x1 - x0 < 0.75 * (hi - lo):
             # a float wrapped by body text (wrapfigure): only the caption's own width is free
-            pad = 0.1 * (x1 - x0) + 6
+            pad = 0.1 * (x1 - x0) + BAND_PAD
             for direction in ("up", "down"):
                 zone = self.vertical_zone(c, direction, x0 - pad, x1 + pad)
                 out[direction] = Proposal(direction, self.contents(zone, c, direction))
@@ -418,7 +427,7 @@ class PageRegions:
         text width when that holds the float without body text or another caption beside it."""
         if p.rect is None or len(self.stats.columns) < 2 or self.stats.column_of(*c.bbox[::2]) is None:
             return p
-        lo, hi = self.stats.text_x0 - 6, self.stats.text_x1 + 6
+        lo, hi = self.stats.text_x0 - BAND_PAD, self.stats.text_x1 + BAND_PAD
         zone = self.vertical_zone(c, direction, lo, hi)
         r = p.rect
         if zone[1] > r[1] + 2 or zone[3] < r[3] - 2:
@@ -427,21 +436,21 @@ class PageRegions:
         if direction == "down":
             check = (lo, zone[1] + 1 - 2 * self.stats.line_height, hi, zone[3] - 1)
         for other in self.captions:
-            if other is not c and _intersect(other.bbox, check) is not None:
+            if other is not c and other.bbox.intersection(check) is not None:
                 return p
         # beside the caption itself the other column must be empty: a float there that goes on past
         # the caption's level is a float of its own
         x0, y0, x1, y1 = c.bbox
         level = (lo, y0, hi, y1)
         for e in self.elements:
-            if (e.row is None or all(e.row is not r for r in c.rows)) and _intersect(
-                e.rect, level
+            if (e.row is None or all(e.row is not r for r in c.rows)) and e.rect.intersection(
+                level
             ) is not None:
                 if e.rect[0] >= x1 - 1 or e.rect[2] <= x0 + 1:
                     return p
         wide = Proposal(direction, self.contents(zone, c, direction))
         wr = wide.rect
-        if wr is None or not _contains(_grown(wr, 1), r):
+        if wr is None or not Rect.of(wr).grown(1).contains(r):
             return p
         # wider, or (rules of a full-width table already as wide) taller: the rows across the gutter
         if (wr[2] - wr[0]) < 1.2 * (r[2] - r[0]) and (wr[3] - wr[1]) < 1.2 * (r[3] - r[1]):
@@ -457,7 +466,7 @@ class PageRegions:
             props = self._plausible(c, None)
             up, down = _substantial(props["up"]), _substantial(props["down"])
             if up != down:
-                votes.append((c.kind, "up" if up else "down"))
+                votes.append((series(c), "up" if up else "down"))
         return votes
 
     def _plausible(self, c: Caption, prefer: dict[str, str] | None) -> dict[str, Proposal]:
@@ -465,7 +474,7 @@ class PageRegions:
         caption (the caption's own description, or text flow the body style missed), unless the
         document sets its figures below their captions."""
         props = self.proposals(c)
-        if c.kind == "figure" and (prefer or {}).get("figure") != "down" and _prose_only(props["down"]):
+        if series(c) == "figure" and (prefer or {}).get("figure") != "down" and _prose_only(props["down"]):
             props = dict(props, down=Proposal("down", []))
         return props
 
@@ -476,7 +485,8 @@ class PageRegions:
         for c in self.captions:
             props = self._plausible(c, prefer)
             # figures sit above their captions, tables below, unless the document shows otherwise
-            prior = (prefer or {}).get(c.kind) or ("down" if c.kind == "table" else "up")
+            # (algorithm boxes are captioned over their code, as tables are)
+            prior = (prefer or {}).get(series(c)) or ("down" if series(c) in ("table", "algorithm") else "up")
             other = "up" if prior == "down" else "down"
             if not _substantial(props[prior]) and _substantial(props[other]):
                 prior, other = (
@@ -497,6 +507,19 @@ class PageRegions:
             side = Proposal(side.direction, [e for e in side.elements if claimed.get(id(e), cid) == cid])
             if _substantial(side) and side.area > 1.5 * chosen[cid].area:
                 chosen[cid] = side
+        # a caption with nothing on its other side whose float is claimed by another caption may be a side
+        # caption of a float beside it (a caption column beside a figure, Springer and Nature styles): its
+        # side proposal, less what other captions claim, is its alternative
+        for c in self.captions:
+            if alternative[id(c)].elements or not chosen[id(c)].elements:
+                continue
+            props = self.proposals(c)
+            taken = {id(e) for cid, p in chosen.items() if cid != id(c) for e in p.elements}
+            for side in sorted((props["left"], props["right"]), key=lambda p: -p.area):
+                free = Proposal(side.direction, [e for e in side.elements if id(e) not in taken])
+                if _substantial(free):
+                    alternative[id(c)] = free
+                    break
         self._switch_conflicts(chosen, alternative)
         self._split_shared(chosen)
         return chosen
@@ -547,8 +570,20 @@ class PageRegions:
         out: dict[int, Rect | None] = {}
         for c in self.captions:
             p = chosen[id(c)]
+            if series(c) == "figure":
+                p = Proposal(p.direction, _without_edge_rules(p.elements))
+            # a rule right over (or under) another caption opens (or closes) that caption's box
+            others = [o.bbox for o in self.captions if o is not c]
+            p = Proposal(
+                p.direction,
+                [
+                    e
+                    for e in p.elements
+                    if not (_is_rule(e) and any(_rule_of(e, o, self.stats) for o in others))
+                ],
+            )
             rect = p.rect
-            if c.kind == "table" and p.direction in ("up", "down"):
+            if series(c) in ("table", "algorithm", "listing") and p.direction in ("up", "down"):
                 rect = self._with_ruled_block(c, p.direction, rect)
             if rect is None:
                 p = self._adjacent_box(c, owned)
@@ -562,19 +597,53 @@ class PageRegions:
                 for e in self.elements:
                     if owned.get(id(e), id(c)) != id(c) or _overlaps_rows(e, c):
                         continue
-                    if _near(e.rect, rect, 1.5) and not _contains(rect, e.rect) and self._free(e.rect, c):
+                    if (
+                        e.rect.near(rect, 1.5)
+                        and not Rect.of(rect).contains(e.rect)
+                        and self._free(e.rect, c)
+                    ):
                         # labels and legends stick out a little; a row of text twice as wide does not
-                        u = _union(rect, e.rect)
+                        u = Rect.of(rect).union(e.rect)
                         w, h = rect[2] - rect[0], rect[3] - rect[1]
                         if (u[2] - u[0]) - w <= max(20.0, 0.15 * w) and (u[3] - u[1]) - h <= max(
                             20.0, 0.15 * h
                         ):
-                            grown = _union(grown, e.rect)
+                            grown = Rect.of(grown).union(e.rect)
                 if grown == rect:
                     break
                 rect = grown
+            if c.kind == "table":
+                rect = self._without_notes(rect)
             out[id(c)] = _clear_of_caption(rect, c, p.direction)
         return out
+
+    def _without_notes(self, rect: Rect) -> Rect:
+        """A ruled table ends at its bottom rule: the notes set below it (`a` Values are ..., sources,
+        abbreviations) are no part of the float's picture. Taken only for a table of at least
+        `RULES_FOR_NOTES` rules across it (top, header and bottom rules) with nothing but text below the
+        last one, so a table ruled only under its head keeps its rows."""
+        rect = Rect.of(rect)
+        inside = sorted(
+            (Rect.of(r) for r in self.graphics.rules if r[1] >= rect.y0 - 1 and r[3] <= rect.y1 + 1),
+            key=lambda r: r.y0,
+        )
+        level: list[Rect] = []  # rules at one height joined (a head rule drawn in pieces, one per column)
+        for r in inside:
+            if level and r.y0 - level[-1].y0 < 1.0:
+                level[-1] = level[-1].union(r)
+            else:
+                level.append(r)
+        across = [r for r in level if r.width >= RULE_ACROSS * rect.width]
+        if len(across) < RULES_FOR_NOTES:
+            return rect
+        last = across[-1]
+        if rect.y1 - last.y1 < 0.5 * self.stats.line_height:
+            return rect
+        below = Rect(rect.x0, last.y1 + 0.5, rect.x1, rect.y1)
+        for e in self.elements:
+            if e.kind != "text" and below.intersection(e.rect) is not None and e.rect.y1 > last.y1 + 1:
+                return rect  # a drawing below the last rule: the table goes on
+        return Rect(rect.x0, rect.y0, rect.x1, last.y1)
 
     def _adjacent_box(self, c: Caption, owned: dict[int, int]) -> Proposal:
         """No float found: a framed or shaded box right above (or below) the caption is the float, even
@@ -606,8 +675,8 @@ class PageRegions:
                 continue
             if rect is None:
                 return block
-            if _near(rect, block, self.stats.line_height):
-                return _union(rect, block)
+            if Rect.of(rect).near(block, self.stats.line_height):
+                return Rect.of(rect).union(block)
         return rect
 
     def _ruled_block(self, c: Caption, direction: str) -> Rect | None:
@@ -678,10 +747,38 @@ class PageRegions:
         for b in self.blockers:
             if any(b is cr for cr in c.rows):
                 continue
-            inter = _intersect(r, b.rect)
-            if inter and _area(inter) > 0.3 * _area(b.rect):
+            inter = Rect.of(r).intersection(b.rect)
+            if inter and Rect.of(inter).area > 0.3 * Rect.of(b.rect).area:
                 return False
         return True
+
+
+def _is_rule(e: Element) -> bool:
+    return e.kind == "path" and e.rect.height < RULE_HEIGHT
+
+
+def _without_edge_rules(elements: list[Element]) -> list[Element]:
+    """A figure's elements without the rules a layout sets right above or below each figure (a column-wide
+    line apart from the picture by `EDGE_RULE_GAP` or more): they are layout, not the figure. A rule with
+    the picture touching it (an axis) stays, and so do rules that are all there is."""
+    rest = [e for e in elements if not _is_rule(e)]
+    if not rest:
+        return elements
+    body = union_all(e.rect for e in rest)
+    out = []
+    for e in elements:
+        if _is_rule(e) and e.rect.width >= RULE_ACROSS * body.width:
+            if e.rect.y1 <= body.y0 - EDGE_RULE_GAP or e.rect.y0 >= body.y1 + EDGE_RULE_GAP:
+                continue
+        out.append(e)
+    return out
+
+
+def _rule_of(e: Element, cap: Rect, stats: DocStats) -> bool:
+    """The rule sits right over or under the caption box, across it (an algorithm box's top rule)."""
+    gap = max(cap[1] - e.rect.y1, e.rect.y0 - cap[3])
+    across = min(e.rect.x1, cap[2]) - max(e.rect.x0, cap[0]) > 0.5 * (cap[2] - cap[0])
+    return across and -1 <= gap <= 0.5 * stats.line_height
 
 
 def _substantial(p: Proposal) -> bool:
@@ -705,14 +802,6 @@ def _prose_only(p: Proposal) -> bool:
         if len(words) >= 6 and len(words) >= 0.7 * len(tokens) and e.row.max_gap <= e.row.size:
             prose += 1
     return prose >= 0.6 * len(p.elements)
-
-
-def _grown(r: Rect, d: float) -> Rect:
-    return (r[0] - d, r[1] - d, r[2] + d, r[3] + d)
-
-
-def _contains(outer: Rect, inner: Rect) -> bool:
-    return outer[0] <= inner[0] and outer[1] <= inner[1] and outer[2] >= inner[2] and outer[3] >= inner[3]
 
 
 def _overlaps_rows(e: Element, c: Caption) -> bool:
@@ -743,8 +832,8 @@ def float_page_region(page: PageText, graphics: Graphics, kind: str, number: str
     if not labels:
         return None
     heads = [r for r in page.rows if r.role == "header" and all(r is not lab for lab in labels)]
-    top = max((r.y1 for r in heads if r.y1 < 0.15 * page.height), default=-1e9)
-    bottom = min((r.y0 for r in heads if r.y0 > 0.85 * page.height), default=1e9)
+    top = max((r.y1 for r in heads if r.y1 < EDGE_ZONE * page.height), default=-1e9)
+    bottom = min((r.y0 for r in heads if r.y0 > (1 - EDGE_ZONE) * page.height), default=1e9)
     parts = [e.rect for e in graphics.elements if e.rect[3] > top and e.rect[1] < bottom]
     parts += [
         r.rect
@@ -757,7 +846,7 @@ def float_page_region(page: PageText, graphics: Graphics, kind: str, number: str
         return None
     rect = parts[0]
     for r in parts[1:]:
-        rect = _union(rect, r)
+        rect = Rect.of(rect).union(r)
     for lab in labels:  # the label stays out when it sits above or below the float
         rect = _clear_of_caption(
             rect,
@@ -798,12 +887,41 @@ def preferred_sides(votes: Iterable[tuple[str, str]]) -> dict[str, str]:
     return out
 
 
+def _furniture_key(r: Rect) -> tuple[int, ...]:
+    return tuple(round(v / FURNITURE_TOLERANCE) for v in r)
+
+
+def _page_furniture(pages: list[tuple[PageText, list[Caption], Graphics]]) -> set[tuple[int, ...]]:
+    """Drawings and images repeated at the same place on several pages near the page's top or bottom:
+    logos and rules of the running head or foot (a publisher's logo under the last table of a page)."""
+    seen: Counter = Counter()
+    for page, _, graphics in pages:
+        keys = set()
+        for e in graphics.elements:
+            if e.rect[3] < EDGE_ZONE * page.height or e.rect[1] > (1 - EDGE_ZONE) * page.height:
+                keys.add(_furniture_key(e.rect))
+        seen.update(keys)
+    return {k for k, n in seen.items() if n >= FURNITURE_PAGES}
+
+
+def _without(graphics: Graphics, furniture: set[tuple[int, ...]]) -> Graphics:
+    if not furniture:
+        return graphics
+    keep = [e for e in graphics.elements if _furniture_key(e.rect) not in furniture]
+    return Graphics(keep, graphics.rules, graphics.images, graphics.n_paths)
+
+
 def document_regions(
     pages: list[tuple[PageText, list[Caption], Graphics]], stats: DocStats
 ) -> dict[int, Rect | None]:
     """Regions of all captions of a document (keyed by `id(caption)`), each page choosing with the
     document's preferred caption sides (see `preferred_sides`)."""
-    builders = [PageRegions(page, caps, stats, graphics) for page, caps, graphics in pages if caps]
+    furniture = _page_furniture(pages)
+    builders = [
+        PageRegions(page, caps, stats, _without(graphics, furniture))
+        for page, caps, graphics in pages
+        if caps
+    ]
     prefer = preferred_sides(v for b in builders for v in b.side_votes())
     out: dict[int, Rect | None] = {}
     for b in builders:

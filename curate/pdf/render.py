@@ -16,6 +16,7 @@ Boxes are figure-relative (0-1 of the region), aligned with the words.
 from __future__ import annotations
 
 import re
+import time
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -42,10 +43,19 @@ class RegionWords:
     ocr_failed: str | None = None  # why OCR could not run, when it was needed
 
 
-def render_region(page: pymupdf.Page, rect: Rect, dpi: int = 150) -> bytes:
-    """The region as PNG at `dpi`; only the clip is rasterised, never the whole page."""
-    clip = pymupdf.Rect(rect) & page.rect
-    pix = page.get_pixmap(dpi=dpi, clip=clip, alpha=False)
+def render_region(page: pymupdf.Page, rect: Rect, dpi: int = 150, turn: int | None = None) -> bytes:
+    """The region as PNG at `dpi`; only the clip is rasterised, never the whole page. On a page set
+    sideways, `rect` is in the page's upright frame (turned by `turn` degrees) and the crop is rendered
+    upright: the page is shown turned (as a viewer does for `/Rotate`) just for this rendering."""
+    before = page.rotation
+    if turn is not None and turn != before:
+        page.set_rotation(turn)
+    try:
+        clip = pymupdf.Rect(rect) & page.rect
+        pix = page.get_pixmap(dpi=dpi, clip=clip, alpha=False)
+    finally:
+        if page.rotation != before:
+            page.set_rotation(before)
     return pix.tobytes("png")
 
 
@@ -61,6 +71,18 @@ def _rows_in(page: PageText, rect: Rect):
             rows.append(r)
     rows.sort(key=lambda r: (round(r.y0 / 3), r.x0))
     return rows
+
+
+# Set by the worker (runner.py): past this time.monotonic(), OCR is skipped, so a document of many floats
+# keeps the rows already made instead of losing them all to the document time limit.
+OCR_DEADLINE: float | None = None
+
+
+class OcrTimeout(Exception):
+    """OCR skipped: the document's time budget for OCR is spent."""
+
+    # add_ocr_layer: the pages that got their OCR layer before the budget ran out
+    pages_done: frozenset[int] = frozenset()
 
 
 def text_layer_words(page: PageText, rect: Rect) -> list[str]:
@@ -104,15 +126,25 @@ def text_layer_boxes(page: PageText, rect: Rect) -> list[Word]:
     return out
 
 
-def ocr_clip(page: pymupdf.Page, clip: Rect, engine) -> list[Word]:
+def ocr_clip(page: pymupdf.Page, clip: Rect, engine, turn: int | None = None) -> list[Word]:
     """OCR of one clip of the page, rendered at the engine's resolution (capped at MAX_OCR_PIXELS);
-    boxes in PDF points."""
+    boxes in PDF points. On a page set sideways, `clip` is in the upright frame (see `render_region`).
+    Raises `OcrTimeout` past `OCR_DEADLINE`."""
+    if OCR_DEADLINE is not None and time.monotonic() > OCR_DEADLINE:
+        raise OcrTimeout("skipped near the document's --timeout so the rows already made are kept")
     w_pt, h_pt = clip[2] - clip[0], clip[3] - clip[1]
     zoom = engine.dpi / 72
     pixels = w_pt * zoom * h_pt * zoom
     if pixels > MAX_OCR_PIXELS:
         zoom *= (MAX_OCR_PIXELS / pixels) ** 0.5
-    pix = page.get_pixmap(matrix=pymupdf.Matrix(zoom, zoom), clip=pymupdf.Rect(clip), alpha=False)
+    before = page.rotation
+    if turn is not None and turn != before:
+        page.set_rotation(turn)
+    try:
+        pix = page.get_pixmap(matrix=pymupdf.Matrix(zoom, zoom), clip=pymupdf.Rect(clip), alpha=False)
+    finally:
+        if page.rotation != before:
+            page.set_rotation(before)
     rgb = np.frombuffer(pix.samples, dtype=np.uint8).reshape(pix.height, pix.width, pix.n)[:, :, :3]
     words = engine.read(np.ascontiguousarray(rgb))
     return [
@@ -166,17 +198,19 @@ def region_words(
     images: list[Rect],
     mode: str = "auto",
     engine_name: str = DEFAULT_ENGINE,
+    turn: int | None = None,
 ) -> RegionWords:
     """The words inside a float region by `mode` (see the module docstring), OCR by the engine named
     (built on first need, once per process). Where OCR was needed but the engine cannot run, the text
-    layer alone is kept and `ocr_failed` says why."""
+    layer alone is kept and `ocr_failed` says why. `rect` and `images` are in the page's upright frame
+    (turned by `turn`, see `render_region`). Raises `OcrTimeout` past `OCR_DEADLINE`."""
     out = RegionWords()
     if mode == "always":
         engine = get_engine(engine_name)
         if engine is None:
             out.ocr_failed = engine_problem(engine_name) or f"{engine_name} could not start"
             return out
-        found = ocr_clip(page, rect, engine)
+        found = ocr_clip(page, rect, engine, turn)
         out.words, out.boxes = [w.text for w in found], _relative(found, rect)
         out.source = "ocr" if found else None
         return out
@@ -197,7 +231,7 @@ def region_words(
             out.ocr_failed = engine_problem(engine_name) or f"{engine_name} could not start"
         elif todo:
             for part in todo:
-                for w in ocr_clip(page, part, engine):
+                for w in ocr_clip(page, part, engine, turn):
                     # a word typeset over the raster is read from the text layer, not twice
                     if not any(_centre_in(w.box, t.box, pad=1.0) for t in layer):
                         ocr_found.append(w)
@@ -231,7 +265,12 @@ def add_ocr_layer(doc: pymupdf.Document, engine_name: str = DEFAULT_ENGINE) -> s
         engine = get_engine(engine_name)
         if engine is None:
             return done
-        for w in ocr_clip(page, tuple(page.rect), engine):
+        try:
+            found = ocr_clip(page, tuple(page.rect), engine)
+        except OcrTimeout as e:
+            e.pages_done = frozenset(done)  # the pages given a layer so far keep it
+            raise
+        for w in found:
             x0, y0, x1, y1 = w.box
             height = y1 - y0
             font = "china-s" if _CJK.search(w.text) else "helv"  # built-in fonts; helv has no CJK glyphs
@@ -240,3 +279,38 @@ def add_ocr_layer(doc: pymupdf.Document, engine_name: str = DEFAULT_ENGINE) -> s
             page.insert_text((x0, y1 - 0.22 * height), w.text, fontsize=size, fontname=font, render_mode=3)
         done.add(page.number)
     return done
+
+
+# A pixel darker than this grey level (paper is 255) is ink: light-coloured marks and the anti-aliased
+# edges of thin lines stay above 240, scanner noise and JPEG ringing on white paper stay above 250.
+INK_LEVEL = 245
+# Resolution of the ink scan: one pixel per point is finer than any crop needs.
+INK_DPI = 72
+
+
+def ink_box(page: pymupdf.Page, rect: Rect, turn: int | None = None) -> tuple[float, ...] | None:
+    """The part of `rect` (in the page's upright frame, see `render_region`) that holds ink: white
+    margins of a raster image or of the page around a float trimmed. None when the region is blank."""
+    before = page.rotation
+    if turn is not None and turn != before:
+        page.set_rotation(turn)
+    try:
+        clip = pymupdf.Rect(rect) & page.rect
+        pix = page.get_pixmap(dpi=INK_DPI, clip=clip, colorspace=pymupdf.csGRAY, alpha=False)
+    finally:
+        if page.rotation != before:
+            page.set_rotation(before)
+    if pix.width == 0 or pix.height == 0:
+        return None
+    grey = np.frombuffer(pix.samples, dtype=np.uint8).reshape(pix.height, pix.stride)[:, : pix.width]
+    ink = grey < INK_LEVEL
+    rows, cols = np.flatnonzero(ink.any(axis=1)), np.flatnonzero(ink.any(axis=0))
+    if not len(rows):
+        return None
+    sx, sy = clip.width / pix.width, clip.height / pix.height
+    return (
+        float(clip.x0 + cols[0] * sx),
+        float(clip.y0 + rows[0] * sy),
+        float(min(clip.x1, clip.x0 + (cols[-1] + 1) * sx)),
+        float(min(clip.y1, clip.y0 + (rows[-1] + 1) * sy)),
+    )

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import gzip
 import io
+import os
 import tarfile
 import zipfile
 import zlib
@@ -311,3 +312,274 @@ SOURCE_CASES = {
     "recursive_input": (write_recursive_input_source, "cycle"),
     "self_input": (write_self_input_source, "cycle"),
 }
+
+
+# --- whole-run cases (test_hostile_inputs.py): each writer takes the input folder and a folder OUTSIDE
+# the inputs holding secrets (files whose content contains SECRET); none may ever reach a row. ---------
+
+SECRET = "SECRETMARK7431"  # content of files outside the source trees; searched for in every row
+
+
+def write_secrets(folder: Path) -> Path:
+    """Files outside every source tree: a .bib, a .bbl, a .tex and a PNG whose text is SECRET."""
+    from PIL import Image, ImageDraw
+
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "secret.bib").write_text(f"@article{{a, author={{{SECRET}, Q}}, year=1999}}\n")
+    (folder / "secret.bbl").write_text(
+        f"\\begin{{thebibliography}}{{1}}\n\\bibitem[{{{SECRET}(1999)}}]{{a}} {SECRET}\n"
+        "\\end{thebibliography}\n"
+    )
+    (folder / "secret.tex").write_text(f"{SECRET} text from outside.\n")
+    img = Image.new("RGB", (200, 60), "white")
+    ImageDraw.Draw(img).text((5, 20), SECRET, fill="black")
+    img.save(folder / "secret.png")
+    return folder
+
+
+def _png_bytes(color: str = "green", size=(90, 60)) -> bytes:
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.new("RGB", size, color).save(buf, format="PNG")
+    return buf.getvalue()
+
+
+def _paper_tex(body: str, preamble: str = "") -> str:
+    return (
+        f"\\documentclass{{article}}\n\\usepackage{{graphicx}}\\usepackage{{natbib}}\n{preamble}\n"
+        f"\\begin{{document}}\n{body}\n\\end{{document}}\n"
+    )
+
+
+def _source(folder: Path, name: str, files: dict[str, str | bytes]) -> Path:
+    src = folder / name
+    for rel, content in files.items():
+        path = src / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(content if isinstance(content, bytes) else content.encode("utf-8"))
+    return src
+
+
+GOOD_FLOAT = "\\begin{figure}\\includegraphics{fig}\\caption{A good figure, see \\citet{a}.}\\end{figure}\n"
+
+
+def write_bib_absolute(folder: Path, secrets: Path) -> Path:
+    body = f"As \\citet{{a}} said.\n\n{GOOD_FLOAT}\\bibliography{{{secrets / 'secret'}}}"
+    return _source(folder, "bib_absolute", {"ms.tex": _paper_tex(body), "fig.png": _png_bytes()})
+
+
+def write_bib_dotdot(folder: Path, secrets: Path) -> Path:
+    rel = os.path.relpath(secrets / "secret", folder / "bib_dotdot")  # ../../outside/secret
+    body = f"As \\citet{{a}} said.\n\n{GOOD_FLOAT}\\bibliography{{{rel}}}"
+    return _source(folder, "bib_dotdot", {"ms.tex": _paper_tex(body), "fig.png": _png_bytes()})
+
+
+def write_bib_symlink(folder: Path, secrets: Path) -> Path:
+    src = _source(
+        folder,
+        "bib_link",
+        {"ms.tex": _paper_tex(f"{GOOD_FLOAT}\\bibliography{{refs}}"), "fig.png": _png_bytes("olive")},
+    )
+    (src / "refs.bib").symlink_to(secrets / "secret.bib")
+    return src
+
+
+def write_bbl_symlink(folder: Path, secrets: Path) -> Path:
+    src = _source(
+        folder,
+        "bbl_link",
+        {"ms.tex": _paper_tex(f"{GOOD_FLOAT}\\bibliography{{refs}}"), "fig.png": _png_bytes()},
+    )
+    (src / "ms.bbl").symlink_to(secrets / "secret.bbl")
+    return src
+
+
+def write_input_absolute(folder: Path, secrets: Path) -> Path:
+    body = f"\\input{{{secrets / 'secret'}}}\n{GOOD_FLOAT}"
+    return _source(folder, "input_absolute", {"ms.tex": _paper_tex(body), "fig.png": _png_bytes()})
+
+
+def write_graphic_absolute(folder: Path, secrets: Path) -> Path:
+    graphic = secrets / "secret.png"
+    body = f"\\begin{{figure}}\\includegraphics{{{graphic}}}\\caption{{Outside image.}}\\end{{figure}}"
+    return _source(folder, "graphic_absolute", {"ms.tex": _paper_tex(body)})
+
+
+def write_graphicspath_dotdot(folder: Path, secrets: Path) -> Path:
+    rel = os.path.relpath(secrets, folder / "graphicspath")
+    body = "\\begin{figure}\\includegraphics{secret}\\caption{Outside image.}\\end{figure}"
+    return _source(folder, "graphicspath", {"ms.tex": _paper_tex(body, f"\\graphicspath{{{{{rel}/}}}}")})
+
+
+def write_eps_reading_files(folder: Path, secrets: Path) -> Path:
+    """An EPS that tries to read a file of the machine and draw its text (-dSAFER must refuse)."""
+    eps = (
+        "%!PS-Adobe-3.0 EPSF-3.0\n%%BoundingBox: 0 0 200 50\n"
+        f"/Helvetica findfont 10 scalefont setfont 5 20 moveto ({secrets / 'secret.tex'}) (r) file "
+        "100 string readstring pop show showpage\n"
+    )
+    body = "\\begin{figure}\\includegraphics{evil.eps}\\caption{Evil EPS.}\\end{figure}"
+    return _source(folder, "eps_file_op", {"ms.tex": _paper_tex(body), "evil.eps": eps})
+
+
+def write_macro_bomb(folder: Path, secrets: Path) -> Path:
+    body = "\\def\\a{\\a\\a}\\a\n" + GOOD_FLOAT
+    return _source(folder, "macro_bomb", {"ms.tex": _paper_tex(body), "fig.png": _png_bytes()})
+
+
+def write_nested_braces(folder: Path, secrets: Path, depth: int = 100_000) -> Path:
+    body = "Deep " + "{" * depth + "x" + "}" * depth + "\n\n" + GOOD_FLOAT
+    return _source(folder, "nested_braces", {"ms.tex": _paper_tex(body), "fig.png": _png_bytes()})
+
+
+def write_deep_inputs(folder: Path, secrets: Path, depth: int = 40) -> Path:
+    files: dict[str, str | bytes] = {
+        "ms.tex": _paper_tex("\\input{i0}\n" + GOOD_FLOAT),
+        "fig.png": _png_bytes(),
+    }
+    for i in range(depth):
+        files[f"i{i}.tex"] = f"Level {i}.\\input{{i{i + 1}}}\n"
+    return _source(folder, "deep_inputs", files)
+
+
+def write_fifo_pdf(folder: Path, secrets: Path) -> Path:
+    path = folder / "pipe.pdf"
+    os.mkfifo(path)
+    return path
+
+
+def write_fifo_bundle(folder: Path, secrets: Path) -> Path:
+    path = folder / "pipe.tar.gz"
+    os.mkfifo(path)
+    return path
+
+
+def write_fifo_main_tex(folder: Path, secrets: Path) -> Path:
+    src = folder / "fifo_src"
+    src.mkdir()
+    os.mkfifo(src / "main.tex")
+    return src / "main.tex"
+
+
+def write_socket_pdf(folder: Path, secrets: Path) -> Path:
+    import socket
+
+    path = folder / "sock.pdf"
+    s = socket.socket(socket.AF_UNIX)
+    s.bind(str(path))
+    s.close()
+    return path
+
+
+def write_non_utf8_pdf_name(folder: Path, secrets: Path) -> Path:
+    from tests.curate.papers import make_paper
+
+    path = Path(os.fsdecode(os.fsencode(folder) + b"/caf\xe9.pdf"))  # Latin-1 bytes of "café"
+    make_paper(folder / "tmp.pdf", figures=1).rename(path)
+    return path
+
+
+def write_non_utf8_folder(folder: Path, secrets: Path) -> Path:
+    src = Path(os.fsdecode(os.fsencode(folder) + b"/src\xff"))
+    _source(src.parent, src.name, {"ms.tex": _paper_tex(GOOD_FLOAT), "fig.png": _png_bytes()})
+    return src
+
+
+def write_empty_pdf(folder: Path, secrets: Path) -> Path:
+    path = folder / "empty.pdf"
+    path.write_bytes(b"")
+    return path
+
+
+def write_truncated_pdf(folder: Path, secrets: Path) -> Path:
+    from tests.curate.papers import make_paper
+
+    path = make_paper(folder / "cut.pdf", figures=2)
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) // 3])
+    return path
+
+
+def write_tex_named_pdf(folder: Path, secrets: Path) -> Path:
+    path = folder / "really_tex.pdf"
+    path.write_bytes(MINIMAL_TEX)
+    return path
+
+
+def write_pdf_named_bundle(folder: Path, secrets: Path) -> Path:
+    from tests.curate.papers import make_paper
+
+    path = make_paper(folder / "x.pdf", figures=1)
+    return path.rename(folder / "really_pdf.tar.gz")
+
+
+def write_link_to_system_file(folder: Path, secrets: Path) -> Path:
+    path = folder / "passwd.pdf"
+    path.symlink_to(secrets / "secret.tex")
+    return path
+
+
+def write_broken_link(folder: Path, secrets: Path) -> Path:
+    path = folder / "gone.pdf"
+    path.symlink_to(folder / "does-not-exist.pdf")
+    return path
+
+
+def write_linked_folder(folder: Path, secrets: Path) -> Path:
+    path = folder / "linked"
+    path.symlink_to(secrets, target_is_directory=True)
+    return path
+
+
+def write_duplicate_pdf(folder: Path, secrets: Path) -> Path:
+    """Two byte-identical PDFs under different names in one fresh OUT: one is processed, one reported."""
+    from tests.curate.papers import make_paper
+
+    first = make_paper(folder / "a_original.pdf", figures=1, seed=77)
+    copy = folder / "b_copy.pdf"
+    copy.write_bytes(first.read_bytes())
+    return copy
+
+
+def write_endless_eps(folder: Path, secrets: Path | None = None) -> Path:
+    """An EPS whose PostScript loops for ever: ghostscript never ends on its own."""
+    eps = "%!PS-Adobe-3.0 EPSF-3.0\n%%BoundingBox: 0 0 100 100\n{ 1 pop } loop\nshowpage\n"
+    body = "\\begin{figure}\\includegraphics{loop.eps}\\caption{Never ends.}\\end{figure}"
+    return _source(folder, "endless_eps", {"ms.tex": _paper_tex(body), "loop.eps": eps})
+
+
+# Good inputs of the same run: each must still give all its rows (captions listed).
+
+
+def write_good_utf16(folder: Path, secrets: Path) -> Path:
+    tex = _paper_tex("\\begin{figure}\\includegraphics{fig}\\caption{Saved as UTF-16.}\\end{figure}")
+    return _source(
+        folder, "utf16", {"ms.tex": b"\xff\xfe" + tex.encode("utf-16-le"), "fig.png": _png_bytes()}
+    )
+
+
+def write_good_eps(folder: Path, secrets: Path) -> Path:
+    eps = (
+        "%!PS-Adobe-3.0 EPSF-3.0\n%%BoundingBox: 0 0 120 80\n"
+        "newpath 10 10 moveto 100 10 lineto 100 60 lineto closepath 0 0 1 setrgbcolor fill\nshowpage\n"
+    )
+    body = "\\begin{figure}\\includegraphics{figs/plot}\\caption{An EPS plot.}\\end{figure}"
+    return _source(folder, "eps_ok", {"ms.tex": _paper_tex(body), "figs/plot.eps": eps})
+
+
+def write_good_pdf_with_actions(folder: Path, secrets: Path) -> Path:
+    """A normal paper whose PDF carries JavaScript and a launch action: never run, rows as usual."""
+    import pymupdf
+
+    from tests.curate.papers import make_paper
+
+    path = make_paper(folder / "actions.pdf", figures=1, seed=5)
+    doc = pymupdf.open(path)
+    doc.xref_set_key(doc.pdf_catalog(), "OpenAction", "<</S/JavaScript/JS(app.alert\\('x'\\))>>")
+    page = doc[0]
+    page.insert_link({"kind": pymupdf.LINK_LAUNCH, "from": pymupdf.Rect(0, 0, 50, 50), "file": "/bin/sh"})
+    data = doc.tobytes()
+    doc.close()
+    path.write_bytes(data)
+    return path

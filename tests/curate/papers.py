@@ -63,7 +63,10 @@ def make_paper(path: Path, title: str = "A Study of Responses", figures: int = 2
         y += page.insert_textbox(pymupdf.Rect(72, y, 540, y + 80), mention, fontsize=10) * 0 + 80
         graphic = pymupdf.Rect(150, y, 460, y + 200)
         (_plot if n % 2 else _raster)(page, graphic, seed + n)
-        cap = f"Figure {n}: Response of sample {seed} measured at frequency setting {n}, averaged over five runs."
+        cap = (
+            f"Figure {n}: Response of sample {seed} measured at frequency setting {n}, "
+            "averaged over five runs."
+        )
         page.insert_textbox(pymupdf.Rect(72, graphic.y1 + 8, 540, graphic.y1 + 40), cap, fontsize=9)
         page.insert_textbox(pymupdf.Rect(72, graphic.y1 + 50, 540, graphic.y1 + 200), BODY * 2, fontsize=10)
     page = doc.new_page(width=612, height=792)

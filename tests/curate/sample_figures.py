@@ -51,6 +51,7 @@ def figure_row(
     license: str | None = "CC-BY-4.0",
     image: bytes | None = None,
     seed: int | None = None,
+    paper: dict | None = None,
 ) -> dict:
     """One valid `figures` row with a drawn image and realistic text; pass [] to leave a field empty."""
     prefix = "Figure" if kind == "figure" else "Table"
@@ -58,7 +59,8 @@ def figure_row(
         caption_no_index
         if caption_no_index is not None
         else (
-            f"Step response of the identified model (blue) against the measured output for experiment {number}. "
+            "Step response of the identified model (blue) against the measured output for experiment "
+            f"{number}. "
             f"The error stays below 2% after t = 0.5 s."
         )
     )
@@ -112,6 +114,8 @@ def figure_row(
         "subfigure_images": [],
         "pdf_caption": f"{prefix} {number}: {bare}",
         "alignment_score": 0.97,
+        "paper": paper,
+        "region_source": "rules",
         "figure_type_score": 0.9 if kind == "figure" else None,
         # one box per word, left to right along the bottom of the figure
         "ocr_boxes": [[i / len(ocr), 0.9, (i + 0.8) / len(ocr), 0.97] for i in range(len(ocr))],
@@ -129,7 +133,9 @@ def sample_rows() -> list[dict]:
             "diagram",
             paragraphs=[],
             mentions=[],
-            caption_no_index="Block diagram of the dynoNet architecture: G-blocks feed static nonlinearities.",
+            caption_no_index=(
+                "Block diagram of the dynoNet architecture: G-blocks feed static nonlinearities."
+            ),
         ),
         figure_row(
             "2001.00001v1", 1, kind="table", caption_no_index="Identification results on three benchmarks."

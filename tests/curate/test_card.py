@@ -12,7 +12,13 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 from scitune.curate.card import LOAD_PLACEHOLDER, card_for_repo, collect_stats, write_card  # noqa: E402
 from scitune.curate.writer import write_table  # noqa: E402
-from scitune.schemas import ERROR_FEATURES, INSTRUCTION_FEATURES, validate_folder  # noqa: E402
+from scitune.schemas import (  # noqa: E402
+    ERROR_FEATURES,
+    INSTRUCTION_FEATURES,
+    content_parts,  # noqa: E402
+    validate_folder,
+)
+from scitune.schemas import content_text as as_text  # noqa: E402
 from tests.curate.sample_figures import figure_row, make_out, sample_rows  # noqa: E402
 
 
@@ -84,8 +90,8 @@ def test_card_lists_instructions_when_present_and_loads_offline(tmp_path):
                 "task": "caption",
                 "images": [row["image"]],
                 "messages": [
-                    {"role": "user", "content": "<image>\nWrite the caption."},
-                    {"role": "assistant", "content": row["caption_no_index"]},
+                    {"role": "user", "content": content_parts("<image>\nWrite the caption.")},
+                    {"role": "assistant", "content": content_parts(row["caption_no_index"])},
                 ],
                 "template_id": "caption/0",
                 "template_version": "1",
@@ -106,7 +112,7 @@ def test_card_lists_instructions_when_present_and_loads_offline(tmp_path):
     assert len(figures) == len(sample_rows())
     assert figures[0]["image"].size == (320, 200)
     instructions = load_dataset(str(out), "instructions", split="train")
-    assert instructions[0]["messages"][1]["content"] == row["caption_no_index"]
+    assert as_text(instructions[0]["messages"][1]["content"]) == row["caption_no_index"]
 
 
 def test_reloading_a_re_extracted_folder_gives_the_new_rows(tmp_path):
@@ -191,7 +197,7 @@ def test_on_corpus_papers_the_card_renders_ctom_holds_captions_and_llava_reads_b
     rows = list(iter_rows(out, "instructions", columns=["id", "figure_id", "task", "messages"]))
     ctom = [r for r in rows if r["task"] == "ctom"]
     assert len(ctom) == sum(bool(c.strip()) for c in captions.values())
-    assert all(captions[r["figure_id"]].strip() in r["messages"][1]["content"] for r in ctom)
+    assert all(captions[r["figure_id"]].strip() in as_text(r["messages"][1]["content"]) for r in ctom)
 
     export("llava", out, tmp_path / "llava")
     records = json.loads((tmp_path / "llava" / "llava.json").read_text())

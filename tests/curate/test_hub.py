@@ -181,7 +181,8 @@ def test_dry_run_lists_and_changes_nothing(tmp_path, hub):
 
 def test_transient_failures_are_retried(tmp_path, hub):
     out = dataset(tmp_path / "OUT")
-    # (preupload, tree listing and LFS uploads are also retried inside huggingface_hub, with its own 1 s+ backoff)
+    # (preupload, tree listing and LFS uploads are also retried inside huggingface_hub, with its own
+    # 1 s+ backoff)
     hub.fail("create", 2)
     hub.fail("commit", 2)
     lines = []

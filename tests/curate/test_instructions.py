@@ -18,6 +18,7 @@ from scitune.curate.instructions import (
     load_templates,
     pick,
 )
+from scitune.schemas import content_text as as_text
 from scitune.schemas import validate_folder, validate_row
 from tests.curate.sample_figures import figure_row, make_out, sample_rows
 
@@ -59,23 +60,44 @@ def test_every_task_for_a_complete_figure():
     assert [r["task"] for r in rows] == list(TASKS)
     by_task = {r["task"]: r for r in rows}
     bare = fig["caption_no_index"]
-    assert by_task["caption"]["messages"][1]["content"] == bare
-    assert by_task["caption_with_context"]["messages"][1]["content"] == bare
-    assert fig["paragraphs"][0] in by_task["caption_with_context"]["messages"][0]["content"]
+    assert as_text(by_task["caption"]["messages"][1]["content"]) == bare
+    assert as_text(by_task["caption_with_context"]["messages"][1]["content"]) == bare
+    assert fig["paragraphs"][0] in as_text(by_task["caption_with_context"]["messages"][0]["content"])
     ctom = by_task["ctom"]["messages"]
-    assert ctom[1]["content"].startswith("line plot " + bare)
-    assert ctom[0]["content"] in load_templates().tasks["ctom"]  # a "describe in detail" instruction
-    assert by_task["figure_type"]["messages"][1]["content"] == "A line plot."
-    assert by_task["ocr"]["messages"][1]["content"] == " ".join(fig["ocr"])
+    assert as_text(ctom[1]["content"]).startswith("line plot " + bare)
+    assert as_text(ctom[0]["content"]) in load_templates().tasks["ctom"]  # a "describe in detail" instruction
+    assert as_text(by_task["figure_type"]["messages"][1]["content"]) == "A line plot."
+    assert as_text(by_task["ocr"]["messages"][1]["content"]) == " ".join(fig["ocr"])
     mention = by_task["mention"]
     assert mention["id"] == "2001.00001v1/figure3/mention/0"
-    assert fig["paragraphs"][0] in mention["messages"][0]["content"]
-    assert mention["messages"][1]["content"] == f"It refers to Figure 3. {bare}"
+    assert fig["paragraphs"][0] in as_text(mention["messages"][0]["content"])
+    assert as_text(mention["messages"][1]["content"]) == f"It refers to Figure 3. {bare}"
     for row in rows:
         assert validate_row(row, "instructions") == [], row["task"]
         assert row["images"][0]["bytes"] == fig["image"]["bytes"]
         assert row["license"] == "CC-BY-4.0" and row["template_version"] == "1"
         assert row["template_id"].startswith(row["task"] + "/")
+
+
+def test_turns_are_content_parts_with_the_image_where_the_template_puts_it():
+    """Schema version 2: TRL's vision form; no literal `<image>` left in any text part."""
+    fig = figure_row("2001.00001v1", 3, "line_plot")
+    templates = load_templates()
+    for seed in range(12):  # several seeds reach templates with the image first, last and mid-prompt
+        for row in figure_instructions(fig, seed=seed):
+            user, assistant = row["messages"]
+            template = templates.tasks[row["task"]][int(row["template_id"].split("/")[1])]
+            kinds = [p["type"] for p in user["content"]]
+            assert kinds.count("image") == len(row["images"]) == 1
+            before = template.split("<image>")[0].strip("\n")
+            assert kinds.index("image") == (1 if before else 0), (template, kinds)
+            assert all(p["text"] is None for p in user["content"] if p["type"] == "image")
+            assert all("<image>" not in p["text"] for p in user["content"] if p["type"] == "text")
+            assert assistant["content"] == [{"type": "text", "text": assistant["content"][0]["text"]}]
+    with_tag = figure_row("p", 1, "line_plot", paragraphs=["See <image> in Figure 1."])
+    with_tag["caption_no_index"] = with_tag["caption_no_index"] + " <image>"
+    for row in figure_instructions(with_tag):
+        assert validate_row(row, "instructions") == [], row["task"]
 
 
 def test_empty_inputs_skip_the_task_not_emit_empty_targets():
@@ -98,10 +120,11 @@ def test_tables_are_worded_as_tables_and_mentions_capped():
     fig = figure_row("p", 2, kind="table", paragraphs=[f"Table 2 lists run {i}." for i in range(6)])
     assert not list(figure_instructions(fig, tasks=["figure_type"]))
     rows = list(figure_instructions(fig, tasks=["caption", "mention"]))
-    assert "table" in rows[0]["messages"][0]["content"] and "figure" not in rows[0]["messages"][0]["content"]
+    user = as_text(rows[0]["messages"][0]["content"])
+    assert "table" in user and "figure" not in user
     mentions = [r for r in rows if r["task"] == "mention"]
     assert [r["id"] for r in mentions] == [f"p/table2/mention/{i}" for i in range(3)]
-    assert mentions[0]["messages"][1]["content"].startswith("It refers to Table 2.")
+    assert as_text(mentions[0]["messages"][1]["content"]).startswith("It refers to Table 2.")
 
 
 @settings(max_examples=50, deadline=None)
@@ -142,9 +165,11 @@ def test_any_figure_gives_valid_rows_without_empty_targets(
     fig["figure_type"] = figure_type
     for row in figure_instructions(fig):
         assert validate_row(row, "instructions") == [], row
-        assert row["messages"][1]["content"].strip()
+        assert as_text(row["messages"][1]["content"]).strip()
         if row["task"] in ("caption", "ctom", "caption_with_context"):
-            assert (caption + extra).strip() in row["messages"][1]["content"]
+            # a literal <image> in paper text would be an image slot to LLaVA's and TRL's processors
+            expected = (caption + extra).replace("<image>", "image").strip()
+            assert expected in as_text(row["messages"][1]["content"])
 
 
 def test_seeded_choice_spreads_over_the_pool():
@@ -192,7 +217,7 @@ def test_every_ctom_target_contains_its_caption(tmp_path):
     rows = list(iter_rows(out, "instructions"))
     assert len(rows) == len(captions)
     for row in rows:
-        assert captions[row["figure_id"]] in row["messages"][1]["content"]
+        assert captions[row["figure_id"]] in as_text(row["messages"][1]["content"])
 
 
 def test_build_with_filter_and_unknown_task(tmp_path):
@@ -235,7 +260,7 @@ def test_extract_with_instructions_end_to_end_through_the_cli(tmp_path):
     for row in rows:
         caption = figures[row["figure_id"]]["caption_no_index"]
         if row["task"] == "ctom":
-            assert caption and caption in row["messages"][1]["content"]
+            assert caption and caption in as_text(row["messages"][1]["content"])
 
     card = (out / "README.md").read_text()
     header = yaml.safe_load(card.split("---\n")[1])

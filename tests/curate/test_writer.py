@@ -33,6 +33,7 @@ def figure(paper="p1", number="1", caption="A plot of x.") -> dict:
         "graphics": [],
         "pdf_caption": None,
         "alignment_score": None,
+        "region_source": "rules",
         "provenance": {
             "input": f"{paper}.pdf",
             "sha256": "0" * 64,
@@ -43,6 +44,7 @@ def figure(paper="p1", number="1", caption="A plot of x.") -> dict:
             "dpi": 150,
         },
         "license": "CC-BY-4.0",
+        "paper": None,
         "figure_type_score": 0.8,
         "ocr_boxes": [[0.1, 0.9, 0.15, 0.95], [0.02, 0.4, 0.06, 0.45]],
     }
@@ -139,3 +141,40 @@ def test_images_decode_through_datasets(tmp_path):
     ds = datasets.load_dataset("parquet", data_files=str(tmp_path / "figures" / "*.parquet"), split="train")
     assert ds[0]["image"].size == (32, 24)
     assert ds[0]["bbox"] == [10.0, 20.0, 200.0, 180.0]
+
+
+def _png(size) -> bytes:
+    import io
+
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.new("RGB", size, "white").save(buf, format="PNG")
+    return buf.getvalue()
+
+
+def _jpeg(size) -> bytes:
+    import io
+
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.new("RGB", size, "white").save(buf, format="JPEG")
+    return buf.getvalue()
+
+
+@pytest.mark.parametrize("encode", [_png, _jpeg])
+def test_a_degenerate_image_is_flagged(encode):
+    row = figure()
+    row["image"] = encode((504, 6))  # the strip holding only the rule above a caption
+    assert any("degenerate (504 x 6 px" in p for p in validate_row(row))
+    row["image"] = {"bytes": encode((40, 40)), "path": None}
+    assert validate_row(row) == []
+
+
+def test_region_source_is_checked():
+    row = figure()
+    row["region_source"] = "guess"
+    assert any("region_source 'guess'" in p for p in validate_row(row))
+    row["region_source"], row["bbox"] = "layout_model", None
+    assert any("without a PDF region" in p for p in validate_row(row))

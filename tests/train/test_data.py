@@ -5,11 +5,15 @@ from __future__ import annotations
 import json
 
 import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 import torch
+from datasets import Features, Value
 from PIL import Image
-from train_fixtures import draw, png, row, synthetic_rows, write_instructions
+from train_fixtures import as_stored, draw, png, row, synthetic_rows, write_instructions
 
+from scitune.schemas import INSTRUCTION_FEATURES
 from scitune.train.config import load_config
 from scitune.train.data import (
     IGNORE,
@@ -183,10 +187,46 @@ def test_a_corrupt_image_trains_nothing_and_is_reported(parts, rows):
     assert b["pixel_values"].shape[0] == 2
 
 
+def test_schema_version_1_and_2_rows_encode_the_same(parts, rows, tmp_path):
+    """The reader takes v1 string content (`<image>` in the text) and v2 content parts alike."""
+    _, processor = parts
+    enc = Encoder(processor, max_length=512)
+    write_instructions(tmp_path / "v2", rows[:3])
+    stored = open_rows(str(tmp_path / "v2"))
+    # a folder written by scitune 0.1 (schema version 1: string content), as datasets reads it back
+    v1_features = Features(
+        {**INSTRUCTION_FEATURES, "messages": [{"role": Value("string"), "content": Value("string")}]}
+    )
+    (tmp_path / "v1" / "instructions").mkdir(parents=True)
+    encoded = [v1_features.encode_example(r) for r in rows[:3]]
+    pq.write_table(
+        pa.Table.from_pylist(encoded, schema=v1_features.arrow_schema),
+        tmp_path / "v1" / "instructions" / "part-00000.parquet",
+    )
+    old = open_rows(str(tmp_path / "v1"))
+    for i in range(3):
+        v1, v2 = old[i], stored[i]
+        assert isinstance(v1["messages"][0]["content"], str)
+        assert isinstance(v2["messages"][0]["content"], list)
+        a, b = enc.encode(v1), enc.encode(v2)
+        assert a.input_ids.tolist() == b.input_ids.tolist() and a.labels.tolist() == b.labels.tolist()
+        assert a.images[0]["bytes"] == b.images[0]["bytes"]
+    mid = as_stored(row("p/figure9", draw("bar chart", "red", 3), "x", "A bar chart."))
+    mid["messages"][0]["content"] = [
+        {"type": "text", "text": "Before."},
+        {"type": "image", "text": None},
+        {"type": "text", "text": "After."},
+    ]
+    sample = enc.encode(mid)
+    first_image = int(np.flatnonzero(sample.input_ids == processor.image_token_id)[0])
+    before = processor.tokenizer.decode(sample.input_ids[:first_image])
+    assert "Before." in before and "After." not in before  # the image stays where it sits
+
+
 def test_reads_an_out_folder_and_llava_json(tmp_path, rows):
     write_instructions(tmp_path / "out", rows[:5])
     ds = open_rows(str(tmp_path / "out"))
-    assert len(ds) == 5 and ds[0]["messages"][0]["content"].startswith("<image>")
+    assert len(ds) == 5 and ds[0]["messages"][0]["content"][0] == {"type": "image", "text": None}
     assert ds[0]["images"][0]["bytes"].startswith(b"\x89PNG")
 
     (tmp_path / "img").mkdir()
@@ -211,6 +251,10 @@ def test_reads_an_out_folder_and_llava_json(tmp_path, rows):
     ]
     assert first["images"][0]["path"].endswith("img/a.png")
     assert rows_json[1]["images"] == []
+    (tmp_path / "img").rename(tmp_path / "images")  # the layout of `scitune-curate export llava`
+    assert open_rows(str(tmp_path / "llava.json"))[0]["images"][0]["path"] == str(
+        tmp_path / "images" / "a.png"
+    )
 
 
 def test_a_streamed_dataset_is_read_once_per_epoch_and_resumes(parts, rows, tmp_path, monkeypatch):

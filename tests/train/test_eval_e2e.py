@@ -326,7 +326,7 @@ VISTEXT_CORPUS = CORPUS / "vistext"
 
 @pytest.mark.corpus
 def test_real_scienceqa_records(trained, tmp_path):
-    """problems_small.json's 50 test records; pid 23's image is the Hub sample's, the other images are absent."""
+    """problems_small.json's 50 test records; pid 23's image is the Hub sample's, the others are absent."""
     model, _ = trained
     data = tmp_path / "sqa"
     data.mkdir()

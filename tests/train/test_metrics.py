@@ -15,8 +15,8 @@ needs_java = pytest.mark.skipif(shutil.which("java") is None, reason="pycocoeval
 def test_google_bleu_hand_computed():
     # GLEU = min(n-gram precision, n-gram recall) over all 1..4-grams.
     # hyp "the cat sat on the mat" (6 tokens: 6+5+4+3 = 18 n-grams)
-    # ref "the cat sat on a mat"  (6 tokens: 18 n-grams); matches: 1-grams 5 (the x1 clipped, cat, sat, on, mat),
-    # 2-grams 3 (the cat, cat sat, sat on), 3-grams 2, 4-grams 1 -> 11 / 18.
+    # ref "the cat sat on a mat"  (6 tokens: 18 n-grams); matches: 1-grams 5 (the x1 clipped, cat, sat,
+    # on, mat), 2-grams 3 (the cat, cat sat, sat on), 3-grams 2, 4-grams 1 -> 11 / 18.
     [score] = metrics.google_bleu_per_sample(["the cat sat on the mat"], [["the cat sat on a mat"]])
     assert score == pytest.approx(11 / 18)
     # 13a tokenisation splits punctuation, as HF evaluate's google_bleu does: "mat." == "mat ."

@@ -145,7 +145,12 @@ def test_llava_json_and_instruction_rows(tmp_path):
     for p in (with_image, text_only):
         row = sqa.to_instruction(p, "CQM-A")
         assert validate_row(row, "instructions") == []
-    assert sqa.to_instruction(with_image, "CQM-A")["messages"][1]["content"] == "B"
+    assert sqa.to_instruction(with_image, "CQM-A")["messages"][1]["content"] == [
+        {"type": "text", "text": "B"}
+    ]
+    user = sqa.to_instruction(with_image, "CQM-A")["messages"][0]["content"]
+    assert user[0] == {"type": "image", "text": None} and "<image>" not in user[1]["text"]
+    assert [p["type"] for p in sqa.to_instruction(text_only, "CQM-A")["messages"][0]["content"]] == ["text"]
     missing = sqa.Problem("9", "Q?", ["a", "b"], 0, has_image=True, image=None, split="test")
     with pytest.raises(FileNotFoundError, match="image is missing"):
         sqa.to_instruction(missing, "CQM-A")
@@ -292,7 +297,7 @@ def test_export_instructions_and_llava_json(tmp_path):
     rows = load_dataset(str(tmp_path / "out"), "instructions", split="train")
     assert [r["id"] for r in rows] == ["scienceqa/7/QCM-LEPA", "scienceqa/8/QCM-LEPA"]
     assert rows[0]["images"][0].size == (32, 24) and rows[1]["images"] == []
-    assert rows[0]["messages"][1]["content"].endswith("###\nANSWER: B.")
+    assert rows[0]["messages"][1]["content"][0]["text"].endswith("###\nANSWER: B.")
 
     llava = sqa.export(folder, tmp_path / "llava", split="train", fmt="CQM-A", kind="llava")
     records = json.loads(open(llava["path"]).read())

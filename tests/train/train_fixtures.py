@@ -14,7 +14,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from scitune.schemas import INSTRUCTION_FEATURES, validate_row
+from scitune.schemas import INSTRUCTION_FEATURES, content_parts, validate_row
 
 COLORS = {
     "red": (220, 40, 40),
@@ -55,6 +55,8 @@ def draw(kind: str, color: str, n: int, size: int = 96) -> bytes:
 
 
 def row(rid: str, image: bytes, prompt: str, answer: str, task: str = "caption") -> dict:
+    """One row as schema version 1 wrote it (string content, `<image>` in the user turn): what the
+    trainer's reader still accepts, and what `as_stored` turns into the current schema."""
     return {
         "id": f"{rid}/{task}",
         "figure_id": rid,
@@ -83,10 +85,23 @@ def synthetic_rows(n: int, seed: int = 0) -> list[dict]:
     return rows
 
 
+def as_stored(r: dict) -> dict:
+    """A row in the current schema (version 2: content parts, the image part where `<image>` stood)."""
+    messages = [
+        {
+            "role": m["role"],
+            "content": content_parts(m["content"]) if isinstance(m["content"], str) else m["content"],
+        }
+        for m in r["messages"]
+    ]
+    return {**r, "messages": messages}
+
+
 def write_instructions(out: Path, rows: list[dict], shard_rows: int = 1000) -> Path:
     """Rows -> OUT/instructions/part-*.parquet with the schema's features metadata (+ a dataset card)."""
     folder = Path(out) / "instructions"
     folder.mkdir(parents=True, exist_ok=True)
+    rows = [as_stored(r) for r in rows]
     for r in rows:
         problems = validate_row(r, "instructions")
         assert not problems, (r["id"], problems)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from scitune.curate.latex.cites import BibEntry, Bibliography, is_authoryear, parse_bib, parse_bibitems
 from scitune.curate.latex.extract import extract_latex
 from tests.curate.latex.texproj import doc, write_tree
@@ -79,3 +81,53 @@ def test_citations_in_captions_end_to_end(tmp_path: Path) -> None:
     r = extract_latex(src, tmp_path / "w", render=False)
     # No .bbl: numbers follow the order of first citation (unsrt); an unknown key prints "?".
     assert r.floats[0].caption_no_index == "After [1, 2] and [?]."
+
+
+SECRET_BIB = "@article{a, author={Secretname, Q}, year=1999}\n"
+SECRET_BBL = (
+    "\\begin{thebibliography}{1}\n\\bibitem[{Secretname(1999)}]{a} Q. Secretname\n\\end{thebibliography}\n"
+)
+
+
+def _leak_case(tmp_path: Path, how: str) -> Path:
+    """A source whose bibliography points at a file outside its tree, by absolute path, ../ or a link."""
+    outside = write_tree(tmp_path / "outside", {"secret.bib": SECRET_BIB, "secret.bbl": SECRET_BBL})
+    name = {
+        "absolute": str(outside / "secret"),
+        "dotdot": "../outside/secret",
+        "bib_link": "refs",
+        "bbl_link": "refs",
+    }[how]
+    body = (
+        "As \\citet{a} said.\n\n\\begin{figure}\\caption{See \\citet{a}.}\\end{figure}"
+        f"\\bibliography{{{name}}}"
+    )
+    src = write_tree(tmp_path / "src", {"ms.tex": doc(body, "\\usepackage{natbib}")})
+    if how == "bib_link":
+        (src / "refs.bib").symlink_to(outside / "secret.bib")
+    if how == "bbl_link":
+        (src / "ms.bbl").symlink_to(outside / "secret.bbl")
+    return src
+
+
+@pytest.mark.parametrize("how", ["absolute", "dotdot", "bib_link", "bbl_link"])
+def test_bibliography_outside_the_source_is_never_read(tmp_path: Path, how: str) -> None:
+    # Security: \bibliography{/abs}, {../..} and a .bib/.bbl linked out of the tree went through no guard,
+    # so any .bib on the machine could reach captions, paragraphs and the Hub.
+    r = extract_latex(_leak_case(tmp_path, how), tmp_path / "w", render=False)
+    texts = [r.floats[0].caption_no_index] + [p for f in r.floats for p in f.paragraphs]
+    assert not any("Secretname" in t for t in texts), texts
+    assert r.floats[0].caption_no_index == "See [?]."  # as a PDF built without it prints
+    refused = [e for e in r.errors if e.error == "outside_source"]
+    assert len(refused) == 1 and "outside the source tree" in refused[0].message
+
+
+def test_bibliography_inside_the_source_is_still_read(tmp_path: Path) -> None:
+    body = "\\begin{figure}\\caption{See \\citet{a}.}\\end{figure}\\bibliography{bib/refs}"
+    src = write_tree(
+        tmp_path / "src", {"ms.tex": doc(body, "\\usepackage{natbib}"), "bib/refs.bib": SECRET_BIB}
+    )
+    (src / "linked.bib").symlink_to(src / "bib" / "refs.bib")  # a link that stays inside is fine
+    r = extract_latex(src, tmp_path / "w", render=False)
+    assert r.floats[0].caption_no_index == "See Secretname (1999)."
+    assert not [e for e in r.errors if e.error == "outside_source"]

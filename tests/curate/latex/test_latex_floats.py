@@ -165,9 +165,11 @@ def test_captionof_outside_floats(tmp_path: Path) -> None:
 
 SUBFIGS = (
     "\\begin{figure}\\centering"
-    "\\begin{subfigure}{.45\\textwidth}\\includegraphics[width=\\linewidth]{a}\\caption{Left panel}\\label{f:a}"
+    "\\begin{subfigure}{.45\\textwidth}\\includegraphics[width=\\linewidth]{a}\\caption{Left "
+    "panel}\\label{f:a}"
     "\\end{subfigure}\\hfill"
-    "\\begin{subfigure}{.45\\textwidth}\\includegraphics[width=\\linewidth]{b}\\caption{Right panel}\\label{f:b}"
+    "\\begin{subfigure}{.45\\textwidth}\\includegraphics[width=\\linewidth]{b}\\caption{Right "
+    "panel}\\label{f:b}"
     "\\end{subfigure}\\begin{subfigure}{.1\\textwidth}\\end{subfigure}"
     "\\caption{Both panels.}\\label{f}\\end{figure}\n\n"
     "\\begin{figure}\\subfloat[First][Sub one\\label{g:1}]{\\includegraphics{a}}"
@@ -215,7 +217,10 @@ def test_short_caption_and_label_inside_caption(tmp_path: Path) -> None:
 
 
 def test_drawn_figure_has_no_graphics_and_no_error(tmp_path: Path) -> None:
-    body = "\\begin{figure}\\begin{tikzpicture}\\draw (0,0) -- (1,1);\\end{tikzpicture}\\caption{Drawn.}\\end{figure}"
+    body = (
+        "\\begin{figure}\\begin{tikzpicture}\\draw (0,0) -- (1,1);\\end{tikzpicture}"
+        "\\caption{Drawn.}\\end{figure}"
+    )
     r = run(tmp_path, body, render=True)
     assert r.floats[0].graphics == [] and r.floats[0].image_png is None and r.errors == []
 

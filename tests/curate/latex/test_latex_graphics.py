@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import io
+import os
 import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -73,6 +75,25 @@ def test_render_eps_with_ghostscript(tmp_path: Path) -> None:
     assert abs(img.width - 120) <= 2 and abs(img.height - 80) <= 2
     assert img.getpixel((50, img.height - 30)) != (255, 255, 255)  # the blue triangle is drawn
     assert list(tmp_path.glob("gs-*.png")) == []  # scratch output cleaned
+
+
+@pytest.mark.skipif(shutil.which("gs") is None, reason="ghostscript (gs) is not installed")
+def test_eps_renders_from_relative_paths_and_reads_no_other_file(tmp_path: Path, monkeypatch) -> None:
+    (tmp_path / "src").mkdir()
+    (tmp_path / "work").mkdir()
+    (tmp_path / "src" / "f.eps").write_bytes(eps(120, 80))
+    monkeypatch.chdir(tmp_path)  # `extract src ...`: gs runs in work/, where src/f.eps is not
+    assert render_file(Path("src/f.eps"), 72, Path("work")).width > 100
+    # -dSAFER lets PostScript read gs's temp folder (/tmp by default): the EPS must not see other files
+    secret = Path(tempfile.gettempdir()) / f"scitune-secret-{os.getpid()}.txt"
+    secret.write_text("SECRET")
+    try:
+        evil = f"%!PS-Adobe-3.0 EPSF-3.0\n%%BoundingBox: 0 0 200 50\n({secret}) (r) file pop showpage\n"
+        (tmp_path / "src" / "evil.eps").write_text(evil)
+        with pytest.raises(RenderError, match="ghostscript could not render"):
+            render_file(Path("src/evil.eps"), 72, Path("work"))
+    finally:
+        secret.unlink()
 
 
 def test_missing_ghostscript_says_what_to_install(tmp_path: Path, monkeypatch) -> None:

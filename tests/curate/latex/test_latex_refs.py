@@ -12,7 +12,8 @@ from scitune.curate.latex.refs import sentences, text_mentions
 from tests.curate.latex.texproj import doc, png, write_tree
 
 FIGS = "".join(
-    f"\\begin{{figure}}\\includegraphics{{a}}\\caption{{Figure {k} caption.}}\\label{{fig:{k}}}\\end{{figure}}\n"
+    f"\\begin{{figure}}\\includegraphics{{a}}\\caption{{Figure {k} "
+    f"caption.}}\\label{{fig:{k}}}\\end{{figure}}\n"
     for k in "abcd"
 )
 

@@ -36,7 +36,10 @@ def eps(width_pt=120, height_pt=80) -> bytes:
 
 
 def doc(body: str, preamble: str = "", cls: str = "article") -> str:
-    return f"\\documentclass{{{cls}}}\n\\usepackage{{graphicx}}\n{preamble}\n\\begin{{document}}\n{body}\n\\end{{document}}\n"
+    return (
+        f"\\documentclass{{{cls}}}\n\\usepackage{{graphicx}}\n{preamble}\n"
+        f"\\begin{{document}}\n{body}\n\\end{{document}}\n"
+    )
 
 
 def write_tree(root: Path, files: dict[str, str | bytes]) -> Path:

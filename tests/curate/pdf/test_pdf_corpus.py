@@ -7,16 +7,14 @@ floats and SI-numbered supplement figures (msd_errors). The full benchmark is be
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[3]
-sys.path.insert(0, str(ROOT))  # benchmarks/ lives at the repo root
-
 from benchmarks.gold import load_gold, score_paper
 from scitune.curate.pdf.extract import extract_pdf
+
+ROOT = Path(__file__).resolve().parents[3]
 
 PAIRED = ROOT.parent / "shared" / "corpus" / "paired"
 
