@@ -303,7 +303,6 @@ def extract_pdf(
             return result
         page_of = {p.number: p for p in a.pages}
         links = link_mentions(a.paragraphs, {(c.kind, c.number) for c in a.captions})
-        drawings: dict[int, list] = {}
         for c in a.captions:
             page = page_of[c.page]
             rect = a.regions.get(id(c))
@@ -392,10 +391,10 @@ def extract_pdf(
                 if c.page in scanned and f.ocr:
                     f.ocr_source = "ocr"  # the page's text layer is our own OCR
                 try:
-                    if c.page not in drawings:  # one read per page, shared by its floats
-                        drawings[c.page] = doc[c.page].get_cdrawings()
-                    images = a.graphics.get(c.page, Graphics()).images
-                    f.type_signals = pdf_signals(drawings[c.page], page.rows, images, rect)
+                    graphics = a.graphics.get(c.page)
+                    if graphics is None:  # (every caption page has its graphics read; kept for safety)
+                        graphics = a.graphics[c.page] = read_graphics(doc[c.page], page.turn)
+                    f.type_signals = pdf_signals(graphics.drawings, page.rows, graphics.images, rect)
                 except Exception:  # noqa: BLE001 - without drawings the type rests on pixels and words
                     f.type_signals = {}
                 f.type_signals.update(image_signals(f.image_png))
