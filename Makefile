@@ -37,6 +37,7 @@ system-deps:
 
 test-deps:
 	$(call system_package,chromium,chromium,the review page tests drive Debian's headless chromium (without it they skip))
+	$(call system_package,tesseract-ocr,tesseract,tesseract is the alternative OCR engine (--ocr-engine tesseract))
 
 example: $(BIN)/python system-deps
 	$(BIN)/pip install -q -e .

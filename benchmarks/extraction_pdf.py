@@ -8,7 +8,8 @@
 
 Quality: per paper recall, precision, page accuracy, mean caption token-F1, mention-paragraph recall
 and precision (rules in benchmarks/gold.py), crops judged similar to the source graphic (over ALL
-judgeable gold figures, found or not), and figure-type accuracy of curate/figure_type.py.
+judgeable gold figures, found or not), and figure-type accuracy of curate/figure_types (its shipped
+model has seen these figures: benchmarks/figure_types.py gives the leave-one-paper-out figure).
 Results go to benchmarks/results/extraction_pdf.{json,md} (git-ignored).
 
 Speed: each of the 3 runs is a fresh process that extracts every corpus PDF in turn (no OCR) and

@@ -76,7 +76,13 @@ def extract(
     dpi: int = typer.Option(150, min=36, max=600, help="Resolution of the rendered float images."),
     ocr: str = typer.Option(
         "auto",
-        help="auto: text layer, OCR where a float has none (needs the \\[ocr] extra); off: text layer only.",
+        help="auto: the text layer's words, plus OCR of the raster parts of a float that have none (and of "
+        "floats without any text layer); always: OCR of the whole rendered float; off: text layer only.",
+    ),
+    ocr_engine: str = typer.Option(
+        "rapidocr",
+        "--ocr-engine",
+        help="OCR engine: rapidocr (installed with scitune) or tesseract (the Debian package tesseract-ocr).",
     ),
     force: bool = typer.Option(False, "--force", help="Redo everything instead of resuming."),
     licenses: list[str] = typer.Option(
@@ -127,13 +133,16 @@ def extract(
 
     Re-running on the same OUT skips inputs already done (by content hash), also after a killed run.
     """
-    # lazy: `--help` and the other commands start without pymupdf and the worker pool
+    # lazy: `--help` and the other commands start without pymupdf, the OCR engines and the worker pool
+    from .ocr import ENGINES, engine_problem
     from .run_report import empty_run_problem
     from .runner import RunError, run_extract
     from .writer import STATE_DIR, foreign_folder_problem, shard_paths
 
-    if ocr not in ("auto", "off"):
-        raise typer.BadParameter("--ocr must be auto or off")
+    if ocr not in ("auto", "always", "off"):
+        raise typer.BadParameter("--ocr must be auto, always or off")
+    if ocr_engine not in ENGINES:
+        raise typer.BadParameter(f"--ocr-engine must be one of: {', '.join(ENGINES)}")
     problem = foreign_folder_problem(out)
     if problem:
         typer.echo(f"error: {problem}", err=True)
@@ -156,6 +165,7 @@ def extract(
             timeout=timeout,
             dpi=dpi,
             ocr=ocr,
+            ocr_engine=ocr_engine,
             force=force,
             license=_normalised(default_license),
             licenses=_license_choices(licenses),
@@ -172,6 +182,9 @@ def extract(
         raise typer.Exit(e.code) from None
     for line in summary.lines():
         typer.echo(line, err=True)
+    missing = engine_problem(ocr_engine) if ocr != "off" else None
+    if missing:
+        typer.echo(f"ocr: {missing}; floats were read from their text layer only.", err=True)
     for line in summary.error_groups.lines(out):
         typer.echo(line, err=True)
     empty = empty_run_problem(summary, inputs)

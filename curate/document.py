@@ -19,6 +19,7 @@ from .arxiv.identifiers import arxiv_id_from_name
 from .inputs import Document
 from .join import Joined, join
 from .latex.extract import LatexSourceError, extract_latex
+from .ocr import DEFAULT_ENGINE
 from .pdf.extract import PdfOpenError, extract_pdf
 from .records import SideResult
 from .rows import error_row, figure_row
@@ -28,6 +29,7 @@ from .rows import error_row, figure_row
 class Options:
     dpi: int = 150
     ocr: str = "auto"
+    ocr_engine: str = DEFAULT_ENGINE
     license: str | None = None  # applies to every input of the run when the user knows it
     workdir: Path | None = None  # scratch space for unpacking sources (inside OUT)
 
@@ -57,7 +59,7 @@ def _internal(doc: Document, stage: str, exc: BaseException) -> dict:
 
 def _pdf_side(doc: Document, opts: Options, errors: list[dict]) -> SideResult | None:
     try:
-        return extract_pdf(doc.pdf, dpi=opts.dpi, ocr=opts.ocr)
+        return extract_pdf(doc.pdf, dpi=opts.dpi, ocr=opts.ocr, ocr_engine=opts.ocr_engine)
     except PdfOpenError as e:
         errors.append(error_row(str(doc.pdf), doc.pdf_sha256, "open", "PdfOpenError", str(e), doc.paper_id))
     except Exception as e:  # noqa: BLE001 - one bad document must not end the run

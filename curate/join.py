@@ -73,6 +73,9 @@ def merge(pdf: Float, tex: Float) -> Float:
         mentions=tex.mentions if tex.paragraphs else pdf.mentions,
         ocr=pdf.ocr or tex.ocr,
         ocr_source=pdf.ocr_source if pdf.ocr else tex.ocr_source,
+        ocr_boxes=pdf.ocr_boxes if pdf.ocr else [],
+        # what the PDF draws, plus what the source says (TikZ, graphic file names)
+        type_signals={**tex.type_signals, **pdf.type_signals},
         region_source=pdf.region_source if pdf.image_png else None,
     )
 

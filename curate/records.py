@@ -22,12 +22,16 @@ class Float:
     image_png: bytes | None = None  # rendered float
     label: str | None = None  # LaTeX \label key
     figure_type: str = "other"  # a class of scitune.schemas.taxonomy.FIGURE_TYPES
+    figure_type_score: float | None = None  # the classifier's confidence in figure_type
     ocr: list[str] = field(default_factory=list)  # words inside the float
-    ocr_source: str | None = None  # "text_layer" | "ocr" | "latex"
+    ocr_boxes: list[list[float]] = field(default_factory=list)  # [x0, y0, x1, y1] in 0-1, aligned with ocr
+    ocr_source: str | None = None  # "text_layer" | "ocr" | "mixed" | "latex"
     paragraphs: list[str] = field(default_factory=list)  # body paragraphs that mention it
     mentions: list[str] = field(default_factory=list)  # the mentioning sentences
     subfigures: list[dict] = field(default_factory=list)  # {"label": str|None, "caption": str}
     graphics: list[str] = field(default_factory=list)  # LaTeX source files behind it
+    # what the figure-type classifier reads (scitune.curate.figure_types.signals); both sides add theirs
+    type_signals: dict = field(default_factory=dict)
     region_source: str | None = None  # PDF side: "rules" or "layout_model" (how the region was found)
 
 

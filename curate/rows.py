@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from ..schemas import SCHEMA_VERSION, extractor_version
 from . import ids
-from .figure_type import guess_figure_type
+from .figure_types import classify
+from .figure_types.signals import image_signals
 from .inputs import Document
 from .join import Joined
 
@@ -37,6 +38,12 @@ def error_row(
 
 def figure_row(doc: Document, j: Joined, license: str | None, dpi: int) -> dict:
     f = j.float
+    # Classified once the sides are joined: the PDF's drawings and the source's hints (TikZ, file names)
+    # together, with the joined caption and mentions; a LaTeX-only float is judged on its rendered pixels.
+    signals = dict(f.type_signals)
+    if "has_image" not in signals:
+        signals.update(image_signals(f.image_png))
+    figure_type, score = classify(f.kind, f.caption_no_index, signals, f.mentions)
     return {
         "figure_id": ids.figure_id(doc.paper_id, f.kind, f.number),
         "paper_id": doc.paper_id,
@@ -49,11 +56,7 @@ def figure_row(doc: Document, j: Joined, license: str | None, dpi: int) -> dict:
         "caption": f.caption,
         "caption_no_index": f.caption_no_index,
         "label": f.label,
-        # The PDF side guessed with its drawing hints (vector strokes, tick labels), which beat a guess
-        # from caption and pixels alone; LaTeX-only floats get the latter.
-        "figure_type": f.figure_type
-        if j.source != "latex"
-        else guess_figure_type(f.kind, f.caption_no_index, f.image_png),
+        "figure_type": figure_type,
         "ocr": f.ocr,
         "ocr_source": f.ocr_source if f.ocr else None,
         "paragraphs": f.paragraphs,
@@ -77,4 +80,6 @@ def figure_row(doc: Document, j: Joined, license: str | None, dpi: int) -> dict:
         "alignment_score": j.alignment_score,
         "paper": (doc.metadata or {}).get("paper"),
         "region_source": f.region_source if f.bbox is not None and "pdf" in j.source else None,
+        "figure_type_score": score,
+        "ocr_boxes": f.ocr_boxes if f.ocr else [],
     }

@@ -30,6 +30,7 @@ from .card import write_card
 from .children import end_with, kill_group, own_group
 from .document import Options, Result, process_document
 from .inputs import Document, assign_paper_ids, plan_inputs
+from .ocr import DEFAULT_ENGINE
 from .pdf import render
 from .rows import error_row
 from .run_report import ErrorGroups
@@ -274,6 +275,7 @@ def run_extract(
     timeout: float = 300.0,
     dpi: int = 150,
     ocr: str = "auto",
+    ocr_engine: str = DEFAULT_ENGINE,
     force: bool = False,
     license: str | None = None,
     pairs: dict[Path, Path] | None = None,
@@ -303,7 +305,7 @@ def run_extract(
     with lock:
         try:
             return _run_locked(
-                inputs, out, workers, timeout, dpi, ocr, force, license, pairs, max_memory_mb,
+                inputs, out, workers, timeout, dpi, ocr, ocr_engine, force, license, pairs, max_memory_mb,
                 shard_rows, progress, command, metadata, licenses, engine, address,
             )  # fmt: skip
         except KeyboardInterrupt:
@@ -315,8 +317,8 @@ def run_extract(
 
 
 def _run_locked(
-    inputs, out, workers, timeout, dpi, ocr, force, license, pairs, max_memory_mb, shard_rows, progress,
-    command, metadata, licenses, engine, address,
+    inputs, out, workers, timeout, dpi, ocr, ocr_engine, force, license, pairs, max_memory_mb, shard_rows,
+    progress, command, metadata, licenses, engine, address,
 ) -> Summary:  # fmt: skip
     start = time.monotonic()
     if force:
@@ -372,7 +374,7 @@ def _run_locked(
     assign_paper_ids(todo, done)
     owner = {pid: key for key, pid in done.items()}
 
-    opts = Options(dpi=dpi, ocr=ocr, license=license, workdir=scratch)
+    opts = Options(dpi=dpi, ocr=ocr, ocr_engine=ocr_engine, license=license, workdir=scratch)
     workers = max(1, workers or os.cpu_count() or 1)
     if engine == "ray":
         from .ray_engine import run_documents_ray  # optional dependency, imported only when asked for

@@ -8,7 +8,7 @@ from datasets import Features, Image, List, Value
 
 KINDS = ("figure", "table")
 SOURCES = ("pdf", "latex", "pdf+latex")
-OCR_SOURCES = ("text_layer", "ocr", "latex")
+OCR_SOURCES = ("text_layer", "ocr", "mixed", "latex")
 REGION_SOURCES = ("rules", "layout_model")
 
 PROVENANCE = {
@@ -60,6 +60,8 @@ FIGURE_FEATURES = Features(
         # Schema version 2 (appended; see the README's "Schema version 2").
         "paper": PAPER,
         "region_source": Value("string"),
+        "figure_type_score": Value("float32"),
+        "ocr_boxes": List(List(Value("float32"), length=4)),
     }
 )
 
@@ -79,7 +81,8 @@ FIGURE_COLUMNS: dict[str, str] = {
     "label": "LaTeX `\\label` key (null without LaTeX).",
     "figure_type": "One class of the taxonomy in `scitune.schemas.taxonomy`.",
     "ocr": "Words inside the float, in reading order.",
-    "ocr_source": "Where `ocr` comes from: `text_layer`, `ocr` or `latex` (null when empty).",
+    "ocr_source": "Where `ocr` comes from: `text_layer` (the PDF's text), `ocr` (an OCR engine), `mixed` "
+    "(text layer, plus OCR of raster parts that have no text layer) or `latex` (null when empty).",
     "paragraphs": "Body paragraphs that mention the float (the caption itself excluded).",
     "mentions": "The sentences in those paragraphs that mention it.",
     "subfigures": "Panels with their own captions: `{label, caption}`.",
@@ -98,6 +101,10 @@ FIGURE_COLUMNS: dict[str, str] = {
     "`categories` (primary first), `published` (date of v1, YYYY-MM-DD), `doi`.",
     "region_source": "How the PDF region (`bbox`) was found: `rules` (captions, graphics and text flow) or "
     "`layout_model` (PyMuPDF's layout model, asked where the rules were unsure); null without a PDF region.",
+    "figure_type_score": "Confidence of the classifier in `figure_type`, 0 to 1 (below "
+    "`scitune.curate.figure_types.MIN_SCORE` the type is `other`); null for tables.",
+    "ocr_boxes": "One box per word of `ocr`, `[x0, y0, x1, y1]` as fractions (0-1) of the figure image, "
+    "origin top-left; empty when the words come from LaTeX.",
 }
 
 FIGURE_COLUMN_ORDER = list(FIGURE_FEATURES)

@@ -107,6 +107,16 @@ def _figure_problems(row: dict) -> list[str]:
         p.append("caption_no_index is not part of caption")
     if row.get("ocr") and row.get("ocr_source") not in OCR_SOURCES:
         p.append(f"ocr_source {row.get('ocr_source')!r} not in {OCR_SOURCES}")
+    boxes, words = row.get("ocr_boxes") or [], row.get("ocr") or []
+    if row.get("ocr_source") in ("text_layer", "ocr", "mixed") and len(boxes) != len(words):
+        p.append(f"ocr_boxes has {len(boxes)} boxes for {len(words)} ocr words")
+    for box in boxes:
+        if len(box) != 4 or not (0 <= box[0] <= box[2] <= 1 and 0 <= box[1] <= box[3] <= 1):
+            p.append(f"ocr_boxes {list(box)!r} must be 0 <= x0 <= x1 <= 1, 0 <= y0 <= y1 <= 1")
+            break
+    score = row.get("figure_type_score")
+    if score is not None and not 0 <= score <= 1:
+        p.append(f"figure_type_score {score!r} must be within 0 and 1")
     if len(row.get("mentions") or []) and not row.get("paragraphs"):
         p.append("mentions without paragraphs")
     prov = row.get("provenance") or {}

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..archives import unpack
+from ..figure_types.signals import latex_votes
 from ..records import Float, FloatError, SideResult
 from .cites import load_bibliography
 from .floats import DocumentWalker, RawFloat, Walk
@@ -280,6 +281,9 @@ def attach_graphics(
             resolved.append((k, path))
         rel = {k: posixpath.relpath(p, project.main_dir or ".") for k, p in resolved}
         f.graphics = list(dict.fromkeys(rel[k] for k, _ in resolved))
+        if f.kind == "figure":
+            names = [g.name for g in raw.graphics]
+            f.type_signals = {"votes": latex_votes(names, raw.drawing, "pgfplots" in a.preamble)}
         for j, sub in enumerate(f.subfigures):
             sub["graphics"] = list(dict.fromkeys(rel[k] for k, _ in resolved if raw.graphics[k].panel == j))
         if not render or not resolved:

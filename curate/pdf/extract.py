@@ -22,7 +22,9 @@ from pathlib import Path
 
 import pymupdf
 
-from ..figure_type import guess_figure_type
+from ..figure_types import classify
+from ..figure_types.signals import image_signals, pdf_signals
+from ..ocr import DEFAULT_ENGINE
 from ..records import Float, FloatError, SideResult
 from .captions import LABEL, Caption, find_captions
 from .checks import check_region
@@ -31,11 +33,8 @@ from .layout import DocStats, PageText, analyse, read_page, turn_matrix
 from .layout_model import LayoutModel, model_region
 from .meta import arxiv_id, license_of
 from .regions import Graphics, document_regions, float_page_region, read_graphics
-from .render import ink_box, ocr_available, ocr_words, render_region, text_layer_words
+from .render import OcrTimeout, add_ocr_layer, ink_box, region_words, render_region
 from .text import Paragraph, build_paragraphs, link_mentions
-
-_MONO = re.compile(r"mono|courier|typewriter|consol|menlo|inconsolata|cmtt|sfmono|\btt|code", re.IGNORECASE)
-_NUMBER_WORD = re.compile(r"^[−\-+]?\d+([.,]\d+)?%?$|^10[−\-]?\d+$")
 
 pymupdf.TOOLS.mupdf_display_errors(False)  # broken objects are reported per page, not on stderr
 
@@ -84,55 +83,6 @@ def _vocabulary(pages: list[PageText]) -> Counter:
         for r in p.rows:
             words.update(w.lower() for w in re.findall(r"[A-Za-z]+(?:-[A-Za-z]+)*", r.text))
     return words
-
-
-def _hints(page: PageText, rect: Rect, graphics: Graphics) -> dict:
-    """Evidence from the PDF for guess_figure_type: raster share, drawings, tick numbers, fonts."""
-    area = max((rect[2] - rect[0]) * (rect[3] - rect[1]), 1e-6)
-    raster = 0.0
-    paths = marks = rects = strokes = 0
-    for e in graphics.elements:
-        ix = max(0.0, min(e.rect[2], rect[2]) - max(e.rect[0], rect[0]))
-        iy = max(0.0, min(e.rect[3], rect[3]) - max(e.rect[1], rect[1]))
-        if e.kind == "image":
-            raster += ix * iy
-        elif (
-            ix * iy > 0
-            or (ix > 0 and iy >= 0 and e.rect[3] - e.rect[1] < 1)
-            or (iy > 0 and e.rect[2] - e.rect[0] < 1)
-        ):
-            paths += 1
-            marks, rects, strokes = marks + e.marks, rects + e.rects, strokes + e.strokes
-    mono = total = ticks = 0
-    text_area = 0.0
-    for r in page.rows:
-        if (
-            r.role == "other"
-            and r.x0 >= rect[0] - 1
-            and r.x1 <= rect[2] + 1
-            and r.y0 >= rect[1] - 1
-            and r.y1 <= rect[3] + 1
-        ):
-            text_area += r.width * r.height
-            tokens = r.text.split()
-            if tokens and all(_NUMBER_WORD.match(t) for t in tokens):
-                ticks += len(tokens)  # rows of bare numbers: tick labels (not numbers inside labels)
-            for s in r.spans:
-                n = len(s.text.strip())
-                total += n
-                mono += n if _MONO.search(s.font) else 0
-    return {
-        "raster_share": min(1.0, raster / area),
-        "n_paths": paths,
-        "marks": marks,
-        "filled_rects": rects,
-        "strokes": strokes,
-        "numeric_words": ticks,
-        # dense text with at most frames, rules or a shaded background: a listing or a typeset table
-        "text_only": raster == 0 and marks == 0 and strokes <= 6 and text_area >= 0.2 * area,
-        "text_share": min(1.0, text_area / area),
-        "monospace_share": mono / total if total else 0.0,
-    }
 
 
 @dataclass
@@ -331,11 +281,21 @@ def _check_regions(doc: pymupdf.Document, a: Analysis, dpi: int) -> None:
     a.model_pages = model.pages
 
 
-def extract_pdf(path: str | Path, dpi: int = 150, ocr: str = "auto") -> SideResult:
+def extract_pdf(
+    path: str | Path, dpi: int = 150, ocr: str = "auto", ocr_engine: str = DEFAULT_ENGINE
+) -> SideResult:
     """Every captioned figure and table of one PDF (see the module docstring)."""
     doc = open_pdf(path)
     result = SideResult(pages=doc.page_count)
     try:
+        # scanned pages get an OCR text layer first, so their captions and mentions are found too
+        try:
+            scanned = add_ocr_layer(doc, ocr_engine) if ocr != "off" else set()
+        except OcrTimeout as e:  # the document's OCR budget is spent: the pages left are read as they are
+            scanned = set(e.pages_done)
+            result.errors.append(
+                FloatError("page", "OcrError", f"OCR of the scanned pages after {len(scanned)} was {e}.")
+            )
         a = analyse_document(doc, dpi)
         result.layout_model_pages = a.model_pages
         result.errors.extend(a.errors)
@@ -343,7 +303,6 @@ def extract_pdf(path: str | Path, dpi: int = 150, ocr: str = "auto") -> SideResu
             return result
         page_of = {p.number: p for p in a.pages}
         links = link_mentions(a.paragraphs, {(c.kind, c.number) for c in a.captions})
-        use_ocr = ocr != "off" and ocr_available()
         for c in a.captions:
             page = page_of[c.page]
             rect = a.regions.get(id(c))
@@ -356,7 +315,6 @@ def extract_pdf(path: str | Path, dpi: int = 150, ocr: str = "auto") -> SideResu
             )
             pars, sents = links.get((c.kind, c.number), ([], []))
             f.paragraphs, f.mentions = list(pars), list(sents)
-            hints: dict = {}
             for later in c.extra.get("continued_on", []):
                 result.errors.append(
                     FloatError(
@@ -403,25 +361,44 @@ def extract_pdf(path: str | Path, dpi: int = 150, ocr: str = "auto") -> SideResu
                             c.number,
                         )
                     )
-                f.ocr = text_layer_words(page, rect)
-                if f.ocr:
-                    f.ocr_source = "text_layer"
-                elif use_ocr and f.image_png:
-                    try:
-                        f.ocr = ocr_words(f.image_png)
-                        f.ocr_source = "ocr" if f.ocr else None
-                    except Exception as e:  # noqa: BLE001 - OCR is optional
-                        result.errors.append(
-                            FloatError(
-                                "float",
-                                "OcrError",
-                                f"OCR of {c.kind} {c.number} failed ({e}); ocr left empty.",
-                                c.kind,
-                                c.number,
-                            )
+                try:
+                    images = a.graphics.get(c.page, Graphics()).images
+                    found = region_words(doc[c.page], page, rect, images, ocr, ocr_engine, page.turn)
+                except OcrTimeout as e:  # the document's OCR budget is spent: text-layer words only
+                    found = region_words(doc[c.page], page, rect, [], "off")
+                    result.errors.append(
+                        FloatError(
+                            "float",
+                            "OcrError",
+                            f"OCR of {c.kind} {c.number} on page {c.page + 1} was {e}; ocr holds the text "
+                            "layer's words only.",
+                            c.kind,
+                            c.number,
                         )
-                hints = _hints(page, rect, a.graphics.get(c.page, Graphics()))
-            f.figure_type = guess_figure_type(c.kind, c.text_no_index, f.image_png, hints)
+                    )
+                except Exception as e:  # noqa: BLE001 - a failing OCR engine costs the OCR words only
+                    found = region_words(doc[c.page], page, rect, [], "off")
+                    result.errors.append(
+                        FloatError(
+                            "float",
+                            "OcrError",
+                            f"OCR of {c.kind} {c.number} failed ({e}); ocr left empty.",
+                            c.kind,
+                            c.number,
+                        )
+                    )
+                f.ocr, f.ocr_boxes, f.ocr_source = found.words, found.boxes, found.source
+                if c.page in scanned and f.ocr:
+                    f.ocr_source = "ocr"  # the page's text layer is our own OCR
+                try:
+                    graphics = a.graphics.get(c.page)
+                    if graphics is None:  # (every caption page has its graphics read; kept for safety)
+                        graphics = a.graphics[c.page] = read_graphics(doc[c.page], page.turn)
+                    f.type_signals = pdf_signals(graphics.drawings, page.rows, graphics.images, rect)
+                except Exception:  # noqa: BLE001 - without drawings the type rests on pixels and words
+                    f.type_signals = {}
+                f.type_signals.update(image_signals(f.image_png))
+            f.figure_type, f.figure_type_score = classify(c.kind, c.text_no_index, f.type_signals, f.mentions)
             result.floats.append(f)
 
         first = page_of.get(0)

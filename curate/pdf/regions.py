@@ -70,6 +70,9 @@ class Graphics:
     rules: list[Rect] = field(default_factory=list)
     images: list[Rect] = field(default_factory=list)
     n_paths: int = 0  # drawing operations before merging (a hint for figure_type)
+    # the page's paths as `get_cdrawings()` gives them (page coordinates, unrotated), kept for the
+    # figure-type signals so a figure page's drawings are read once, not twice
+    drawings: list[dict] = field(default_factory=list)
 
 
 def _invisible(d: dict) -> bool:
@@ -117,6 +120,7 @@ def read_graphics(page: pymupdf.Page, turn: int | None = None) -> Graphics:
         if kind == "group":
             stack.append((level, clip))
             continue
+        out.drawings.append(d)
         rect = d.get("rect")
         if rect is None or _invisible(d):
             continue

@@ -116,6 +116,9 @@ def figure_row(
         "alignment_score": 0.97,
         "paper": paper,
         "region_source": "rules",
+        "figure_type_score": 0.9 if kind == "figure" else None,
+        # one box per word, left to right along the bottom of the figure
+        "ocr_boxes": [[i / len(ocr), 0.9, (i + 0.8) / len(ocr), 0.97] for i in range(len(ocr))],
     }
 
 

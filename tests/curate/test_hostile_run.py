@@ -262,19 +262,23 @@ def test_worker_over_its_memory_cap_or_oom_killed_is_an_error_row_and_others_fin
 
 
 class _SlowOcr:
-    """Stands in for rapidocr (not installed in CI): three seconds per float, one word found."""
+    """Stands in for the OCR engine (curate/ocr.py's interface): three seconds per float, one word found."""
 
-    def __call__(self, image):
+    name = "rapidocr"
+    dpi = 150
+
+    def read(self, rgb):
+        from scitune.curate.ocr import Word
+
         time.sleep(3.0)
-        return [[[[0, 0], [9, 0], [9, 9], [0, 9]], "word", 0.9]], None
+        return [Word("word", (0.0, 0.0, 0.1, 0.1))]
 
 
 def _ocr_work(doc: Document, opts: Options) -> Result:
+    from scitune.curate import ocr
     from scitune.curate.document import process_document
-    from scitune.curate.pdf import extract, render
 
-    render._OCR_ENGINE = _SlowOcr()
-    extract.ocr_available = lambda: True
+    ocr._ENGINES[opts.ocr_engine] = _SlowOcr()
     return process_document(doc, opts)
 
 

@@ -45,6 +45,8 @@ def figure(paper="p1", number="1", caption="A plot of x.") -> dict:
         },
         "license": "CC-BY-4.0",
         "paper": None,
+        "figure_type_score": 0.8,
+        "ocr_boxes": [[0.1, 0.9, 0.15, 0.95], [0.02, 0.4, 0.06, 0.45]],
     }
 
 
@@ -65,6 +67,17 @@ def error(inp="bad.pdf") -> dict:
 def test_sample_rows_are_valid():
     assert validate_row(figure()) == []
     assert validate_row(error(), "errors") == []
+
+
+def test_the_validator_checks_ocr_boxes_and_type_scores():
+    row = figure()
+    assert validate_row({**row, "ocr_source": "mixed"}) == []
+    assert any("2 boxes for 3" in p for p in validate_row({**row, "ocr": ["x", "y", "z"]}))
+    flipped = [[0.5, 0.1, 0.2, 0.3], [0, 0, 1, 1]]
+    assert any("0 <= x0" in p for p in validate_row({**row, "ocr_boxes": flipped}))
+    assert any("figure_type_score" in p for p in validate_row({**row, "figure_type_score": 1.5}))
+    assert validate_row({**row, "ocr_source": "latex", "ocr_boxes": []}) == []  # LaTeX words have no boxes
+    assert any("ocr_source" in p for p in validate_row({**row, "ocr_source": "guess"}))
 
 
 def test_commit_writes_shards_with_features_metadata_and_manifest(tmp_path):
