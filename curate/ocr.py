@@ -19,6 +19,7 @@ resolution, not at the crop's dpi, and never beyond `MAX_OCR_PIXELS`.
 
 from __future__ import annotations
 
+import importlib.util
 import io
 import re
 import shutil
@@ -28,6 +29,7 @@ import unicodedata
 from dataclasses import dataclass
 
 import numpy as np
+from PIL import Image
 
 Box = tuple[float, float, float, float]
 
@@ -211,7 +213,6 @@ class TesseractEngine:
             raise FileNotFoundError("tesseract")
 
     def read(self, rgb: np.ndarray) -> list[Word]:
-        from PIL import Image  # PIL is a core dependency; imported here with the engine that needs it
 
         h, w = rgb.shape[:2]
         buf = io.BytesIO()
@@ -263,8 +264,6 @@ def engine_problem(name: str) -> str | None:
         return _PROBLEMS[name]
     if name == "rapidocr":
         try:
-            import importlib.util
-
             if importlib.util.find_spec("rapidocr_onnxruntime") is None:
                 raise ImportError
         except (ImportError, ValueError):

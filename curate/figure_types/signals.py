@@ -23,6 +23,7 @@ import re
 from collections import Counter
 
 import numpy as np
+from PIL import Image
 
 Rect = tuple[float, float, float, float]
 
@@ -258,8 +259,6 @@ def image_signals(png: bytes | None) -> dict:
     if not png:
         return {}
     try:
-        from PIL import Image  # PIL is a core dependency; imported here as only this function decodes
-
         img = Image.open(io.BytesIO(png)).convert("RGB")
         img.thumbnail((128, 128))
         a = np.asarray(img, dtype=np.float32) / 255.0
