@@ -15,6 +15,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import os
 import re
 import threading
 import time
@@ -270,6 +271,22 @@ class FakeHub:
             elif any(p.startswith(path + "/") for p in commit.files):
                 out.append({"type": "directory", "oid": git_sha1(path.encode()), "size": 0, "path": path})
         return out
+
+
+def client_env(hub: FakeHub, hf_home) -> dict[str, str]:
+    """The environment of a client process that talks to `hub`: online (the offline switches and any real
+    token dropped), its own HF_HOME, no Xet, no progress bars."""
+    env = {
+        k: v for k, v in os.environ.items() if k not in ("HF_HUB_OFFLINE", "HF_DATASETS_OFFLINE", "HF_TOKEN")
+    }
+    env.update(
+        HF_ENDPOINT=hub.url,
+        HF_HUB_DISABLE_XET="1",
+        HF_HOME=str(hf_home),
+        HF_HUB_DISABLE_PROGRESS_BARS="1",
+        HF_DATASETS_DISABLE_PROGRESS_BARS="1",
+    )
+    return env
 
 
 def _new_sha() -> str:

@@ -4,7 +4,6 @@ commits, stale shards deleted, retries, dry run, token hygiene, and the round tr
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 import textwrap
@@ -18,7 +17,7 @@ from scitune.curate.filters import image_key, iter_rows
 from scitune.curate.hub import LocalFile, compare, is_transient, local_files, push_to_hub, with_retries
 from scitune.curate.instructions import build_instructions
 from scitune.schemas import validate_folder
-from tests.curate.fakehub import FakeHub
+from tests.curate.fakehub import FakeHub, client_env
 from tests.curate.sample_figures import figure_row, make_out, sample_rows
 
 TOKEN = "hf_fake_write_token_0123456789"
@@ -243,18 +242,7 @@ LOAD_AND_DOWNLOAD = textwrap.dedent("""
 def test_round_trip_push_then_load_dataset_and_validate_the_published_copy(tmp_path):
     out = dataset(tmp_path / "OUT")
     with FakeHub() as hub:
-        env = {
-            k: v
-            for k, v in os.environ.items()
-            if k not in ("HF_HUB_OFFLINE", "HF_DATASETS_OFFLINE", "HF_TOKEN")
-        }
-        env.update(
-            HF_ENDPOINT=hub.url,
-            HF_HUB_DISABLE_XET="1",
-            HF_HOME=str(tmp_path / "hf-home"),
-            HF_HUB_DISABLE_PROGRESS_BARS="1",
-            HF_DATASETS_DISABLE_PROGRESS_BARS="1",
-        )
+        env = client_env(hub, tmp_path / "hf-home")
         cli = [sys.executable, "-m", "scitune.curate.cli", "push-to-hub", str(out), REPO, "--token", TOKEN]
         pushed = subprocess.run(cli, env=env, capture_output=True, text=True, timeout=120)
         assert pushed.returncode == 0, pushed.stderr

@@ -6,7 +6,6 @@ gives every row its own image (one image span per row, the row's own pixels)."""
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -18,7 +17,7 @@ from scitune.curate.exports import export
 from scitune.curate.hub import push_to_hub
 from scitune.curate.instructions import build_instructions
 from scitune.train.data import open_rows
-from tests.curate.fakehub import FakeHub
+from tests.curate.fakehub import FakeHub, client_env
 from tests.curate.sample_figures import make_out
 
 pytest.importorskip("trl")
@@ -85,18 +84,7 @@ def test_sft_trainer_on_the_instructions_loaded_from_the_loopback_hub(out, tmp_p
             retry_delay=0,
             log=lambda _: None,
         )
-        env = {
-            k: v
-            for k, v in os.environ.items()
-            if k not in ("HF_HUB_OFFLINE", "HF_DATASETS_OFFLINE", "HF_TOKEN")
-        }
-        env.update(
-            HF_ENDPOINT=hub.url,
-            HF_HUB_DISABLE_XET="1",
-            HF_HOME=str(tmp_path / "hf-home"),
-            HF_HUB_DISABLE_PROGRESS_BARS="1",
-            HF_DATASETS_DISABLE_PROGRESS_BARS="1",
-        )
+        env = client_env(hub, tmp_path / "hf-home")
         script = Path(__file__).with_name("trl_tiny.py")
         done = subprocess.run(
             [sys.executable, str(script), repo, "instructions"],
