@@ -112,13 +112,21 @@ def text_layer_boxes(page: PageText, rect: Rect) -> list[Word]:
                 and abs(s.size - prev.size) < 0.15 * max(s.size, 1)
             )
             for i, m in enumerate(re.finditer(r"\S+", text)):
-                a = s.bbox[0] + m.start() * step
-                box = (a, s.bbox[1], a + (m.end() - m.start()) * step, s.bbox[3])
+                if r.horizontal:
+                    a = s.bbox[0] + m.start() * step
+                    box = (a, s.bbox[1], a + (m.end() - m.start()) * step, s.bbox[3])
+                else:  # text set at 90 degrees runs along y: character positions along x say nothing
+                    box = tuple(s.bbox)
                 if i == 0 and glued and m.start() == 0:
                     last = out[-1]
                     out[-1] = Word(
                         last.text + m.group(0),
-                        (last.box[0], min(last.box[1], box[1]), box[2], max(last.box[3], box[3])),
+                        (
+                            min(last.box[0], box[0]),
+                            min(last.box[1], box[1]),
+                            max(last.box[2], box[2]),
+                            max(last.box[3], box[3]),
+                        ),
                     )
                 else:
                     out.append(Word(m.group(0), box))
